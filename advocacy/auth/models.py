@@ -1,0 +1,126 @@
+"""Tenants, people and what they may do.
+
+An agency is the unit of isolation: every object that holds victim or shelter
+data carries an ``agency_id`` and is reached only through
+:mod:`advocacy.access`.  A user's roles are memberships, so a coalition worker
+can be an advocate in one agency and a coordinator in another.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from advocacy.extensions import db
+from advocacy.types import EncryptedString, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    ADVOCATE = "advocate"
+    SHELTER_STAFF = "shelter_staff"
+    COORDINATOR = "coordinator"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Agency admin"),
+    Role.ADVOCATE: _l("Advocate"),
+    Role.SHELTER_STAFF: _l("Shelter staff"),
+    Role.COORDINATOR: _l("Coordinator"),
+}
+
+
+class Agency(db.Model):
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="agency")
+
+
+def _new_session_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A login name chosen by the agency; not an e-mail address, so it reveals little.
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(EncryptedString())
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The last accepted TOTP time step: a code is accepted once, never replayed.
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Lockout lives in the database so that it holds across every process.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Part of the Flask-Login id: changing it ends every session of this user.
+    session_nonce: Mapped[str] = mapped_column(String(64), default=_new_session_nonce)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    def rotate_session_nonce(self) -> None:
+        self.session_nonce = _new_session_nonce()
+
+    @property
+    def totp_enrolled(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+    def roles_in(self, agency_id: int) -> set[Role]:
+        return {Role(m.role) for m in self.memberships if m.agency_id == agency_id}
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(Role(m.role) in roles for m in self.memberships)
+
+    def agency_ids(self, *roles: Role) -> list[int]:
+        return sorted({m.agency_id for m in self.memberships if not roles or Role(m.role) in roles})
+
+
+class Membership(db.Model):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "agency_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    agency: Mapped[Agency] = relationship(back_populates="memberships", lazy="joined")

@@ -1,0 +1,283 @@
+"""Passwords, TOTP and lockout, as plain functions over the database session.
+
+Lockout counters and the last accepted TOTP step are columns updated with
+single atomic statements, so they hold across every worker process and a
+code cannot be used twice even by two requests racing each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hmac
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+import pyotp
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from advocacy.audit.service import record
+from advocacy.auth.models import Agency, Membership, Role, User
+from advocacy.extensions import db
+from advocacy.types import utcnow
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+TOTP_STEP_SECONDS = 30
+ISSUER = "advocacy"
+
+
+@cache
+def _hasher_for(profile: str) -> PasswordHasher:
+    """argon2id with RFC 9106's low-memory profile; tests use the cheapest one."""
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
+
+
+def _hasher() -> PasswordHasher:
+    return _hasher_for(current_app.config["SETTINGS"].argon2_profile)
+
+
+@cache
+def _dummy_hash(profile: str) -> str:
+    """Verifying against this when the user does not exist keeps timing uniform."""
+    return _hasher_for(profile).hash("not a real password, only for constant timing")
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """zxcvbn's list of the 30,000 most common passwords from public breaches."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """Translated reasons a new password is refused; empty when it is acceptable."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(_("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(_("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH))
+    lowered = password.lower()
+    if lowered in _common_passwords() or lowered.rstrip("0123456789!") in _common_passwords():
+        problems.append(_("This password is too common. Choose one that is hard to guess."))
+    if username and username.lower() in lowered:
+        problems.append(_("The password must not contain your user name."))
+    return problems
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    if user is None:
+        with contextlib.suppress(VerificationError):
+            _hasher().verify(_dummy_hash(current_app.config["SETTINGS"].argon2_profile), password)
+        return False
+    try:
+        ok = _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if ok and _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
+    return ok
+
+
+class LoginOutcome(enum.Enum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    outcome: LoginOutcome
+    user: User | None = None
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def register_failure(user: User, action: str) -> bool:
+    """Count one failed attempt atomically; lock the account at the threshold.
+
+    Returns True when this failure locked the account.
+    """
+    settings = current_app.config["SETTINGS"]
+    count = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+    ).scalar_one()
+    record(action, "user", user.id, actor_id=user.id)
+    locked = count >= settings.lockout_threshold
+    if locked:
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(
+                failed_logins=0,
+                locked_until=utcnow() + timedelta(seconds=settings.lockout_seconds),
+            )
+        )
+        record("login.locked", "user", user.id, actor_id=user.id)
+    db.session.commit()
+    db.session.refresh(user)
+    return locked
+
+
+def check_password_step(username: str, password: str) -> PasswordCheck:
+    """First factor.  Unknown users, wrong passwords and locked accounts look alike
+    to the person signing in, apart from the lockout message."""
+    user = find_user(username)
+    if user is not None and is_locked(user):
+        record("login.refused_locked", "user", user.id, actor_id=user.id)
+        db.session.commit()
+        return PasswordCheck(LoginOutcome.LOCKED)
+    if not password_matches(user, password) or user is None or not user.is_active:
+        if user is None:
+            record("login.failure_unknown_user")
+            db.session.commit()
+            return PasswordCheck(LoginOutcome.BAD_CREDENTIALS)
+        locked = register_failure(user, "login.failure")
+        return PasswordCheck(LoginOutcome.LOCKED if locked else LoginOutcome.BAD_CREDENTIALS)
+    db.session.commit()  # a rehash, if any
+    return PasswordCheck(LoginOutcome.OK, user)
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user: User) -> str:
+    assert user.totp_secret
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+
+
+def totp_now(user: User) -> str:
+    assert user.totp_secret
+    return pyotp.TOTP(user.totp_secret).now()
+
+
+def verify_totp(user: User, code: str, *, at: float | None = None) -> bool:
+    """Accept a code of the current step or its neighbours, and only once.
+
+    The accepted step is written with a compare-and-set, so a replayed code,
+    or the same code sent twice at once, is refused.
+    """
+    code = "".join(code.split())
+    if not user.totp_secret or len(code) != 6 or not code.isdigit():
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    step = int((time.time() if at is None else at) // TOTP_STEP_SECONDS)
+    for candidate in (step, step - 1, step + 1):
+        if hmac.compare_digest(totp.at(candidate * TOTP_STEP_SECONDS), code):
+            result = db.session.execute(
+                update(User)
+                .where(User.id == user.id, User.totp_last_step < candidate)
+                .values(totp_last_step=candidate)
+            )
+            return result.rowcount == 1
+    return False
+
+
+def check_code_step(user: User, code: str) -> LoginOutcome:
+    """Second factor: a wrong or replayed code counts towards the lockout."""
+    if is_locked(user):
+        return LoginOutcome.LOCKED
+    if verify_totp(user, code):
+        if not user.totp_enrolled:
+            user.totp_confirmed_at = utcnow()
+            record("totp.enrolled", "user", user.id, actor_id=user.id)
+        user.failed_logins = 0
+        user.locked_until = None
+        record("login.success", "user", user.id, actor_id=user.id)
+        db.session.commit()
+        return LoginOutcome.OK
+    db.session.rollback()
+    locked = register_failure(user, "login.code_failure")
+    return LoginOutcome.LOCKED if locked else LoginOutcome.BAD_CREDENTIALS
+
+
+def start_totp_enrolment(user: User) -> None:
+    if not user.totp_enrolled and not user.totp_secret:
+        user.totp_secret = new_totp_secret()
+        db.session.commit()
+
+
+def change_password(user: User, new_password: str) -> None:
+    """Set a new password and end every other session of this user."""
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.rotate_session_nonce()
+    record("password.changed", "user", user.id)
+    db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    user.rotate_session_nonce()
+    record("sessions.ended", "user", user.id)
+    db.session.commit()
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the id carries the session nonce (``id:nonce``)."""
+    ident, _sep, nonce = user_id.partition(":")
+    if not ident.isdigit() or not nonce:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.is_active or not hmac.compare_digest(user.session_nonce, nonce):
+        return None
+    return user
+
+
+def create_agency(name: str, slug: str) -> Agency:
+    agency = Agency(name=name, slug=slug)
+    db.session.add(agency)
+    db.session.flush()
+    record("agency.created", "agency", agency.id, agency_id=agency.id)
+    return agency
+
+
+def create_user(
+    username: str,
+    display_name: str,
+    password: str,
+    memberships: list[tuple[Agency, Role]],
+    *,
+    language: str | None = None,
+    enrol_totp: bool = False,
+) -> User:
+    """Create a staff account.  ``enrol_totp`` is for demo data and tests only."""
+    problems = password_problems(password, username)
+    if problems:
+        raise ValueError(" ".join(problems))
+    user = User(
+        username=username.strip().lower(),
+        display_name=display_name,
+        password_hash=hash_password(password),
+        language=language,
+    )
+    for agency, role in memberships:
+        user.memberships.append(Membership(agency=agency, role=role.value))
+    if enrol_totp:
+        user.totp_secret = new_totp_secret()
+        user.totp_confirmed_at = utcnow()
+    db.session.add(user)
+    db.session.flush()
+    for agency, _role in memberships:
+        record("user.created", "user", user.id, agency_id=agency.id)
+    return user

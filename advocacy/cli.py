@@ -1,0 +1,203 @@
+"""``flask`` commands for operators.
+
+Development-only commands (``flask demo totp``, ``flask demo password``) are
+not registered at all in production, so they cannot be run there by mistake.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+from cryptography.fernet import Fernet
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from advocacy.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(agency_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(i18n_cli)
+    demo = demo_cli if not app.config["SETTINGS"].is_production else demo_prod_cli
+    app.cli.add_command(demo)
+
+
+@click.group("agency", help="Agencies (tenants).")
+def agency_cli() -> None:
+    pass
+
+
+@agency_cli.command("create")
+@click.argument("slug")
+@click.argument("name")
+def agency_create(slug: str, name: str) -> None:
+    from advocacy.auth.service import create_agency
+
+    agency = create_agency(name=name, slug=slug)
+    db.session.commit()
+    click.echo(f"agency {agency.slug} created (id {agency.id})")
+
+
+@click.group("user", help="Staff accounts.")
+def user_cli() -> None:
+    pass
+
+
+@user_cli.command("create-admin")
+@click.option("--agency", "agency_slug", required=True, help="Slug of the agency.")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="Name shown to colleagues.")
+def user_create_admin(agency_slug: str, username: str, display_name: str) -> None:
+    """Create an agency admin; the password is asked for, never taken as an argument."""
+    from advocacy.auth.models import Agency, Role
+    from advocacy.auth.service import create_user
+
+    agency = db.session.scalar(select(Agency).where(Agency.slug == agency_slug))
+    if agency is None:
+        raise click.ClickException(f"no agency with slug {agency_slug!r}")
+    password = (
+        getpass.getpass("Password (12 or more characters): ")
+        if sys.stdin.isatty()
+        else sys.stdin.readline().rstrip("\n")
+    )
+    try:
+        user = create_user(username, display_name, password, [(agency, Role.ADMIN)])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"admin {user.username} created; they set up two-step sign-in at first login")
+
+
+@click.group("audit", help="The tamper-evident audit log.")
+def audit_cli() -> None:
+    pass
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    from advocacy.audit.service import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"audit chain intact: {report.checked} entries")
+    else:
+        click.echo(f"audit chain BROKEN at entry {report.first_bad_id} (after {report.checked} good entries)")
+        sys.exit(1)
+
+
+@click.group("keys", help="Encryption keys for personal data.")
+def keys_cli() -> None:
+    pass
+
+
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key, to put first in ADVOCACY_ENCRYPTION_KEYS."""
+    click.echo(Fernet.generate_key().decode())
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every encrypted column with the first (newest) key."""
+    from advocacy.crypto import rotate_all
+
+    counts = rotate_all()
+    for table, n in counts.items():
+        click.echo(f"{table}: {n} rows re-encrypted")
+    click.echo(
+        "done; the old key can be removed from ADVOCACY_ENCRYPTION_KEYS once every process runs with the new list"
+    )
+
+
+@click.group("i18n", help="Language catalogs.")
+def i18n_cli() -> None:
+    pass
+
+
+@i18n_cli.command("update")
+def i18n_update() -> None:
+    """Merge translations/messages.pot into every registered language's catalog."""
+    from pathlib import Path
+
+    from advocacy.i18n import update_catalogs
+
+    base = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    click.echo("updated: " + " ".join(update_catalogs(base)))
+
+
+@i18n_cli.command("compile")
+def i18n_compile() -> None:
+    """Compile every catalog to .mo (build output, never committed)."""
+    from pathlib import Path
+
+    from advocacy.i18n import compile_catalogs
+
+    base = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    click.echo("compiled: " + " ".join(compile_catalogs(base)))
+
+
+@i18n_cli.command("coverage")
+def i18n_coverage() -> None:
+    from advocacy.i18n import catalog_coverage, registry
+
+    for tag, (done, total) in catalog_coverage().items():
+        pct = 100.0 * done / total if total else 0.0
+        click.echo(f"{tag:4} {registry()[tag].english:12} {done:4}/{total:<4} {pct:5.1f}%")
+
+
+@click.group("demo", help="Demo data for development.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when any agency exists.")
+def demo_load(if_empty: bool) -> None:
+    from advocacy.demo import load_demo
+
+    logins = load_demo(if_empty=if_empty)
+    if logins is None:
+        click.echo("demo data already present; nothing loaded")
+        return
+    click.echo("Demo data loaded. These passwords are shown only now:")
+    for username, role, password in logins:
+        click.echo(f"  {username:14} {role:14} {password}")
+    click.echo("Sign in at http://127.0.0.1:5000, then get the 6-digit code with: make code user=<username>")
+
+
+@demo_cli.command("totp")
+@click.argument("username")
+def demo_totp(username: str) -> None:
+    """Print a demo user's current TOTP code (development only)."""
+    from advocacy.auth.service import find_user, totp_now
+
+    user = find_user(username)
+    if user is None or not user.totp_secret:
+        raise click.ClickException(f"no user {username!r} with two-step sign-in")
+    click.echo(totp_now(user))
+
+
+@demo_cli.command("password")
+@click.argument("username")
+def demo_password(username: str) -> None:
+    """Give a demo user a new random password and print it (development only)."""
+    from advocacy.auth.service import change_password, find_user
+    from advocacy.demo import random_password
+
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    password = random_password()
+    change_password(user, password)
+    click.echo(password)
+
+
+@click.group("demo", help="Demo data is not available in production.")
+def demo_prod_cli() -> None:
+    if current_app:
+        raise click.ClickException("demo commands do not exist in production")

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from advocacy.core import bp
+from advocacy.extensions import db
+from advocacy.i18n import SESSION_KEY, is_supported
+from advocacy.security import safe_next
+
+
+@bp.route("/")
+def home() -> str:
+    return render_template("core/home.html")
+
+
+@bp.route("/healthz")
+def health() -> Any:
+    """For load balancers: says whether the database answers, nothing more."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Response:
+    """The switcher on every page.  Signed-in users keep the choice as their preference."""
+    tag = request.form.get("language", "")
+    if is_supported(tag):
+        session[SESSION_KEY] = tag
+        if current_user.is_authenticated:
+            current_user.language = tag
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("core.home"))

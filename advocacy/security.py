@@ -1,0 +1,233 @@
+"""Every request guard and response header, in order, in one place.
+
+Login is required by default: a request passes without a signed-in user only
+when its endpoint is on :data:`PUBLIC_ENDPOINTS`.  A view that forgets a
+decorator is therefore closed, not open (SecureDrop's journalist app works the
+same way).  Headers are set here rather than in a proxy so tests can see them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from advocacy.auth.models import User
+
+log = logging.getLogger("advocacy.request")
+
+#: Endpoints reachable without signing in.  Keep this list short.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "static",
+        "auth.login",
+        "auth.two_factor",
+        "auth.enrol",
+        "auth.logout",
+        "core.health",
+        "core.set_language",
+    }
+)
+
+#: Requests a page makes on its own (board polling, say) send this header so
+#: that they do not count as activity for the idle timeout.
+BACKGROUND_HEADER = "X-Advocacy-Background"
+
+LAST_SEEN_KEY = "last_seen"
+
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "manifest-src 'self'",
+    ]
+)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def start_authenticated_session(user: User) -> None:
+    """A fresh session for a fresh sign-in: nothing from before survives but the language."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    login_user(user, remember=False)
+    session[LAST_SEEN_KEY] = time.time()
+    session.permanent = False
+
+
+def _end_session() -> None:
+    logout_user()
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
+
+
+def start_request() -> None:
+    g.request_id = uuid.uuid4().hex[:16]
+    g.settings = current_app.config["SETTINGS"]
+    g.started = time.perf_counter()
+
+
+def enforce_idle_timeout() -> Response | None:
+    if not current_user.is_authenticated:
+        return None
+    timeout = g.settings.idle_timeout_seconds
+    now = time.time()
+    last_seen = session.get(LAST_SEEN_KEY, 0)
+    if now - last_seen > timeout:
+        _end_session()
+        if _wants_json() or request.headers.get(BACKGROUND_HEADER):
+            return jsonify(error="session_expired"), 401  # type: ignore[return-value]
+        flash(
+            _("You were signed out after %(minutes)d minutes without activity.", minutes=timeout // 60),
+            "info",
+        )
+        return redirect(
+            url_for(
+                "auth.login",
+                next=safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None,
+            )
+        )
+    if not request.headers.get(BACKGROUND_HEADER):
+        session[LAST_SEEN_KEY] = now
+    return None
+
+
+def require_login() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if request.endpoint is None:
+        return None  # a 404 or 405 is answered as such, without revealing more
+    if _wants_json() or request.headers.get(BACKGROUND_HEADER):
+        return jsonify(error="login_required"), 401  # type: ignore[return-value]
+    next_path = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_path))
+
+
+def set_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if request.endpoint == "static":
+        headers["Cache-Control"] = "public, max-age=3600"
+    else:
+        # Victim data must never sit in a browser or proxy cache.
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def log_request(response: Response) -> Response:
+    """One structured line per request: no query string, no IP, no form data."""
+    if request.endpoint != "static":
+        log.info(
+            "request",
+            extra={
+                "request_id": g.get("request_id"),
+                "method": request.method,
+                "endpoint": request.endpoint,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+                "user_id": current_user.id if current_user.is_authenticated else None,
+            },
+        )
+    return response
+
+
+ERROR_TEXT = {
+    400: (
+        _l("The request could not be understood"),
+        _l("Something in what was sent is missing or malformed. Go back and try again."),
+    ),
+    403: (_l("Not allowed"), _l("Your role does not allow this page. Ask your agency admin if you need it.")),
+    404: (_l("Page not found"), _l("There is nothing here, or you do not have access to it.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too much data"), _l("What you sent is larger than this app accepts. Send less at a time.")),
+    429: (_l("Too many requests"), _l("Wait a moment, then try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l(
+            "The app hit an error. Nothing you entered was shared. Try again, and tell your agency admin if it keeps happening."
+        ),
+    ),
+}
+
+
+def render_error(code: int) -> tuple[Any, int]:
+    title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    if _wants_json():
+        return jsonify(error=str(title)), code
+    return render_template("error.html", title=title, text=text, code=code), code
+
+
+def handle_http_error(error: HTTPException) -> tuple[Any, int]:
+    return render_error(error.code or 500)
+
+
+def handle_unexpected(error: Exception) -> tuple[Any, int]:
+    # The traceback goes to the log (never to the page); values of locals are not logged.
+    log.exception("unhandled error", extra={"request_id": g.get("request_id"), "endpoint": request.endpoint})
+    from advocacy.extensions import db
+
+    db.session.rollback()
+    return render_error(500)
+
+
+def handle_csrf_error(error: CSRFError) -> Response:
+    """A missing or stale CSRF token ends the session (SecureDrop does the same)."""
+    _end_session()
+    flash(_("Your session was reset for your security. Please sign in again."), "error")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(start_request)
+    app.before_request(enforce_idle_timeout)
+    app.before_request(require_login)
+    app.after_request(set_security_headers)
+    app.after_request(log_request)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

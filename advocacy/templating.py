@@ -1,0 +1,56 @@
+"""What every template can use: language, navigation per role, session timer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from advocacy.auth.models import Role
+from advocacy.i18n import current_language, registry
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: Any
+    roles: tuple[Role, ...]
+
+
+NAVIGATION = (
+    NavItem("core.home", _l("Home"), tuple(Role)),
+    NavItem("intake.index", _l("Cases"), (Role.ADVOCATE, Role.ADMIN)),
+    NavItem("shelters.index", _l("Shelters"), (Role.SHELTER_STAFF, Role.ADMIN)),
+    NavItem("admin.users", _l("Users"), (Role.ADMIN,)),
+    NavItem("admin.audit", _l("Audit log"), (Role.ADMIN,)),
+)
+
+
+def _navigation() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    return [item for item in NAVIGATION if current_user.has_role(*item.roles)]
+
+
+def _context() -> dict[str, Any]:
+    settings = current_app.config["SETTINGS"]
+    return {
+        "language": current_language(),
+        "languages": list(registry().values()),
+        "navigation": _navigation(),
+        "csrf_token_value": generate_csrf,
+        "idle_timeout": settings.idle_timeout_seconds,
+        "idle_warning": settings.idle_warning_seconds,
+        "current_endpoint": request.endpoint,
+        "Role": Role,
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_context)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,99 @@
+"""Column types shared by every domain.
+
+``EncryptedString`` is the only way a personal field is stored: the value is
+encrypted with MultiFernet (AES-128-CBC + HMAC, random IV, so two equal
+plaintexts never give equal ciphertexts) before it reaches the database.
+Equality lookups (find a case by phone number) use a separate keyed-hash
+column from :func:`lookup_hash`, so the ciphertext never has to be
+deterministic.  ``UTCDateTime`` keeps datetimes timezone-aware on SQLite too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.fernet import InvalidToken, MultiFernet
+from flask import current_app
+from sqlalchemy import DateTime, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine; naive input is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite drops the offset; we only ever store UTC
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _fernet() -> MultiFernet:
+    return current_app.extensions["advocacy.fernet"]
+
+
+class EncryptedString(TypeDecorator[str]):
+    """A text column whose value is stored as a Fernet token.
+
+    Keys come from ``ADVOCACY_ENCRYPTION_KEYS`` (newest first); ``flask keys
+    rotate`` re-encrypts every such column with the newest key.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return _fernet().encrypt(value.encode("utf-8")).decode("ascii")
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        try:
+            return _fernet().decrypt(value.encode("ascii")).decode("utf-8")
+        except InvalidToken as exc:
+            # Never include the token or the value: only say which key set failed.
+            raise RuntimeError("a stored value cannot be decrypted with the configured keys") from exc
+
+
+def normalize_for_lookup(value: str) -> str:
+    """Case, width and space differences must not defeat an equality lookup."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def lookup_hash(value: str, purpose: str) -> str:
+    """Keyed hash (HMAC-SHA256) of a normalized value, separated by purpose.
+
+    Without the key the hash cannot be reversed by guessing phone numbers, and
+    two purposes never share a hash for the same value.
+    """
+    key = current_app.config["SETTINGS"].hash_key.encode("utf-8")
+    message = f"{purpose}\x00{normalize_for_lookup(value)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def lookup_hash_column(**kwargs: Any) -> Any:
+    """A nullable, indexed column for :func:`lookup_hash` values."""
+    return mapped_column(String(64), index=True, nullable=True, **kwargs)

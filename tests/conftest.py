@@ -1,0 +1,136 @@
+"""Fixtures: a fresh app and a clean database for every test, on every engine.
+
+The ``app`` fixture is parametrized by engine: SQLite always (a new file per
+test) and PostgreSQL when ``TEST_DATABASE_URL`` is set (the schema is created
+once per run and every table is truncated after each test).  CSRF stays on:
+:class:`tests.helpers.CSRFClient` adds the token the way a browser form does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from advocacy import create_app
+from advocacy.extensions import db
+from config import load_settings
+from tests.helpers import CSRFClient
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+_pg_schema_ready = False
+
+
+def _prepare_postgresql(app: Flask) -> None:
+    """Create the schema once per run (after dropping whatever a crashed run left)."""
+    global _pg_schema_ready
+    if _pg_schema_ready:
+        return
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.create_all()
+    _pg_schema_ready = True
+
+
+def _truncate_postgresql(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+def make_settings(database_url: str, **overrides: object):  # type: ignore[no-untyped-def]
+    return load_settings({"ADVOCACY_ENV": "testing", "DATABASE_URL": database_url}, **overrides)
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(engine_name: str, tmp_path: Path) -> str:
+    if engine_name == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture
+def settings(database_url: str):  # type: ignore[no-untyped-def]
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def app(settings, engine_name: str) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    app = create_app(settings)
+    app.test_client_class = CSRFClient
+    if engine_name == "postgresql":
+        _prepare_postgresql(app)
+    else:
+        with app.app_context():
+            db.create_all()
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        ctx.pop()
+        if engine_name == "postgresql":
+            _truncate_postgresql(app)
+        else:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> CSRFClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def other_client(app: Flask) -> CSRFClient:
+    """A second browser, for tests about two people or two sessions."""
+    return app.test_client()  # type: ignore[return-value]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TEST_DATABASE_URL:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    for item in items:
+        if "postgresql_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def postgresql_url_for(database: str) -> str:
+    """The TEST_DATABASE_URL server, another database on it (for migration tests)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(TEST_DATABASE_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def create_postgresql_database(name: str) -> str:
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return postgresql_url_for(name)
+
+
+def drop_postgresql_database(name: str) -> None:
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
