@@ -33,14 +33,15 @@ def open_case(
 
 
 def list_cases(limit: int = 50) -> list[Case]:
-    cases = list(
+    # Audit first: a commit expires loaded objects, and reloading each row
+    # afterwards would cost one query per case.
+    record("case.list", "case")
+    db.session.commit()
+    return list(
         db.session.scalars(
             scoped(select(Case), Case.agency_id, *CASE_ROLES).order_by(Case.opened_at.desc()).limit(limit)
         )
     )
-    record("case.list", "case")
-    db.session.commit()
-    return cases
 
 
 def view_case(case_id: int) -> Case:
