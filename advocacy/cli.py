@@ -186,13 +186,12 @@ def demo_totp(username: str) -> None:
 @click.argument("username")
 def demo_password(username: str) -> None:
     """Give a demo user a new random password and print it (development only)."""
-    from advocacy.auth.service import change_password, find_user
-    from advocacy.demo import random_password
+    from advocacy.auth.service import change_password, find_user, random_passphrase
 
     user = find_user(username)
     if user is None:
         raise click.ClickException(f"no user {username!r}")
-    password = random_password()
+    password = random_passphrase()
     change_password(user, password)
     click.echo(password)
 

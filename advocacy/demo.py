@@ -7,39 +7,13 @@ code without a phone.  All names, aliases and addresses are invented.
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import select
 
 from advocacy.auth.models import Agency, Role
-from advocacy.auth.service import create_agency, create_user
+from advocacy.auth.service import create_agency, create_user, random_passphrase
 from advocacy.extensions import db
 from advocacy.intake.service import open_case
 from advocacy.shelters.service import add_shelter
-
-_WORDS = (
-    "maple",
-    "river",
-    "cedar",
-    "harbor",
-    "prairie",
-    "willow",
-    "lantern",
-    "meadow",
-    "granite",
-    "birch",
-    "heron",
-    "canyon",
-    "juniper",
-    "aurora",
-    "tamarack",
-    "loon",
-)
-
-
-def random_password() -> str:
-    """Four random words and a number: easy to type from a terminal, hard to guess."""
-    return "-".join(secrets.choice(_WORDS) for _ in range(4)) + f"-{secrets.randbelow(100)}"
 
 
 def load_demo(*, if_empty: bool = True) -> list[tuple[str, str, str]] | None:
@@ -64,7 +38,7 @@ def load_demo(*, if_empty: bool = True) -> list[tuple[str, str, str]] | None:
     )
     users = {}
     for username, name, agency, role in accounts:
-        password = random_password()
+        password = random_passphrase()
         users[username] = create_user(username, name, password, [(agency, role)], enrol_totp=True)
         logins.append((username, role.value, password))
 

@@ -139,6 +139,28 @@ def require_login() -> Response | None:
     return redirect(url_for("auth.login", next=next_path))
 
 
+#: Where a user with a temporary password may go before choosing their own.
+PASSWORD_CHANGE_ENDPOINTS = PUBLIC_ENDPOINTS | {
+    "auth.account",
+    "auth.change_password",
+    "auth.keepalive",
+    "auth.logout_everywhere",
+}
+
+
+def require_own_password() -> Response | None:
+    """An account opened by an admin with a temporary password must replace it first."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS
+    ):
+        if request.method == "GET":
+            flash(_("Choose your own password before you continue."), "info")
+        return redirect(url_for("auth.account"))
+    return None
+
+
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
@@ -226,6 +248,7 @@ def init_app(app: Flask) -> None:
     app.before_request(start_request)
     app.before_request(enforce_idle_timeout)
     app.before_request(require_login)
+    app.before_request(require_own_password)
     app.after_request(set_security_headers)
     app.after_request(log_request)
     app.register_error_handler(CSRFError, handle_csrf_error)

@@ -12,6 +12,7 @@ from flask_wtf.csrf import generate_csrf
 
 from advocacy.auth.models import Role
 from advocacy.i18n import current_language, registry
+from advocacy.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ def _context() -> dict[str, Any]:
         "idle_warning": settings.idle_warning_seconds,
         "current_endpoint": request.endpoint,
         "Role": Role,
+        "now": utcnow(),
     }
 
 

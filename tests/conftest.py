@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import create_engine, text
 
 from advocacy import create_app
@@ -70,10 +70,28 @@ def settings(database_url: str):  # type: ignore[no-untyped-def]
     return make_settings(database_url)
 
 
+def _fresh_request_globals() -> None:
+    """Give every test request an empty ``g``, as a served request has.
+
+    The fixture keeps one app context pushed for the whole test (so tests can
+    use the database directly), and Flask reuses a pushed app context for the
+    requests of the test client: without this, Flask-Login's cached user and
+    Flask-Babel's cached locale would leak from one client's request into
+    another's.
+    """
+    for name in list(g):
+        g.pop(name)
+
+
+def configure_test_app(app: Flask) -> Flask:
+    app.test_client_class = CSRFClient
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    return app
+
+
 @pytest.fixture
 def app(settings, engine_name: str) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    app = create_app(settings)
-    app.test_client_class = CSRFClient
+    app = configure_test_app(create_app(settings))
     if engine_name == "postgresql":
         _prepare_postgresql(app)
     else:

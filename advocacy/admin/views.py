@@ -1,11 +1,42 @@
+"""Agency administration views: thin wrappers over :mod:`advocacy.admin.service`."""
+
 from __future__ import annotations
 
-from flask import abort, render_template
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from advocacy.access import roles_required
 from advocacy.admin import bp, service
+from advocacy.admin.forms import ConfirmForm, NewUserForm, RolesForm
 from advocacy.audit.service import verify_chain
-from advocacy.auth.models import Role
+from advocacy.auth.models import Role, User
+
+
+def _refusal_message(reason: service.AdminError) -> str:
+    return {
+        service.AdminError.USERNAME_TAKEN: _("That user name is taken. Choose another."),
+        service.AdminError.SELF: _("You cannot do this to your own account. Ask another admin."),
+        service.AdminError.SHARED_ACCOUNT: _(
+            "This person also works for another agency; only an admin of every agency they belong to can do this."
+        ),
+        service.AdminError.LAST_ADMIN: _(
+            "An agency needs at least one admin. Make someone else admin first."
+        ),
+    }[reason]
+
+
+def _agency_choices() -> list[tuple[int, str]]:
+    return [(a.id, a.name) for a in service.admin_agencies()]
+
+
+def _managed_user(user_id: int) -> User:
+    user = service.get_user_or_none(user_id)
+    if user is None:
+        abort(404)
+    return user
 
 
 @bp.route("/users")
@@ -14,13 +45,109 @@ def users() -> str:
     return render_template("admin/users.html", users=service.list_users())
 
 
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_new() -> Any:
+    form = NewUserForm(_agency_choices())
+    if form.validate_on_submit():
+        try:
+            user, password = service.add_user(
+                form.agency.data, form.username.data or "", form.display_name.data or "", Role(form.role.data)
+            )
+        except service.AdminRefused as refused:
+            form.username.errors = [_refusal_message(refused.reason)]
+        else:
+            # Rendered, not flashed: the temporary password never enters the session cookie.
+            return render_template("admin/temporary_password.html", user=user, password=password)
+    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+
+
+def _detail(user: User, roles_form: RolesForm | None = None, status: int = 200) -> Any:
+    choices = _agency_choices()
+    if roles_form is None:
+        roles_form = RolesForm(choices)
+    return (
+        render_template(
+            "admin/user_detail.html",
+            user=user,
+            roles_form=roles_form,
+            agencies=choices,
+            confirm=ConfirmForm(),
+            fully_managed=service.fully_managed(user),
+        ),
+        status,
+    )
+
+
 @bp.route("/users/<int:user_id>")
 @roles_required(Role.ADMIN)
-def user_detail(user_id: int) -> str:
-    user = service.get_user_or_none(user_id)
-    if user is None:
-        abort(404)
-    return render_template("admin/user_detail.html", user=user)
+def user_detail(user_id: int) -> Any:
+    return _detail(_managed_user(user_id))
+
+
+@bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_roles(user_id: int) -> Any:
+    user = _managed_user(user_id)
+    form = RolesForm(_agency_choices())
+    if not form.validate_on_submit():
+        return _detail(user, form, 400)
+    try:
+        service.set_roles(current_user, user, form.agency.data, {Role(r) for r in form.roles.data or []})
+    except service.AdminRefused as refused:
+        flash(_refusal_message(refused.reason), "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    flash(_("Roles saved. They apply from this person's next sign-in."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+ACTIONS = {
+    "deactivate": lambda admin, user: service.set_active(admin, user, False),
+    "reactivate": lambda admin, user: service.set_active(admin, user, True),
+    "unlock": service.unlock,
+    "reset-two-factor": service.reset_two_factor,
+}
+
+
+@bp.route(
+    "/users/<int:user_id>/<any(deactivate, reactivate, unlock, 'reset-two-factor'):action>", methods=["POST"]
+)
+@roles_required(Role.ADMIN)
+def user_action(user_id: int, action: str) -> Any:
+    user = _managed_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        ACTIONS[action](current_user, user)
+    except service.AdminRefused as refused:
+        flash(_refusal_message(refused.reason), "error")
+    else:
+        flash(
+            {
+                "deactivate": _("The account is deactivated and signed out everywhere."),
+                "reactivate": _("The account can sign in again."),
+                "unlock": _("The account is unlocked."),
+                "reset-two-factor": _(
+                    "Two-step sign-in is reset. The person sets it up again at the next sign-in."
+                ),
+            }[action],
+            "success",
+        )
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/temporary-password", methods=["POST"])
+@roles_required(Role.ADMIN)
+def user_temporary_password(user_id: int) -> Any:
+    user = _managed_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        password = service.issue_temporary_password(current_user, user)
+    except service.AdminRefused as refused:
+        flash(_refusal_message(refused.reason), "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/temporary_password.html", user=user, password=password)
 
 
 @bp.route("/audit")

@@ -63,6 +63,8 @@ class User(db.Model):
     display_name: Mapped[str] = mapped_column(EncryptedString())
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when an admin issues a temporary password: the next sign-in must replace it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The last accepted TOTP time step: a code is accepted once, never replayed.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import hmac
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -70,6 +71,25 @@ def password_problems(password: str, username: str = "") -> list[str]:
     if username and username.lower() in lowered:
         problems.append(_("The password must not contain your user name."))
     return problems
+
+
+_WORDS = (
+    "maple", "river", "cedar", "harbor", "prairie", "willow", "lantern", "meadow",
+    "granite", "birch", "heron", "canyon", "juniper", "aurora", "tamarack", "loon",
+    "violet", "summit", "thistle", "orchard", "pebble", "falcon", "glacier", "bramble",
+    "copper", "marsh", "spruce", "ember", "lagoon", "quartz", "sparrow", "timber",
+    "acorn", "basalt", "clover", "delta", "fern", "garnet", "hazel", "island",
+    "jasper", "kestrel", "linden", "mesa", "nettle", "otter", "pine", "quill",
+    "raven", "sage", "tundra", "umber", "valley", "wren", "yarrow", "zephyr",
+    "amber", "brook", "cobalt", "dune", "elm", "flint", "grove", "hollow",
+)  # fmt: skip
+
+
+def random_passphrase() -> str:
+    """Five words from 64 and a number: about 36 bits, easy to read aloud or type
+    from a printout.  Only for temporary and demo passwords: lockout caps online
+    guessing, and a temporary password must be replaced at the first sign-in."""
+    return "-".join(secrets.choice(_WORDS) for _ in range(5)) + f"-{secrets.randbelow(100)}"
 
 
 def hash_password(password: str) -> str:
@@ -222,6 +242,7 @@ def change_password(user: User, new_password: str) -> None:
     """Set a new password and end every other session of this user."""
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
+    user.must_change_password = False
     user.rotate_session_nonce()
     record("password.changed", "user", user.id)
     db.session.commit()

@@ -173,8 +173,11 @@ def change_password() -> Any:
             if problems:
                 form.new_password.errors = problems
             else:
-                service.change_password(current_user, form.new_password.data or "")
-                start_authenticated_session(current_user)
+                # The real object, not the proxy: login_user stores what it is given,
+                # and a stored proxy would resolve to itself forever.
+                user = current_user._get_current_object()
+                service.change_password(user, form.new_password.data or "")
+                start_authenticated_session(user)
                 flash(_("Your password is changed. You were signed out everywhere else."), "success")
                 return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form), 400

@@ -73,6 +73,7 @@ def upgrade():
     sa.Column('display_name', sa.Text(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('must_change_password', sa.Boolean(), nullable=False),
     sa.Column('totp_secret', sa.Text(), nullable=True),
     sa.Column('totp_confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('totp_last_step', sa.Integer(), nullable=False),
