@@ -14,6 +14,7 @@ two questions are kept apart:
 
 from __future__ import annotations
 
+import gettext
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -91,7 +92,12 @@ class RegistryDomain(Domain):
         if cached is None:
             translations = support.Translations()
             for dirname in self.translation_directories:
-                translations.merge(support.Translations.load(dirname, [tag], self.domain[0]))
+                catalog = support.Translations.load(dirname, [tag], self.domain[0])
+                translations.merge(catalog)
+                # merge() copies the messages only: keep the catalog's plural
+                # rule (Arabic has six forms), as Flask-Babel's own Domain does.
+                if isinstance(catalog, gettext.GNUTranslations):
+                    translations.plural = catalog.plural
             cached = self.cache[key] = translations
         return cached
 

@@ -1,0 +1,512 @@
+"""Language access: the catalog pipeline, every page in every language, the choice of language.
+
+The registry (``translations/languages.json``) is the list of languages; every
+test that concerns "each language" reads it, so adding a language adds it to
+these tests.  Languages without translations yet fall back to English text
+with their own ``lang`` and ``dir``: that is expected, not a failure.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TypeVar
+
+import flask_babel
+import pytest
+from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from flask import Flask
+
+from advocacy.auth.models import Agency, Role, User
+from advocacy.extensions import db
+from advocacy.i18n import SOURCE_LANGUAGE, catalog_coverage, registry, select_language
+from advocacy.intake.service import open_case
+from advocacy.shelters.service import add_shelter
+from tests.helpers import PASSWORD, CSRFClient, login, make_agency, make_user, text_of
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+TAGS = list(registry())
+#: Languages whose catalog must stay complete: every new string is translated before merging.
+COMPLETE = ("es",)
+HTML = re.compile(r'<html lang="([^"]*)" dir="([^"]*)"')
+H1 = re.compile(r"<h1>(.*?)</h1>", re.S)
+
+
+# --- Helpers --------------------------------------------------------------------
+
+
+def html_lang(response: Any) -> tuple[str, str]:
+    match = HTML.search(response.get_data(as_text=True))
+    assert match, "no <html lang dir> on the page"
+    return match.group(1), match.group(2)
+
+
+def heading(response: Any) -> str:
+    match = H1.search(response.get_data(as_text=True))
+    assert match, "no <h1> on the page"
+    return match.group(1).strip()
+
+
+def choose(client: CSRFClient, tag: str) -> None:
+    """The language switcher, as a person uses it."""
+    response = client.post("/language", data={"language": tag, "next": "/auth/login"})
+    assert response.status_code == 302
+
+
+def read_catalog(tag: str) -> Catalog:
+    path = TRANSLATIONS / "messages.pot" if tag == SOURCE_LANGUAGE else _po(TRANSLATIONS, tag)
+    with path.open("rb") as fh:
+        return read_po(fh, locale=None if tag == SOURCE_LANGUAGE else tag)
+
+
+def shown(tag: str, msgid: str) -> str:
+    """What a page in ``tag`` shows for ``msgid``: its reviewed translation, else the English."""
+    if tag == SOURCE_LANGUAGE:
+        return msgid
+    message = read_catalog(tag).get(msgid)
+    return message.string if message is not None and message.string and not message.fuzzy else msgid
+
+
+def _po(base: Path, tag: str) -> Path:
+    return base / tag / "LC_MESSAGES" / "messages.po"
+
+
+@pytest.fixture(autouse=True)
+def compiled_catalogs_are_fresh(request: pytest.FixtureRequest) -> None:
+    """Pages read the compiled .mo files (build output, made by `make translations`)."""
+    if "client" not in request.fixturenames:
+        return
+    for tag in TAGS:
+        if tag == SOURCE_LANGUAGE:
+            continue
+        po = _po(TRANSLATIONS, tag)
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            pytest.fail(f"{mo.relative_to(ROOT)} is missing or older than its .po: run `make translations`")
+
+
+# --- The catalog pipeline ---------------------------------------------------------
+
+
+def _extract(target: Path) -> None:
+    """`pybabel extract` exactly as the Makefile's i18n target runs it."""
+    pybabel = Path(sys.executable).with_name("pybabel")
+    command = [str(pybabel)] if pybabel.exists() else [sys.executable, "-m", "babel.messages.frontend"]
+    subprocess.run(
+        [
+            *command,
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-wrap",
+            "--sort-by-file",
+            "--project",
+            "advocacy",
+            "--version",
+            "0.1",
+            "--msgid-bugs-address",
+            "",
+            "-o",
+            str(target),
+            "advocacy",
+            "templates",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    # The Makefile drops the timestamp so that the .pot changes only when strings do.
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    target.write_text(
+        "".join(line for line in lines if not line.startswith('"POT-Creation-Date:')), encoding="utf-8"
+    )
+
+
+def _messages(path: Path) -> dict[tuple[str, str | None], tuple[list[tuple[str, int | None]], set[str]]]:
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    return {
+        (str(m.id), m.context): (sorted(m.locations), set(m.flags) - {"fuzzy"})  # type: ignore[arg-type]
+        for m in catalog
+        if m.id
+    }
+
+
+def test_pot_is_current(tmp_path: Path) -> None:
+    fresh = tmp_path / "messages.pot"
+    _extract(fresh)
+    assert "POT-Creation-Date" not in fresh.read_text(encoding="utf-8")
+    now, committed = _messages(fresh), _messages(TRANSLATIONS / "messages.pot")
+    added = sorted(k[0] for k in now.keys() - committed.keys())
+    removed = sorted(k[0] for k in committed.keys() - now.keys())
+    moved = sorted(k[0] for k in now.keys() & committed.keys() if now[k] != committed[k])
+    if now != committed:
+        pytest.fail(
+            "translations/messages.pot does not match the strings in the code: run `make i18n` "
+            "and translate the new strings (Spanish must stay complete). "
+            f"New: {added[:10]}; gone: {removed[:10]}; moved: {moved[:10]}",
+            pytrace=False,
+        )
+
+
+def test_registry_lists_each_language_once_with_a_direction() -> None:
+    assert SOURCE_LANGUAGE in registry()
+    assert len(TAGS) == len(set(TAGS))
+    assert {lang.dir for lang in registry().values()} <= {"ltr", "rtl"}
+    assert registry()["ar"].dir == "rtl"
+    # The languages Babel has no CLDR data for still have a locale to format with.
+    for tag in ("hmn", "ksw", "oj"):
+        assert Locale.parse(registry()[tag].babel)
+
+
+@pytest.mark.parametrize("tag", [t for t in TAGS if t != SOURCE_LANGUAGE])
+def test_every_registered_language_has_a_catalog_in_step_with_the_template(tag: str) -> None:
+    path = _po(TRANSLATIONS, tag)
+    assert path.exists(), f"no catalog for {tag}: run `make i18n`"
+    catalog = read_catalog(tag)
+    assert catalog.locale_identifier == tag
+    template = {(m.id, m.context) for m in read_catalog(SOURCE_LANGUAGE) if m.id}
+    assert {(m.id, m.context) for m in catalog if m.id} == template, "catalog out of step: run `make i18n`"
+    # Placeholders such as %(name)s survive translation.
+    assert [str(problem) for _message, problems in catalog.check() for problem in problems] == []
+
+
+@pytest.mark.parametrize("tag", COMPLETE)
+def test_spanish_is_complete(tag: str) -> None:
+    done, total = catalog_coverage(TRANSLATIONS)[tag]
+    assert total > 0
+    missing = [m.id for m in read_catalog(tag) if m.id and (not m.string or m.fuzzy)]
+    assert done == total, f"{tag}: {total - done} strings untranslated or fuzzy: {missing[:10]}"
+
+
+def test_coverage_command_prints_a_line_per_language(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["i18n", "coverage"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert [line.split()[0] for line in lines] == TAGS
+    by_tag = {line.split()[0]: line for line in lines}
+    assert by_tag["en"].endswith("100.0%")
+    for tag in COMPLETE:
+        assert by_tag[tag].endswith("100.0%")
+
+
+# --- Every page in every language -------------------------------------------------
+
+
+@pytest.fixture
+def agency_data(app: Flask) -> SimpleNamespace:
+    agency = make_agency()
+    admin = make_user(agency, Role.ADMIN)
+    advocate = make_user(agency, Role.ADVOCATE)
+    staff = make_user(agency, Role.SHELTER_STAFF)
+    case = open_case(agency.id, advocate.id, "Rosa M.", phone="+12185550101", language="es")
+    shelter = add_shelter(agency.id, "Casa Norte", "North 1", "Northeast", address="12 Birch Street")
+    db.session.commit()
+    return SimpleNamespace(
+        agency_id=agency.id,
+        admin_id=admin.id,
+        advocate_id=advocate.id,
+        staff_id=staff.id,
+        case_id=case.id,
+        case_opened_at=case.opened_at,
+        shelter_id=shelter.id,
+    )
+
+
+def fresh(model: type[T], object_id: int) -> T:
+    """The row as stored now.  (Objects a test holds can be detached by a request:
+    the audit page's chain check expunges the session it shares with the test.)"""
+    obj = db.session.get(model, object_id)
+    assert obj is not None
+    return obj
+
+
+def pages_of(role: Role, data: SimpleNamespace) -> dict[str, int]:
+    """The pages a role reaches from the navigation, and some it may not open."""
+    common = {"/": 200, "/auth/account": 200, "/no-such-page": 404}
+    cases = {"/cases/": 200, f"/cases/{data.case_id}": 200, f"/cases/{data.case_id + 1000}": 404}
+    shelters = {"/shelters/": 200, f"/shelters/{data.shelter_id}": 200}
+    if role is Role.ADMIN:
+        admin = {"/admin/users": 200, f"/admin/users/{data.advocate_id}": 200, "/admin/audit": 200}
+        return common | cases | shelters | admin
+    if role is Role.ADVOCATE:
+        return common | cases | {"/shelters/": 403, "/admin/users": 403}
+    return common | shelters | {"/cases/": 403, "/admin/audit": 403}
+
+
+#: GET endpoints that are not pages.
+NOT_PAGES = {"static", "core.health"}
+
+
+def every_get_url(app: Flask, data: SimpleNamespace) -> list[str]:
+    """Every GET route of the app, so that a new page is swept without being listed.
+
+    A route whose URL takes an argument not named here is left out: add the
+    argument when adding such a page.
+    """
+    values = {"case_id": data.case_id, "shelter_id": data.shelter_id, "user_id": data.advocate_id}
+    adapter = app.url_map.bind("localhost")
+    return sorted(
+        adapter.build(rule.endpoint, {name: values[name] for name in rule.arguments})
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ())
+        and rule.endpoint not in NOT_PAGES
+        and rule.arguments <= values.keys()
+    )
+
+
+def assert_page(response: Any, url: str, status: int | None, tag: str) -> None:
+    """``status`` None: any answer but a server error (a swept page the role may not open)."""
+    if status is None:
+        assert response.status_code < 500, f"{url} in {tag}: {response.status_code}"
+        if response.status_code in (301, 302, 303) or response.mimetype != "text/html":
+            return
+    else:
+        assert response.status_code == status, f"{url} in {tag}: {response.status_code}"
+    assert html_lang(response) == (tag, registry()[tag].dir), url
+    text = text_of(response)
+    assert "%(" not in text, f"{url} in {tag}: a placeholder was not filled"
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("tag", TAGS)
+def test_every_page_renders_in_every_language(
+    tag: str, app: Flask, client: CSRFClient, agency_data: SimpleNamespace
+) -> None:
+    # Signed out: the sign-in page.
+    choose(client, tag)
+    assert_page(client.get("/auth/login"), "/auth/login", 200, tag)
+
+    # Half signed in: the code step, and the set-up of two-step sign-in for a new account.
+    response = client.post(
+        "/auth/login", data={"username": fresh(User, agency_data.advocate_id).username, "password": PASSWORD}
+    )
+    assert response.headers["Location"].endswith("/auth/two-factor")
+    assert_page(client.get("/auth/two-factor"), "/auth/two-factor", 200, tag)
+    newcomer = make_user(fresh(Agency, agency_data.agency_id), Role.ADVOCATE, enrolled=False)
+    response = client.post("/auth/login", data={"username": newcomer.username, "password": PASSWORD})
+    assert response.headers["Location"].endswith("/auth/enrol")
+    assert_page(client.get("/auth/enrol"), "/auth/enrol", 200, tag)
+
+    # Signed in, as each role: the pages named above, then every other GET route.
+    swept = every_get_url(app, agency_data)
+    for role, user_id in (
+        (Role.ADMIN, agency_data.admin_id),
+        (Role.ADVOCATE, agency_data.advocate_id),
+        (Role.SHELTER_STAFF, agency_data.staff_id),
+    ):
+        client.post("/auth/logout")
+        login(client, fresh(User, user_id))
+        choose(client, tag)
+        expected: dict[str, int | None] = {url: None for url in swept}
+        expected |= pages_of(role, agency_data)
+        for url, status in expected.items():
+            assert_page(client.get(url), f"{url} as {role.value}", status, tag)
+
+
+# --- What the pages say -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tag", TAGS)
+def test_sign_in_page_shows_the_translation_or_falls_back_to_english(tag: str, client: CSRFClient) -> None:
+    choose(client, tag)
+    page = client.get("/auth/login")
+    assert html_lang(page) == (tag, registry()[tag].dir)
+    assert heading(page) == shown(tag, "Sign in")
+
+
+def test_spanish_pages_are_in_spanish(client: CSRFClient, agency_data: SimpleNamespace) -> None:
+    choose(client, "es")
+    page = client.get("/auth/login")
+    assert heading(page) == "Iniciar sesión"
+    assert "Las víctimas nunca necesitan una cuenta." in text_of(page)
+    assert ">Continuar<" in page.get_data(as_text=True)
+
+    login(client, fresh(User, agency_data.admin_id))
+    home = text_of(client.get("/"))
+    assert "Le damos la bienvenida, Test admin" in home
+    assert "Administrador(a) de la agencia en Agency north" in home
+    for label in ("Casos", "Refugios", "Usuarios", "Registro de auditoría", "Mi cuenta", "Cerrar sesión"):
+        assert label in home
+    assert "Sign out" not in home
+    cases = text_of(client.get("/cases/"))
+    assert "Casos más recientes de su agencia" in cases
+    assert "Abierto" in cases
+    assert heading(client.get("/no-such-page")) == "No se encontró la página"
+    forbidden = make_user(fresh(Agency, agency_data.agency_id), Role.SHELTER_STAFF)
+    client.post("/auth/logout")
+    login(client, forbidden)
+    choose(client, "es")
+    assert heading(client.get("/admin/users")) == "No permitido"
+
+
+def test_arabic_pages_are_in_arabic_and_right_to_left(
+    client: CSRFClient, agency_data: SimpleNamespace
+) -> None:
+    if shown("ar", "Sign in") == "Sign in":
+        pytest.skip("no Arabic translation yet")
+    choose(client, "ar")
+    page = client.get("/auth/login")
+    assert html_lang(page) == ("ar", "rtl")
+    assert heading(page) == "تسجيل الدخول"
+    login(client, fresh(User, agency_data.advocate_id))
+    cases = client.get("/cases/")
+    assert html_lang(cases) == ("ar", "rtl")
+    assert heading(cases) == "الحالات"
+    assert "أحدث الحالات في مؤسستك" in text_of(cases)
+
+
+# --- Choosing the language ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("so,en;q=0.5", "so"),
+        ("hmn", "hmn"),
+        ("ksw", "ksw"),
+        ("es-MX,es;q=0.9,en;q=0.8", "es"),
+        ("ar-EG", "ar"),
+        ("fr-CA,fr;q=0.9,de;q=0.5", "en"),
+        ("", "en"),
+    ],
+)
+def test_accept_language_picks_the_best_registered_language(
+    header: str, expected: str, client: CSRFClient
+) -> None:
+    page = client.get("/auth/login", headers={"Accept-Language": header} if header else {})
+    assert html_lang(page) == (expected, registry()[expected].dir)
+
+
+def test_the_switcher_beats_accept_language(client: CSRFClient) -> None:
+    choose(client, "so")
+    assert html_lang(client.get("/auth/login", headers={"Accept-Language": "ar"}))[0] == "so"
+
+
+def test_an_unknown_language_from_the_switcher_is_ignored(client: CSRFClient) -> None:
+    choose(client, "es")
+    choose(client, "xx")
+    assert html_lang(client.get("/auth/login"))[0] == "es"
+
+
+def test_a_saved_preference_beats_the_switcher_and_accept_language(
+    client: CSRFClient, agency_data: SimpleNamespace
+) -> None:
+    user = fresh(User, agency_data.advocate_id)
+    user.language = "es"
+    db.session.commit()
+    choose(client, "so")  # before signing in: this client's choice
+    login(client, user)  # the session keeps "so" through sign-in, the preference wins
+    assert html_lang(client.get("/", headers={"Accept-Language": "ar"}))[0] == "es"
+
+
+def test_the_switcher_saves_the_preference_of_a_signed_in_user(
+    client: CSRFClient, other_client: CSRFClient, agency_data: SimpleNamespace
+) -> None:
+    user = fresh(User, agency_data.advocate_id)
+    login(client, user)
+    choose(client, "hmn")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).language == "hmn"  # type: ignore[union-attr]
+
+    assert html_lang(other_client.get("/auth/login", headers={"Accept-Language": "ar"}))[0] == "ar"
+    login(other_client, user)
+    assert html_lang(other_client.get("/", headers={"Accept-Language": "ar"}))[0] == "hmn"
+
+
+def test_a_saved_preference_no_longer_registered_falls_back(
+    client: CSRFClient, agency_data: SimpleNamespace
+) -> None:
+    user = fresh(User, agency_data.advocate_id)
+    user.language = "kar"
+    db.session.commit()
+    login(client, user)
+    assert html_lang(client.get("/", headers={"Accept-Language": "om"}))[0] == "om"
+
+
+# --- Languages Babel has no CLDR data for ---------------------------------------------
+
+
+@pytest.mark.parametrize("tag", ["hmn", "ksw", "oj"])
+def test_dates_and_numbers_format_through_the_fallback_locale(
+    tag: str, app: Flask, client: CSRFClient, agency_data: SimpleNamespace
+) -> None:
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": tag}):
+        assert select_language() == tag
+        assert flask_babel.get_locale() == Locale.parse(registry()[tag].babel)
+        assert "2026" in flask_babel.format_date(date(2026, 3, 9))
+        assert flask_babel.format_number(1234567) == "1,234,567"
+        opened = flask_babel.format_date(agency_data.case_opened_at)
+
+    login(client, fresh(User, agency_data.advocate_id))
+    choose(client, tag)
+    page = client.get("/cases/")
+    assert page.status_code == 200
+    assert html_lang(page) == (tag, "ltr")
+    assert opened in text_of(page)
+
+
+def test_hmong_catalog_is_loaded_although_babel_does_not_know_hmong(
+    app: Flask, client: CSRFClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "translations"
+    (base / "hmn" / "LC_MESSAGES").mkdir(parents=True)
+    shutil.copy(TRANSLATIONS / "messages.pot", base / "messages.pot")
+    catalog = Catalog(locale="hmn", project="advocacy")
+    catalog.add("Sign in", "[hmn] Sign in")
+    catalog.add("Continue", "[hmn] Continue", flags=["fuzzy"])  # unreviewed: not shown, not counted
+    with _po(base, "hmn").open("wb") as fh:
+        write_po(fh, catalog, width=0)
+    with _po(base, "hmn").with_suffix(".mo").open("wb") as fh:
+        write_mo(fh, catalog, use_fuzzy=False)
+
+    # Flask-Babel resolved its directories when the app was made; point it (and
+    # the coverage report) at the temporary catalogs, with an empty cache.
+    monkeypatch.setattr(app.extensions["babel"], "translation_directories", [str(base)])
+    monkeypatch.setitem(app.config, "BABEL_TRANSLATION_DIRECTORIES", str(base))
+    monkeypatch.delitem(app.extensions, "advocacy.babel_domain", raising=False)
+
+    page = client.get("/auth/login", headers={"Accept-Language": "hmn"})
+    assert html_lang(page) == ("hmn", "ltr")
+    assert heading(page) == "[hmn] Sign in"
+    assert ">Continue<" in page.get_data(as_text=True)
+
+    done, total = catalog_coverage()["hmn"]
+    assert (done, total) == (1, catalog_coverage(TRANSLATIONS)["hmn"][1])
+
+
+def test_plural_forms_follow_the_language_of_the_catalog(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arabic has six plural forms; a merged catalog must keep its rule, not English's."""
+    base = tmp_path / "translations"
+    (base / "ar" / "LC_MESSAGES").mkdir(parents=True)
+    catalog = Catalog(locale="ar", project="advocacy")
+    assert catalog.num_plurals == 6
+    catalog.add(("%(num)d bed", "%(num)d beds"), tuple(f"form {i}: %(num)d" for i in range(6)))
+    with (base / "ar" / "LC_MESSAGES" / "messages.mo").open("wb") as fh:
+        write_mo(fh, catalog)
+    monkeypatch.setattr(app.extensions["babel"], "translation_directories", [str(base)])
+    monkeypatch.delitem(app.extensions, "advocacy.babel_domain", raising=False)
+
+    rule = gettext.c2py(catalog.plural_expr)
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "ar"}):
+        for n in (0, 1, 2, 3, 11, 100):
+            assert flask_babel.ngettext("%(num)d bed", "%(num)d beds", n) == f"form {rule(n)}: {n}"
+    assert {rule(n) for n in (0, 1, 2, 3, 11, 100)} == set(range(6))
