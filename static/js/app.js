@@ -1,0 +1,268 @@
+/*
+ * advocacy: the little the pages need from JavaScript.  Plain ES2017, no
+ * framework, no inline handlers (the CSP allows scripts from this app only).
+ * Every page works without it; this file only makes things quicker or safer.
+ *
+ * 1. Session timer: warns before the idle timeout signs the person out.
+ * 2. Language switcher: applies a choice at once.
+ * 3. Marks the page as having JavaScript.
+ */
+(function () {
+  "use strict";
+
+  var root = document.documentElement;
+  root.classList.remove("no-js");
+  root.classList.add("js");
+
+  /* -----------------------------------------------------------------------
+   * 1. Session timer.
+   *
+   * The server signs a person out after data-idle-timeout seconds without a
+   * request (security.enforce_idle_timeout).  Only page loads and the
+   * keepalive reset that clock, so the countdown here starts at page load and
+   * restarts only when the keepalive succeeds; typing or clicking on the page
+   * does not reset it, because it does not reset the server's clock either.
+   * Time is measured with Date.now(), so a laptop that slept still signs out.
+   * --------------------------------------------------------------------- */
+  function startSessionTimer() {
+    var body = document.body;
+    var timeout = parseInt(body.getAttribute("data-idle-timeout"), 10);
+    var warning = parseInt(body.getAttribute("data-idle-warning"), 10);
+    var keepaliveUrl = body.getAttribute("data-keepalive-url");
+    var timeoutUrl = body.getAttribute("data-timeout-url");
+    var box = document.getElementById("timeout-warning");
+    var seconds = document.getElementById("timeout-seconds");
+    var stay = document.getElementById("stay-signed-in");
+    if (!(timeout > 0) || !timeoutUrl || !box || !stay) {
+      return;
+    }
+    if (!(warning >= 0)) {
+      warning = 0;
+    }
+    warning = Math.min(warning, timeout);
+
+    // Navigating a moment after the server's deadline, never before it:
+    // arriving early would count as activity and keep the session open.
+    var GRACE_MS = 1000;
+    var deadline = 0;
+    var timer = null;
+    var leaving = false;
+    var returnFocusTo = null;
+    var channel = null;
+    var busy = false;
+
+    function restart(fromMs) {
+      deadline = fromMs + timeout * 1000;
+      hideWarning();
+      tick();
+    }
+
+    function remainingSeconds() {
+      return Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    }
+
+    function showWarning() {
+      if (!box.hidden) {
+        return;
+      }
+      returnFocusTo = document.activeElement;
+      box.hidden = false;
+      stay.focus();
+    }
+
+    function hideWarning() {
+      if (box.hidden) {
+        return;
+      }
+      var active = document.activeElement;
+      var hadFocus = !active || active === document.body || box.contains(active);
+      box.hidden = true;
+      if (hadFocus && returnFocusTo && document.contains(returnFocusTo) && returnFocusTo.focus) {
+        returnFocusTo.focus();
+      }
+      returnFocusTo = null;
+    }
+
+    function leave() {
+      if (leaving) {
+        return;
+      }
+      leaving = true;
+      window.clearTimeout(timer);
+      window.location.assign(timeoutUrl);
+    }
+
+    function tick() {
+      window.clearTimeout(timer);
+      if (leaving) {
+        return;
+      }
+      var now = Date.now();
+      if (now >= deadline + GRACE_MS) {
+        leave();
+        return;
+      }
+      var left = remainingSeconds();
+      if (left <= warning) {
+        if (seconds) {
+          seconds.textContent = String(left);
+        }
+        showWarning();
+      } else {
+        hideWarning();
+      }
+      // Wake up on the next whole second of the countdown.
+      var untilNextSecond = ((deadline - now) % 1000) || 1000;
+      timer = window.setTimeout(tick, Math.max(50, Math.min(1000, untilNextSecond + 20)));
+    }
+
+    function stayFailed() {
+      // The session is gone (expired, ended elsewhere, or the token is stale):
+      // show the sign-in page rather than a page that no longer works.
+      leave();
+    }
+
+    function setBusy(value) {
+      // aria-disabled rather than disabled: a disabled button would lose focus.
+      busy = value;
+      if (value) {
+        stay.setAttribute("aria-disabled", "true");
+      } else {
+        stay.removeAttribute("aria-disabled");
+      }
+    }
+
+    function keepAlive() {
+      if (busy) {
+        return;
+      }
+      var meta = document.querySelector('meta[name="csrf-token"]');
+      setBusy(true);
+      window
+        .fetch(keepaliveUrl, {
+          method: "POST",
+          mode: "same-origin",
+          credentials: "same-origin",
+          cache: "no-store",
+          redirect: "manual",
+          headers: {
+            Accept: "application/json",
+            "X-CSRFToken": meta ? meta.getAttribute("content") : "",
+          },
+        })
+        .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (!response.ok || type.indexOf("application/json") === -1) {
+            throw new Error("keepalive refused");
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          if (data && data.idle_timeout > 0) {
+            timeout = data.idle_timeout;
+            warning = Math.min(warning, timeout);
+          }
+          setBusy(false);
+          // The server's clock restarted when it received the request, a
+          // little before now: counting from now never runs out before it.
+          var answeredAt = Date.now();
+          restart(answeredAt);
+          if (channel) {
+            channel.postMessage({ activity: answeredAt });
+          }
+        })
+        .catch(function () {
+          setBusy(false);
+          if (navigator.onLine === false) {
+            return; // offline: keep counting down; the person can try again.
+          }
+          stayFailed();
+        });
+    }
+
+    stay.addEventListener("click", keepAlive);
+
+    // Activity in another tab of this app resets the same server clock.
+    // BroadcastChannel keeps nothing on disk (unlike localStorage).
+    if (typeof window.BroadcastChannel === "function") {
+      channel = new window.BroadcastChannel("advocacy-session");
+      channel.addEventListener("message", function (event) {
+        var at = event.data && event.data.activity;
+        if (typeof at === "number" && at + timeout * 1000 > deadline) {
+          restart(Math.min(at, Date.now()));
+        }
+      });
+    }
+
+    // After sleep or a hidden tab, timers run late: check at once.
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) {
+        tick();
+      }
+    });
+
+    var loadedAt = Date.now();
+    restart(loadedAt);
+    if (channel) {
+      channel.postMessage({ activity: loadedAt });
+    }
+  }
+
+  /* -----------------------------------------------------------------------
+   * 2. Language switcher: a choice made with the mouse or touch applies at
+   * once.  With the keyboard, arrow keys only move through the list (WCAG
+   * 3.2.2): Enter applies the choice, and the "Change language" button
+   * appears when it receives focus.  Without JavaScript the button is shown.
+   * --------------------------------------------------------------------- */
+  function startLanguageSwitcher() {
+    var form = document.getElementById("language-form");
+    var select = document.getElementById("language-select");
+    if (!form || !select) {
+      return;
+    }
+    var initial = select.value;
+    var keyboardChange = false;
+    form.classList.add("app-language--auto");
+
+    function submit() {
+      if (select.value === initial) {
+        return;
+      }
+      if (typeof form.requestSubmit === "function") {
+        form.requestSubmit();
+      } else {
+        form.submit();
+      }
+    }
+
+    select.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        submit();
+        return;
+      }
+      keyboardChange = true;
+      window.setTimeout(function () {
+        keyboardChange = false;
+      }, 0);
+    });
+    select.addEventListener("change", function () {
+      if (!keyboardChange) {
+        submit();
+      }
+    });
+  }
+
+  function start() {
+    startLanguageSwitcher();
+    if (document.body && document.body.hasAttribute("data-idle-timeout")) {
+      startSessionTimer();
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
