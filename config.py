@@ -92,7 +92,10 @@ class Settings:
             # computer must not keep anyone signed in.
             "REMEMBER_COOKIE_DURATION": 0,
             "WTF_CSRF_TIME_LIMIT": None,  # bounded by the idle timeout instead
-            "WTF_CSRF_SSL_STRICT": secure,
+            # Flask-WTF's "strict" mode wants a same-origin Referer on HTTPS, but our
+            # Referrer-Policy is no-referrer, so browsers send none and every form
+            # would fail.  The per-session token and SameSite=Strict cookies remain.
+            "WTF_CSRF_SSL_STRICT": False,
             "BABEL_DEFAULT_LOCALE": self.default_language,
             "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
             "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
@@ -136,8 +139,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-    """Build :class:`Settings` from an environment mapping (``os.environ`` by default)."""
+def load_settings(env: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
+    """Build :class:`Settings` from an environment mapping (``os.environ`` by default).
+
+    ``overrides`` replace fields of the result (``env="production"`` included,
+    hence the positional-only mapping)."""
     env = dict(os.environ if env is None else env)
     name = env.get("ADVOCACY_ENV", "development")
     if name not in ENVIRONMENTS:

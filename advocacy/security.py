@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def start_authenticated_session(user: User) -> None:
     session.permanent = False
 
 
-def _end_session() -> None:
+def end_session() -> None:
     logout_user()
     language = session.get("language")
     session.clear()
@@ -103,6 +103,14 @@ def start_request() -> None:
     g.started = time.perf_counter()
 
 
+def _return_path() -> str | None:
+    """Where to come back to after signing in: a page that was asked for, never
+    a form post or a public page (the sign-in page itself, say)."""
+    if request.method != "GET" or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    return safe_next(request.full_path.rstrip("?"))
+
+
 def enforce_idle_timeout() -> Response | None:
     if not current_user.is_authenticated:
         return None
@@ -110,19 +118,14 @@ def enforce_idle_timeout() -> Response | None:
     now = time.time()
     last_seen = session.get(LAST_SEEN_KEY, 0)
     if now - last_seen > timeout:
-        _end_session()
+        end_session()
         if _wants_json() or request.headers.get(BACKGROUND_HEADER):
             return jsonify(error="session_expired"), 401  # type: ignore[return-value]
         flash(
             _("You were signed out after %(minutes)d minutes without activity.", minutes=timeout // 60),
             "info",
         )
-        return redirect(
-            url_for(
-                "auth.login",
-                next=safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None,
-            )
-        )
+        return redirect(url_for("auth.login", next=_return_path()))
     if not request.headers.get(BACKGROUND_HEADER):
         session[LAST_SEEN_KEY] = now
     return None
@@ -135,8 +138,7 @@ def require_login() -> Response | None:
         return None  # a 404 or 405 is answered as such, without revealing more
     if _wants_json() or request.headers.get(BACKGROUND_HEADER):
         return jsonify(error="login_required"), 401  # type: ignore[return-value]
-    next_path = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
-    return redirect(url_for("auth.login", next=next_path))
+    return redirect(url_for("auth.login", next=_return_path()))
 
 
 #: Where a user with a temporary password may go before choosing their own.
@@ -239,13 +241,22 @@ def handle_unexpected(error: Exception) -> tuple[Any, int]:
 
 def handle_csrf_error(error: CSRFError) -> Response:
     """A missing or stale CSRF token ends the session (SecureDrop does the same)."""
-    _end_session()
+    end_session()
     flash(_("Your session was reset for your security. Please sign in again."), "error")
     return redirect(url_for("auth.login"))
 
 
+def refuse_nul_characters() -> None:
+    """No field of ours takes a NUL character and PostgreSQL text cannot store one:
+    answer 400 here rather than a 500 from deep inside a query."""
+    for source in (request.args, request.form):
+        if any("\x00" in key or "\x00" in value for key, value in source.items(multi=True)):
+            raise BadRequest()
+
+
 def init_app(app: Flask) -> None:
     app.before_request(start_request)
+    app.before_request(refuse_nul_characters)
     app.before_request(enforce_idle_timeout)
     app.before_request(require_login)
     app.before_request(require_own_password)

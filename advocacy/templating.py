@@ -9,6 +9,7 @@ from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from advocacy.auth.models import Role
 from advocacy.i18n import current_language, registry
@@ -52,7 +53,17 @@ def _context() -> dict[str, Any]:
     }
 
 
+def bdi(value: object) -> Markup:
+    """Isolate a name or other user text from the direction of the sentence around it.
+
+    In an Arabic sentence a Latin name ending in ")" would otherwise be drawn out
+    of order; ``<bdi>`` lets the browser lay it out on its own.
+    """
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
+    app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -37,7 +37,8 @@ class NewUserForm(FlaskForm):
         ],
     )
     agency = SelectField(_l("Agency"), coerce=int, validate_choice=True)
-    role = SelectField(_l("Role"), validators=[DataRequired(_l("Choose a role."))])
+    # Advocate by default: the least surprising role for a new colleague.
+    role = SelectField(_l("Role"), default="advocate", validators=[DataRequired(_l("Choose a role."))])
 
     def __init__(self, agencies: list[tuple[int, str]], *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

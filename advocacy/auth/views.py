@@ -14,7 +14,7 @@ from typing import Any
 import segno
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -23,7 +23,7 @@ from advocacy.auth import bp, service
 from advocacy.auth.forms import CodeForm, LoginForm, PasswordChangeForm
 from advocacy.auth.models import User
 from advocacy.extensions import db
-from advocacy.security import safe_next, start_authenticated_session
+from advocacy.security import end_session, safe_next, start_authenticated_session
 
 PENDING_KEY = "pending_login"
 PENDING_SECONDS = 5 * 60
@@ -118,8 +118,9 @@ def enrol() -> Any:
     if form.validate_on_submit():
         outcome = service.check_code_step(user, form.code.data or "")
         if outcome is service.LoginOutcome.OK:
+            response = _finish_login(user)  # starts a fresh session: flash after it
             flash(_("Two-step sign-in is set up."), "success")
-            return _finish_login(user)
+            return response
         if outcome is service.LoginOutcome.LOCKED:
             session.pop(PENDING_KEY, None)
             _flash_locked()
@@ -128,7 +129,9 @@ def enrol() -> Any:
     uri = service.provisioning_uri(user)
     # segno writes plain SVG paths (no script, no style attribute): safe under our CSP.
     qr = Markup(  # noqa: S704 - segno output, no user input
-        segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code for your authenticator app"))
+        segno.make(uri, error="m").svg_inline(
+            scale=5, omitsize=True, title=_("QR code for your authenticator app")
+        )
     )
     secret = " ".join(user.totp_secret[i : i + 4] for i in range(0, len(user.totp_secret or ""), 4))
     return render_template("auth/enrol.html", form=form, qr=qr, secret=secret), 400 if form.errors else 200
@@ -139,8 +142,7 @@ def logout() -> Response:
     if current_user.is_authenticated:
         record("logout", "user", current_user.id)
         db.session.commit()
-    logout_user()
-    session.clear()
+    end_session()  # keeps only the language
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -149,8 +151,7 @@ def logout() -> Response:
 @login_required
 def logout_everywhere() -> Response:
     service.end_all_sessions(current_user)
-    logout_user()
-    session.clear()
+    end_session()  # keeps only the language
     flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))
 
