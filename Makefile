@@ -45,12 +45,11 @@ static/vendor/.stamp: package.json package-lock.json
 translations: $(VENV)/.installed
 	$(BIN)/flask i18n compile
 
-# Extract strings into the committed template (without its timestamp, so it
-# changes only when strings do), merge them into every catalog, compile.
+# Extract strings into the committed template (file names without line numbers
+# and no timestamp, so it changes only when strings do), merge them into every
+# catalog, compile, and print each language's coverage.
 i18n: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-wrap --sort-by-file \
-	    --project advocacy --version 0.1 --msgid-bugs-address "" -o translations/messages.pot advocacy templates
-	sed -i '/^"POT-Creation-Date:/d' translations/messages.pot
+	$(BIN)/flask i18n extract
 	$(BIN)/flask i18n update
 	$(BIN)/flask i18n compile
 	$(BIN)/flask i18n coverage

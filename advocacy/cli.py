@@ -119,6 +119,18 @@ def i18n_cli() -> None:
     pass
 
 
+@i18n_cli.command("extract")
+def i18n_extract() -> None:
+    """Write translations/messages.pot from the strings in advocacy/ and templates/."""
+    from pathlib import Path
+
+    from advocacy.i18n import extract_template
+
+    root = Path(current_app.root_path).parent
+    (root / "translations" / "messages.pot").write_bytes(extract_template(root))
+    click.echo("extracted translations/messages.pot")
+
+
 @i18n_cli.command("update")
 def i18n_update() -> None:
     """Merge translations/messages.pot into every registered language's catalog."""

@@ -191,3 +191,44 @@ def compile_catalogs(base: Path) -> list[str]:
             write_mo(fh, catalog, use_fuzzy=False)
         compiled.append(tag)
     return compiled
+
+
+#: Where user-visible strings live, and how to read them.
+EXTRACT_DIRS = (("advocacy", "python", "**.py"), ("templates", "jinja2", "**.html"))
+TEMPLATE_HEADER = (
+    "# Translations template for advocacy.\n"
+    "# This file is distributed under the same license as the advocacy project.\n"
+    "#"
+)
+
+
+def extract_template(root: Path) -> bytes:
+    """The .pot for the code under ``root``, the same bytes on every run.
+
+    Locations name the file but not the line, and the header carries no date,
+    so the committed template changes only when strings do: an edit that
+    merely moves a string does not make CI ask for a new catalog.
+    """
+    from io import BytesIO
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.pofile import write_po
+
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    catalog = Catalog(project="advocacy", version="0.1", msgid_bugs_address="", fuzzy=False)
+    catalog.header_comment = TEMPLATE_HEADER
+    for folder, method, pattern in EXTRACT_DIRS:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            root / folder, method_map=[(pattern, method)], keywords=keywords
+        ):
+            catalog.add(
+                message, None, [(f"{folder}/{filename}", lineno)], auto_comments=comments, context=context
+            )
+    out = BytesIO()
+    write_po(out, catalog, width=0, sort_by_file=True, include_lineno=False)
+    return b"".join(
+        line
+        for line in out.getvalue().splitlines(keepends=True)
+        if not line.startswith(b'"POT-Creation-Date:')
+    )

@@ -80,12 +80,20 @@ def start_authenticated_session(user: User) -> None:
     session.clear()
     if language:
         session["language"] = language
+    from advocacy.auth.service import open_session
+
+    open_session(user)
     login_user(user, remember=False)
     session[LAST_SEEN_KEY] = time.time()
     session.permanent = False
 
 
 def end_session() -> None:
+    """End the signed-in session for good (its row too), keeping only the language."""
+    if current_user.is_authenticated:
+        from advocacy.auth.service import end_session as end_recorded_session
+
+        end_recorded_session(current_user.get_id())
     logout_user()
     language = session.get("language")
     session.clear()

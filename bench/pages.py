@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from advocacy import create_app  # noqa: E402
-from advocacy.auth.models import Role  # noqa: E402
-from advocacy.extensions import db  # noqa: E402
-from advocacy.intake.service import open_case  # noqa: E402
-from tests.conftest import make_settings  # noqa: E402
-from tests.helpers import CSRFClient, login, make_agency, make_user  # noqa: E402
+from advocacy import create_app
+from advocacy.auth.models import Role
+from advocacy.extensions import db
+from advocacy.intake.service import open_case
+from tests.conftest import make_settings
+from tests.helpers import CSRFClient, login, make_agency, make_user
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 

@@ -35,9 +35,11 @@ def test_admin_adds_a_user_who_must_choose_a_password_and_set_up_two_step(client
     assert user.roles_in(agency.id) == {Role.ADVOCATE}
 
     # The new colleague signs in: two-step set-up first, then their own password.
-    assert other_client.post("/auth/login", data={"username": "new.advocate", "password": password}).headers[
-        "Location"
-    ].endswith("/auth/enrol")
+    assert (
+        other_client.post("/auth/login", data={"username": "new.advocate", "password": password})
+        .headers["Location"]
+        .endswith("/auth/enrol")
+    )
     assert other_client.get("/auth/enrol").status_code == 200
     db.session.refresh(user)
     assert other_client.post("/auth/enrol", data={"code": current_code(user)}).status_code == 302
@@ -61,7 +63,8 @@ def test_taken_user_name_is_refused_and_nothing_is_created(client):
     login(client, admin)
     before = db.session.scalar(select(db.func.count()).select_from(User))
     response = client.post(
-        "/admin/users/new", data={"username": "boss", "display_name": "X", "agency": agency.id, "role": "advocate"}
+        "/admin/users/new",
+        data={"username": "boss", "display_name": "X", "agency": agency.id, "role": "advocate"},
     )
     assert response.status_code == 400
     assert "That user name is taken" in text_of(response)
@@ -72,7 +75,8 @@ def test_admin_cannot_add_a_user_to_another_agency(client):
     mine, theirs = make_agency("mine"), make_agency("theirs")
     login(client, make_user(mine, Role.ADMIN))
     response = client.post(
-        "/admin/users/new", data={"username": "sneaky", "display_name": "S", "agency": theirs.id, "role": "admin"}
+        "/admin/users/new",
+        data={"username": "sneaky", "display_name": "S", "agency": theirs.id, "role": "admin"},
     )
     assert response.status_code == 400
     assert find_user("sneaky") is None

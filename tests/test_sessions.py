@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from advocacy.audit.models import AuditEvent
-from advocacy.auth.models import Role, User
+from advocacy.auth.models import Role, User, UserSession
 from advocacy.extensions import db
 from tests.helpers import PASSWORD, login, make_agency, make_user, text_of
 
@@ -29,6 +29,14 @@ def reload(user: User) -> User:
     fresh = db.session.get(User, user.id)
     assert fresh is not None
     return fresh
+
+
+def open_sessions(user: User) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    )
 
 
 def last_seen(client: Any) -> float:
@@ -130,14 +138,26 @@ def test_sign_out_forgets_everything_in_the_session(client: Any, user: User) -> 
         assert "last_seen" not in sess
 
 
+def test_a_copied_session_cookie_is_refused_after_sign_out(client: Any, user: User) -> None:
+    """On a shared front-desk computer, a cookie copied before sign-out must be worthless after."""
+    login(client, user)
+    with client.session_transaction() as sess:
+        copied = dict(sess)
+    client.post("/auth/logout")
+    with client.session_transaction() as sess:
+        sess.update(copied)
+    assert not signed_in(client)
+    assert open_sessions(user) == 0
+
+
 def test_sign_out_everywhere_ends_the_other_browser_too(client: Any, other_client: Any, user: User) -> None:
     login(client, user)
     login(other_client, user)
-    nonce = user.session_nonce
+    assert open_sessions(user) == 2
     response = client.post("/auth/logout-everywhere")
     assert response.headers["Location"] == "/auth/login"
     assert "You are signed out on every device." in text_of(client.get("/auth/login"))
-    assert reload(user).session_nonce != nonce
+    assert open_sessions(user) == 0
     assert not signed_in(client)
     assert not signed_in(other_client)
 
@@ -202,12 +222,12 @@ def test_a_refused_new_password_says_why_and_changes_nothing(
 ) -> None:
     login(client, user)
     login(other_client, user)
-    before = (user.password_hash, user.session_nonce)
+    before = user.password_hash
     response = change_password(client, current, new, confirm)
     assert response.status_code == 400
     assert message in text_of(response)
-    fresh = reload(user)
-    assert (fresh.password_hash, fresh.session_nonce) == before
+    assert reload(user).password_hash == before
+    assert open_sessions(user) == 2
     assert signed_in(client)
     assert signed_in(other_client)
 
@@ -215,15 +235,19 @@ def test_a_refused_new_password_says_why_and_changes_nothing(
 # --- CSRF ---------------------------------------------------------------------------------------
 
 
-def test_a_form_without_its_token_ends_the_session_and_changes_nothing(client: Any, user: User) -> None:
+def test_a_form_without_its_token_ends_the_session_and_changes_nothing(
+    client: Any, other_client: Any, user: User
+) -> None:
     login(client, user)
-    nonce = user.session_nonce
+    login(other_client, user)
     response = client.post("/auth/logout-everywhere", csrf=False)
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login"
     assert CSRF_RESET in text_of(client.get("/auth/login"))
-    assert reload(user).session_nonce == nonce
     assert not signed_in(client)
+    # "Sign out everywhere" did not happen: the other browser is still signed in.
+    assert signed_in(other_client)
+    assert open_sessions(user) == 1
 
 
 def test_a_password_change_without_its_token_changes_nothing(client: Any, user: User) -> None:
@@ -252,12 +276,11 @@ def test_a_forged_token_is_refused(client: Any, user: User) -> None:
 
 def test_a_token_from_another_browser_is_refused(client: Any, other_client: Any, user: User) -> None:
     login(client, user)
-    nonce = user.session_nonce
-    other_client.get("/auth/login")
+    login(other_client, user)
     stolen = other_client.csrf_token()
     response = client.post("/auth/logout-everywhere", data={"csrf_token": stolen})
     assert response.headers["Location"] == "/auth/login"
-    assert reload(user).session_nonce == nonce
+    assert signed_in(other_client)
 
 
 def test_a_sign_in_without_its_token_does_not_count_or_sign_in(client: Any, user: User) -> None:

@@ -16,7 +16,13 @@ from advocacy.access import agency_ids, scoped
 from advocacy.audit.models import AuditEvent
 from advocacy.audit.service import record
 from advocacy.auth.models import Agency, Membership, Role, User
-from advocacy.auth.service import create_user, find_user, hash_password, random_passphrase
+from advocacy.auth.service import (
+    create_user,
+    end_sessions_of,
+    find_user,
+    hash_password,
+    random_passphrase,
+)
 from advocacy.extensions import db
 
 
@@ -94,7 +100,7 @@ def set_roles(admin: User, user: User, agency_id: int, roles: set[Role]) -> None
     )
     for role in sorted(roles):
         db.session.add(Membership(user_id=user.id, agency_id=agency_id, role=role.value))
-    user.rotate_session_nonce()  # new roles take effect at the next sign-in, everywhere
+    end_sessions_of(user)  # new roles take effect at the next sign-in, everywhere
     record("user.roles_changed", "user", user.id, agency_id=agency_id)
     db.session.commit()
     db.session.expire(user)
@@ -110,7 +116,7 @@ def _account_action(admin: User, user: User) -> None:
 def set_active(admin: User, user: User, active: bool) -> None:
     _account_action(admin, user)
     user.active = active
-    user.rotate_session_nonce()
+    end_sessions_of(user)
     record("user.activated" if active else "user.deactivated", "user", user.id)
     db.session.commit()
 
@@ -128,7 +134,7 @@ def reset_two_factor(admin: User, user: User) -> None:
     _account_action(admin, user)
     user.totp_secret = None
     user.totp_confirmed_at = None
-    user.rotate_session_nonce()
+    end_sessions_of(user)
     record("user.two_factor_reset", "user", user.id)
     db.session.commit()
 
@@ -138,7 +144,7 @@ def issue_temporary_password(admin: User, user: User) -> str:
     password = random_passphrase()
     user.password_hash = hash_password(password)
     user.must_change_password = True
-    user.rotate_session_nonce()
+    end_sessions_of(user)
     record("user.temporary_password", "user", user.id)
     db.session.commit()
     return password

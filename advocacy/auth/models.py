@@ -9,7 +9,6 @@ can be an advocate in one agency and a coordinator in another.
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -50,10 +49,6 @@ class Agency(db.Model):
     memberships: Mapped[list[Membership]] = relationship(back_populates="agency")
 
 
-def _new_session_nonce() -> str:
-    return secrets.token_urlsafe(24)
-
-
 class User(db.Model):
     __tablename__ = "user_account"
 
@@ -73,8 +68,6 @@ class User(db.Model):
     # Lockout lives in the database so that it holds across every process.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # Part of the Flask-Login id: changing it ends every session of this user.
-    session_nonce: Mapped[str] = mapped_column(String(64), default=_new_session_nonce)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -95,11 +88,15 @@ class User(db.Model):
     def is_anonymous(self) -> bool:
         return False
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_nonce}"
+    # Set when a sign-in opens a session or a request loads one (not a column):
+    # the Flask-Login id is "user id:session token", so each browser session
+    # can be ended on its own (see advocacy.auth.service.open_session).
+    _login_id = None
 
-    def rotate_session_nonce(self) -> None:
-        self.session_nonce = _new_session_nonce()
+    def get_id(self) -> str:
+        if self._login_id is None:
+            raise RuntimeError("no session is open for this user")
+        return self._login_id
 
     @property
     def totp_enrolled(self) -> bool:
@@ -126,3 +123,21 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     agency: Mapped[Agency] = relationship(back_populates="memberships", lazy="joined")
+
+
+class UserSession(db.Model):
+    """One signed-in browser session, so that signing out ends it for good.
+
+    The cookie carries a random token; only its SHA-256 is stored.  A copy of
+    the cookie taken before sign-out is refused afterwards, and "sign out
+    everywhere", a password change or an admin's action end every row of a
+    user at once.  No IP address or browser details are kept.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import hashlib
 import hmac
 import secrets
 import time
@@ -24,7 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from advocacy.audit.service import record
-from advocacy.auth.models import Agency, Membership, Role, User
+from advocacy.auth.models import Agency, Membership, Role, User, UserSession
 from advocacy.extensions import db
 from advocacy.types import utcnow
 
@@ -239,29 +240,80 @@ def start_totp_enrolment(user: User) -> None:
 
 
 def change_password(user: User, new_password: str) -> None:
-    """Set a new password and end every other session of this user."""
+    """Set a new password and end every session of this user (the caller opens a new one)."""
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     user.must_change_password = False
-    user.rotate_session_nonce()
+    end_sessions_of(user)
     record("password.changed", "user", user.id)
     db.session.commit()
 
 
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user: User) -> str:
+    """Record a new signed-in session and give ``user`` its Flask-Login id."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=_token_hash(token)))
+    db.session.commit()
+    user._login_id = f"{user.id}:{token}"
+    return user._login_id
+
+
+def _parse_login_id(login_id: str) -> tuple[int, str] | None:
+    ident, _sep, token = login_id.partition(":")
+    if not ident.isdigit() or not token:
+        return None
+    return int(ident), token
+
+
+def end_session(login_id: str) -> None:
+    """End one session (sign-out, idle timeout, CSRF failure)."""
+    parsed = _parse_login_id(login_id)
+    if parsed is None:
+        return
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _token_hash(parsed[1]), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    db.session.commit()
+
+
+def end_sessions_of(user: User) -> None:
+    """End every open session of ``user``, in the caller's transaction."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
 def end_all_sessions(user: User) -> None:
-    user.rotate_session_nonce()
+    end_sessions_of(user)
     record("sessions.ended", "user", user.id)
     db.session.commit()
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session nonce (``id:nonce``)."""
-    ident, _sep, nonce = user_id.partition(":")
-    if not ident.isdigit() or not nonce:
+def load_user(login_id: str) -> User | None:
+    """Flask-Login's loader: the id is ``user id:session token`` of an open session."""
+    parsed = _parse_login_id(login_id)
+    if parsed is None:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.is_active or not hmac.compare_digest(user.session_nonce, nonce):
+    user_id, token = parsed
+    open_row = db.session.scalar(
+        select(UserSession.user_id).where(
+            UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None)
+        )
+    )
+    if open_row != user_id:
         return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    user._login_id = login_id
     return user
 
 

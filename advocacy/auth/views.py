@@ -35,7 +35,11 @@ def _pending_user() -> User | None:
         session.pop(PENDING_KEY, None)
         return None
     user = db.session.get(User, pending["uid"])
-    if user is None or user.session_nonce != pending.get("nonce") or not user.is_active:
+    if (
+        user is None
+        or not user.is_active
+        or user.password_changed_at.timestamp() != pending.get("password_changed")
+    ):
         session.pop(PENDING_KEY, None)
         return None
     return user
@@ -60,7 +64,8 @@ def login() -> Any:
         if result.outcome is service.LoginOutcome.OK and result.user is not None:
             session[PENDING_KEY] = {
                 "uid": result.user.id,
-                "nonce": result.user.session_nonce,
+                # A password change meanwhile (by an admin, say) voids this step.
+                "password_changed": result.user.password_changed_at.timestamp(),
                 "at": time.time(),
                 "next": safe_next(request.args.get("next")),
             }
