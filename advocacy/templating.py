@@ -62,8 +62,22 @@ def bdi(value: object) -> Markup:
     return Markup("<bdi>{}</bdi>").format(value)
 
 
+def phone(value: str) -> Markup:
+    """A phone number or short code: left to right and never broken across lines,
+    also inside an Arabic sentence."""
+    return Markup('<bdi dir="ltr" class="app-phone">{}</bdi>').format(value)
+
+
+def language_name(tag: str) -> str:
+    """A registry tag as people read it: its own name ("Soomaali"), or the tag if unknown."""
+    language = registry().get(tag)
+    return language.native if language else tag
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.jinja_env.filters["bdi"] = bdi
+    app.jinja_env.filters["phone"] = phone
+    app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
