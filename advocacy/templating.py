@@ -13,7 +13,6 @@ from markupsafe import Markup
 
 from advocacy.auth.models import Role
 from advocacy.i18n import current_language, registry
-from advocacy.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,6 @@ def _context() -> dict[str, Any]:
         "idle_warning": settings.idle_warning_seconds,
         "current_endpoint": request.endpoint,
         "Role": Role,
-        "now": utcnow(),
     }
 
 

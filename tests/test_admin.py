@@ -149,3 +149,20 @@ def test_a_shared_account_is_not_deactivated_by_one_agency(client):
     assert "also works for another agency" in text_of(response)
     db.session.expire_all()
     assert shared.active
+
+
+def test_admin_sees_a_lock_and_unlocks_it(client, other_client, app):
+    agency = make_agency()
+    admin = make_user(agency, Role.ADMIN)
+    advocate = make_user(agency, Role.ADVOCATE)
+    for _ in range(app.config["SETTINGS"].lockout_threshold):
+        other_client.post(
+            "/auth/login", data={"username": advocate.username, "password": "wrong, wrong, wrong"}
+        )
+    login(client, admin)
+    assert "Locked" in text_of(client.get("/admin/users"))
+    assert "Unlock" in text_of(client.get(f"/admin/users/{advocate.id}"))
+
+    assert client.post(f"/admin/users/{advocate.id}/unlock").status_code == 302
+    assert "Unlock" not in text_of(client.get(f"/admin/users/{advocate.id}"))
+    login(other_client, advocate)

@@ -20,17 +20,33 @@ from sqlalchemy import select, update
 
 from advocacy import create_app
 from advocacy.audit.models import AuditEvent
-from advocacy.auth.models import Role, User
-from advocacy.auth.service import TOTP_STEP_SECONDS, totp_now, verify_totp
+from advocacy.auth.models import LoginThrottle, Role, User
+from advocacy.auth.service import THROTTLE_PURPOSE, TOTP_STEP_SECONDS, locked_until, totp_now, verify_totp
 from advocacy.extensions import db
 from advocacy.security import PUBLIC_ENDPOINTS
-from advocacy.types import utcnow
+from advocacy.types import lookup_hash, utcnow
 from tests.helpers import PASSWORD, CSRFClient, current_code, login, make_agency, make_user, text_of
 from tests.test_access import every_route
 
 MISMATCH = "That user name and password do not match"
 LOCKED = "Too many failed attempts"
 CODE_REFUSED = "That code was not accepted"
+
+
+def throttle(user: User) -> LoginThrottle | None:
+    """The failure counter of this user's name (kept per name, not per account)."""
+    db.session.expire_all()
+    return db.session.get(LoginThrottle, lookup_hash(user.username, THROTTLE_PURPOSE))
+
+
+def failures(user: User) -> int:
+    row = throttle(user)
+    return row.failures if row else 0
+
+
+def locked(user: User) -> bool:
+    db.session.expire_all()
+    return locked_until(user.username) is not None
 
 
 def password_step(client: Any, user: User, password: str = PASSWORD, next_: str | None = None) -> Any:
@@ -281,7 +297,7 @@ def test_failures_split_across_two_processes_lock_the_account(
         response = password_step(browser, user, "not the password at all")
         assert response.status_code == 200
     assert LOCKED in text_of(response)
-    assert reload(user).locked_until is not None
+    assert locked(user)
 
     # Locked: even the right password, on either process, is refused.
     for browser in (first, second):
@@ -295,7 +311,7 @@ def test_wrong_passwords_below_the_threshold_do_not_lock(client: Any, app: Flask
     threshold = app.config["SETTINGS"].lockout_threshold
     for _ in range(threshold - 1):
         assert MISMATCH in text_of(password_step(client, user, "not the password at all"))
-    assert reload(user).locked_until is None
+    assert not locked(user)
     assert password_step(client, user).headers["Location"] == "/auth/two-factor"
 
 
@@ -304,7 +320,7 @@ def test_a_successful_sign_in_resets_the_failure_count(client: Any, app: Flask, 
     for _ in range(threshold - 1):
         password_step(client, user, "not the password at all")
     login(client, user)
-    assert reload(user).failed_logins == 0
+    assert failures(user) == 0
 
 
 def test_the_lock_expires(client: Any, app: Flask, user: User) -> None:
@@ -314,7 +330,9 @@ def test_the_lock_expires(client: Any, app: Flask, user: User) -> None:
     assert LOCKED in text_of(password_step(client, user))
 
     db.session.execute(
-        update(User).where(User.id == user.id).values(locked_until=utcnow() - timedelta(seconds=1))
+        update(LoginThrottle)
+        .where(LoginThrottle.key_hash == lookup_hash(user.username, THROTTLE_PURPOSE))
+        .values(locked_until=utcnow() - timedelta(seconds=1))
     )
     db.session.commit()
     login(client, user)
@@ -350,16 +368,22 @@ def test_a_pending_sign_in_cannot_finish_once_the_account_is_locked(
     assert not signed_in(client)
 
 
-def test_unknown_user_names_lock_nothing_and_look_like_wrong_passwords(
-    client: Any, app: Flask, user: User
+def test_unknown_and_real_user_names_lock_alike(
+    client: Any, other_client: Any, app: Flask, user: User
 ) -> None:
+    """Locking must not tell anyone which user names exist: every name earns the
+    same messages, in the same order, whether an account has it or not."""
     threshold = app.config["SETTINGS"].lockout_threshold
-    for _ in range(threshold + 1):
-        response = client.post("/auth/login", data={"username": "nobody-here", "password": PASSWORD})
-        assert response.status_code == 200
-        assert MISMATCH in text_of(response)
-    wrong = password_step(client, user, "not the password at all")
-    assert text_of(wrong) == text_of(response)
+
+    def attempts(browser: Any, username: str) -> list[str]:
+        return [
+            text_of(browser.post("/auth/login", data={"username": username, "password": "not it at all"}))
+            for _ in range(threshold + 1)
+        ]
+
+    unknown, real = attempts(client, "nobody-here"), attempts(other_client, user.username)
+    assert unknown == real
+    assert MISMATCH in real[0] and LOCKED in real[-1]
 
 
 # --- bad input: a clear message, nothing changed, never a 500 -------------------------------
@@ -369,7 +393,7 @@ def test_wrong_password_gets_a_clear_message(client: Any, user: User) -> None:
     response = password_step(client, user, "not the password at all")
     assert response.status_code == 200
     assert MISMATCH in text_of(response)
-    assert reload(user).failed_logins == 1
+    assert failures(user) == 1
     assert not signed_in(client)
 
 
@@ -388,7 +412,7 @@ def test_a_malformed_sign_in_form_says_what_is_wrong_and_counts_nothing(
     response = client.post("/auth/login", data=data)
     assert response.status_code == 400
     assert message in text_of(response)
-    assert reload(user).failed_logins == 0
+    assert failures(user) == 0
 
 
 @pytest.mark.parametrize(
@@ -412,7 +436,7 @@ def test_a_wrong_code_gets_a_clear_message(client: Any, user: User) -> None:
     response = client.post("/auth/two-factor", data={"code": wrong_code(user)})
     assert response.status_code == 200
     assert CODE_REFUSED in text_of(response)
-    assert reload(user).failed_logins == 1
+    assert failures(user) == 1
 
 
 def test_an_oversized_body_gets_the_413_page(client: Any, app: Flask, user: User) -> None:
@@ -420,7 +444,7 @@ def test_an_oversized_body_gets_the_413_page(client: Any, app: Flask, user: User
     response = client.post("/auth/login", data={"username": user.username, "password": "x" * size})
     assert response.status_code == 413
     assert "Too much data" in text_of(response)
-    assert reload(user).failed_logins == 0
+    assert failures(user) == 0
 
 
 @pytest.mark.parametrize(
@@ -436,7 +460,7 @@ def test_a_nul_character_gets_a_clear_400_never_a_500(client: Any, user: User, p
     response = client.post(path, data=data)
     assert response.status_code == 400
     assert "Something in what was sent is missing or malformed" in text_of(response)
-    assert reload(user).failed_logins == 0
+    assert failures(user) == 0
 
 
 def test_a_nul_character_in_a_signed_in_form_or_query_changes_nothing(client: Any, user: User) -> None:

@@ -12,12 +12,30 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from advocacy.audit.models import AuditEvent
-from advocacy.auth.models import Role, User, UserSession
+from advocacy.auth.models import LoginThrottle, Role, User, UserSession
+from advocacy.auth.service import THROTTLE_PURPOSE, locked_until
 from advocacy.extensions import db
+from advocacy.types import lookup_hash
 from tests.helpers import PASSWORD, login, make_agency, make_user, text_of
 
 NEW_PASSWORD = "lantern orchard copper 91 heron"
 CSRF_RESET = "Your session was reset for your security. Please sign in again."
+
+
+def throttle(user: User) -> LoginThrottle | None:
+    """The failure counter of this user's name (kept per name, not per account)."""
+    db.session.expire_all()
+    return db.session.get(LoginThrottle, lookup_hash(user.username, THROTTLE_PURPOSE))
+
+
+def failures(user: User) -> int:
+    row = throttle(user)
+    return row.failures if row else 0
+
+
+def locked(user: User) -> bool:
+    db.session.expire_all()
+    return locked_until(user.username) is not None
 
 
 def signed_in(client: Any) -> bool:
@@ -288,7 +306,7 @@ def test_a_sign_in_without_its_token_does_not_count_or_sign_in(client: Any, user
         "/auth/login", data={"username": user.username, "password": "not the password"}, csrf=False
     )
     assert response.headers["Location"] == "/auth/login"
-    assert reload(user).failed_logins == 0
+    assert failures(user) == 0
 
 
 def test_the_csrf_message_is_in_the_translation_catalog(app: Flask) -> None:

@@ -15,8 +15,10 @@ from sqlalchemy import delete, select
 from advocacy.access import agency_ids, scoped
 from advocacy.audit.models import AuditEvent
 from advocacy.audit.service import record
-from advocacy.auth.models import Agency, Membership, Role, User
+from advocacy.auth.models import Agency, LoginThrottle, Membership, Role, User
 from advocacy.auth.service import (
+    THROTTLE_PURPOSE,
+    clear_failures,
     create_user,
     end_sessions_of,
     find_user,
@@ -24,6 +26,7 @@ from advocacy.auth.service import (
     random_passphrase,
 )
 from advocacy.extensions import db
+from advocacy.types import lookup_hash, utcnow
 
 
 class AdminError(enum.Enum):
@@ -54,6 +57,19 @@ def list_users() -> list[User]:
 
 def get_user_or_none(user_id: int) -> User | None:
     return db.session.scalar(select(User).where(User.id == user_id, User.id.in_(_member_ids())))
+
+
+def locked_user_ids(users: list[User]) -> set[int]:
+    """Which of ``users`` are locked out now, in one query."""
+    keys = {lookup_hash(u.username, THROTTLE_PURPOSE): u.id for u in users}
+    if not keys:
+        return set()
+    locked = db.session.scalars(
+        select(LoginThrottle.key_hash).where(
+            LoginThrottle.key_hash.in_(keys), LoginThrottle.locked_until > utcnow()
+        )
+    )
+    return {keys[k] for k in locked}
 
 
 def fully_managed(user: User) -> bool:
@@ -123,8 +139,7 @@ def set_active(admin: User, user: User, active: bool) -> None:
 
 def unlock(admin: User, user: User) -> None:
     _account_action(admin, user)
-    user.locked_until = None
-    user.failed_logins = 0
+    clear_failures(user.username)
     record("user.unlocked", "user", user.id)
     db.session.commit()
 

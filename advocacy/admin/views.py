@@ -13,6 +13,7 @@ from advocacy.admin import bp, service
 from advocacy.admin.forms import ConfirmForm, NewUserForm, RolesForm
 from advocacy.audit.service import verify_chain
 from advocacy.auth.models import Role, User
+from advocacy.auth.service import locked_until
 
 
 def _refusal_message(reason: service.AdminError) -> str:
@@ -42,7 +43,8 @@ def _managed_user(user_id: int) -> User:
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def users() -> str:
-    return render_template("admin/users.html", users=service.list_users())
+    users = service.list_users()
+    return render_template("admin/users.html", users=users, locked=service.locked_user_ids(users))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -74,6 +76,7 @@ def _detail(user: User, roles_form: RolesForm | None = None, status: int = 200) 
             agencies=choices,
             confirm=ConfirmForm(),
             fully_managed=service.fully_managed(user),
+            locked_until=locked_until(user.username),
         ),
         status,
     )

@@ -65,9 +65,6 @@ class User(db.Model):
     # The last accepted TOTP time step: a code is accepted once, never replayed.
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    # Lockout lives in the database so that it holds across every process.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -141,3 +138,19 @@ class UserSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-in attempts per user name, kept in the database so that the
+    lockout holds across every worker process.
+
+    Keyed by a keyed hash of the normalized user name, for names that exist and
+    names that do not alike: a lock reveals nothing about which accounts exist,
+    and the table holds no user name in clear.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -14,7 +14,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 import pyotp
@@ -22,12 +22,14 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from advocacy.audit.service import record
-from advocacy.auth.models import Agency, Membership, Role, User, UserSession
+from advocacy.auth.models import Agency, LoginThrottle, Membership, Role, User, UserSession
 from advocacy.extensions import db
-from advocacy.types import utcnow
+from advocacy.types import lookup_hash, utcnow
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
@@ -127,53 +129,71 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
-def is_locked(user: User) -> bool:
-    return user.locked_until is not None and user.locked_until > utcnow()
+THROTTLE_PURPOSE = "login.username"
 
 
-def register_failure(user: User, action: str) -> bool:
-    """Count one failed attempt atomically; lock the account at the threshold.
+def _throttle_key(username: str) -> str:
+    return lookup_hash(username, THROTTLE_PURPOSE)
 
-    Returns True when this failure locked the account.
+
+def locked_until(username: str) -> datetime | None:
+    """When the lock on this user name ends, or None when it is not locked."""
+    until = db.session.scalar(
+        select(LoginThrottle.locked_until).where(LoginThrottle.key_hash == _throttle_key(username))
+    )
+    return until if until is not None and until > utcnow() else None
+
+
+def register_failure(username: str, action: str, user_id: int | None = None) -> bool:
+    """Count one failed attempt on a user name, atomically; lock it at the threshold.
+
+    Counted per user name whether or not an account has it, so that locking
+    cannot tell anyone which names exist.  Returns True when this failure locked.
     """
     settings = current_app.config["SETTINGS"]
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    key = _throttle_key(username)
+    statement = insert(LoginThrottle).values(key_hash=key, failures=1)
     count = db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
+        statement.on_conflict_do_update(
+            index_elements=[LoginThrottle.key_hash], set_={"failures": LoginThrottle.failures + 1}
+        ).returning(LoginThrottle.failures)
     ).scalar_one()
-    record(action, "user", user.id, actor_id=user.id)
+    subject = "user" if user_id is not None else None  # an unknown name is not an object
+    record(action, subject, user_id, actor_id=user_id)
     locked = count >= settings.lockout_threshold
     if locked:
         db.session.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(
-                failed_logins=0,
-                locked_until=utcnow() + timedelta(seconds=settings.lockout_seconds),
-            )
+            update(LoginThrottle)
+            .where(LoginThrottle.key_hash == key)
+            .values(failures=0, locked_until=utcnow() + timedelta(seconds=settings.lockout_seconds))
         )
-        record("login.locked", "user", user.id, actor_id=user.id)
+        record("login.locked", subject, user_id, actor_id=user_id)
     db.session.commit()
-    db.session.refresh(user)
     return locked
+
+
+def clear_failures(username: str) -> None:
+    """After a full sign-in, or an admin's unlock (in the caller's transaction)."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key_hash == _throttle_key(username)))
 
 
 def check_password_step(username: str, password: str) -> PasswordCheck:
     """First factor.  Unknown users, wrong passwords and locked accounts look alike
-    to the person signing in, apart from the lockout message."""
+    to the person signing in, apart from the lockout message, which any user
+    name earns the same way."""
     user = find_user(username)
-    if user is not None and is_locked(user):
-        record("login.refused_locked", "user", user.id, actor_id=user.id)
+    if locked_until(username) is not None:
+        if user is None:
+            record("login.refused_locked")
+        else:
+            record("login.refused_locked", "user", user.id, actor_id=user.id)
         db.session.commit()
         return PasswordCheck(LoginOutcome.LOCKED)
-    if not password_matches(user, password) or user is None or not user.is_active:
-        if user is None:
-            record("login.failure_unknown_user")
-            db.session.commit()
-            return PasswordCheck(LoginOutcome.BAD_CREDENTIALS)
-        locked = register_failure(user, "login.failure")
+    matches = password_matches(user, password)  # always hashes, even for an unknown name
+    if user is None or not matches or not user.is_active:
+        action = "login.failure" if user is not None else "login.failure_unknown_user"
+        locked = register_failure(username, action, user.id if user is not None else None)
         return PasswordCheck(LoginOutcome.LOCKED if locked else LoginOutcome.BAD_CREDENTIALS)
     db.session.commit()  # a rehash, if any
     return PasswordCheck(LoginOutcome.OK, user)
@@ -217,19 +237,18 @@ def verify_totp(user: User, code: str, *, at: float | None = None) -> bool:
 
 def check_code_step(user: User, code: str) -> LoginOutcome:
     """Second factor: a wrong or replayed code counts towards the lockout."""
-    if is_locked(user):
+    if locked_until(user.username) is not None:
         return LoginOutcome.LOCKED
     if verify_totp(user, code):
         if not user.totp_enrolled:
             user.totp_confirmed_at = utcnow()
             record("totp.enrolled", "user", user.id, actor_id=user.id)
-        user.failed_logins = 0
-        user.locked_until = None
+        clear_failures(user.username)
         record("login.success", "user", user.id, actor_id=user.id)
         db.session.commit()
         return LoginOutcome.OK
     db.session.rollback()
-    locked = register_failure(user, "login.code_failure")
+    locked = register_failure(user.username, "login.code_failure", user.id)
     return LoginOutcome.LOCKED if locked else LoginOutcome.BAD_CREDENTIALS
 
 

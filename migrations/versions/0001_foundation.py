@@ -1,4 +1,4 @@
-"""foundation: agencies, users, audit, cases, shelters
+"""foundation: agencies, users, sessions, sign-in throttle, audit, cases, shelters
 
 Revision ID: 0001
 Revises: 
@@ -67,6 +67,12 @@ def upgrade():
     for statement in APPEND_ONLY[op.get_bind().dialect.name]:
         op.execute(statement)
 
+    op.create_table('login_throttle',
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('key_hash', name=op.f('pk_login_throttle'))
+    )
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -78,8 +84,6 @@ def upgrade():
     sa.Column('totp_confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('totp_last_step', sa.Integer(), nullable=False),
     sa.Column('language', sa.String(length=16), nullable=True),
-    sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
@@ -171,6 +175,7 @@ def downgrade():
 
     op.drop_table('user_session')
     op.drop_table('user_account')
+    op.drop_table('login_throttle')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_agency_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
