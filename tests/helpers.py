@@ -11,9 +11,10 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import update
 
-from advocacy.auth.models import Agency, Role, User
-from advocacy.auth.service import create_agency, create_user, totp_now
+from advocacy.auth.models import Agency, LoginThrottle, Role, User
+from advocacy.auth.service import THROTTLE_PURPOSE, create_agency, create_user, locked_until, totp_now
 from advocacy.extensions import db
+from advocacy.types import lookup_hash
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -89,3 +90,31 @@ def text_of(response: Any) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def signed_in(client: CSRFClient) -> bool:
+    return client.get("/").status_code == 200
+
+
+def reload(user: User) -> User:
+    """The user as the database has it now (requests share this session)."""
+    db.session.expire_all()
+    fresh = db.session.get(User, user.id)
+    assert fresh is not None
+    return fresh
+
+
+def throttle(user: User) -> LoginThrottle | None:
+    """The failure counter of this user's name (kept per name, not per account)."""
+    db.session.expire_all()
+    return db.session.get(LoginThrottle, lookup_hash(user.username, THROTTLE_PURPOSE))
+
+
+def failures(user: User) -> int:
+    row = throttle(user)
+    return row.failures if row else 0
+
+
+def locked(user: User) -> bool:
+    db.session.expire_all()
+    return locked_until(user.username) is not None

@@ -21,32 +21,28 @@ from sqlalchemy import select, update
 from advocacy import create_app
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import LoginThrottle, Role, User
-from advocacy.auth.service import THROTTLE_PURPOSE, TOTP_STEP_SECONDS, locked_until, totp_now, verify_totp
+from advocacy.auth.service import THROTTLE_PURPOSE, TOTP_STEP_SECONDS, totp_now, verify_totp
 from advocacy.extensions import db
 from advocacy.security import PUBLIC_ENDPOINTS
 from advocacy.types import lookup_hash, utcnow
-from tests.helpers import PASSWORD, CSRFClient, current_code, login, make_agency, make_user, text_of
+from tests.helpers import (
+    PASSWORD,
+    CSRFClient,
+    current_code,
+    failures,
+    locked,
+    login,
+    make_agency,
+    make_user,
+    reload,
+    signed_in,
+    text_of,
+)
 from tests.test_access import every_route
 
 MISMATCH = "That user name and password do not match"
 LOCKED = "Too many failed attempts"
 CODE_REFUSED = "That code was not accepted"
-
-
-def throttle(user: User) -> LoginThrottle | None:
-    """The failure counter of this user's name (kept per name, not per account)."""
-    db.session.expire_all()
-    return db.session.get(LoginThrottle, lookup_hash(user.username, THROTTLE_PURPOSE))
-
-
-def failures(user: User) -> int:
-    row = throttle(user)
-    return row.failures if row else 0
-
-
-def locked(user: User) -> bool:
-    db.session.expire_all()
-    return locked_until(user.username) is not None
 
 
 def password_step(client: Any, user: User, password: str = PASSWORD, next_: str | None = None) -> Any:
@@ -62,17 +58,6 @@ def wrong_code(user: User) -> str:
     step = int(time.time() // TOTP_STEP_SECONDS)
     accepted = {totp.at((step + d) * TOTP_STEP_SECONDS) for d in (-2, -1, 0, 1, 2)}
     return next(c for c in ("000000", "111111", "222222", "333333") if c not in accepted)
-
-
-def signed_in(client: Any) -> bool:
-    return client.get("/").status_code == 200
-
-
-def reload(user: User) -> User:
-    db.session.expire_all()
-    fresh = db.session.get(User, user.id)
-    assert fresh is not None
-    return fresh
 
 
 @pytest.fixture

@@ -12,41 +12,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from advocacy.audit.models import AuditEvent
-from advocacy.auth.models import LoginThrottle, Role, User, UserSession
-from advocacy.auth.service import THROTTLE_PURPOSE, locked_until
+from advocacy.auth.models import Role, User, UserSession
 from advocacy.extensions import db
-from advocacy.types import lookup_hash
-from tests.helpers import PASSWORD, login, make_agency, make_user, text_of
+from tests.helpers import PASSWORD, failures, login, make_agency, make_user, reload, signed_in, text_of
 
 NEW_PASSWORD = "lantern orchard copper 91 heron"
 CSRF_RESET = "Your session was reset for your security. Please sign in again."
-
-
-def throttle(user: User) -> LoginThrottle | None:
-    """The failure counter of this user's name (kept per name, not per account)."""
-    db.session.expire_all()
-    return db.session.get(LoginThrottle, lookup_hash(user.username, THROTTLE_PURPOSE))
-
-
-def failures(user: User) -> int:
-    row = throttle(user)
-    return row.failures if row else 0
-
-
-def locked(user: User) -> bool:
-    db.session.expire_all()
-    return locked_until(user.username) is not None
-
-
-def signed_in(client: Any) -> bool:
-    return client.get("/").status_code == 200
-
-
-def reload(user: User) -> User:
-    db.session.expire_all()
-    fresh = db.session.get(User, user.id)
-    assert fresh is not None
-    return fresh
 
 
 def open_sessions(user: User) -> int:
