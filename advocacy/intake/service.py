@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from advocacy.access import get_scoped_or_404, scoped
 from advocacy.audit.service import record
@@ -39,7 +40,10 @@ def list_cases(limit: int = 50) -> list[Case]:
     db.session.commit()
     return list(
         db.session.scalars(
-            scoped(select(Case), Case.agency_id, *CASE_ROLES).order_by(Case.opened_at.desc()).limit(limit)
+            # The list shows no phone number: do not decrypt one per row.
+            scoped(select(Case).options(defer(Case.phone)), Case.agency_id, *CASE_ROLES)
+            .order_by(Case.opened_at.desc())
+            .limit(limit)
         )
     )
 
