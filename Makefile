@@ -7,7 +7,7 @@ export FLASK_APP := advocacy:create_app
 # Development unless the caller says otherwise; `make test` sets testing itself.
 export ADVOCACY_ENV ?= development
 
-.PHONY: run test install vendor translations i18n check-strings lint code clean
+.PHONY: run test install translations i18n check-strings lint code password clean
 
 run: install
 	$(BIN)/flask db upgrade
@@ -65,6 +65,10 @@ lint: $(VENV)/.installed
 # Development only: the current TOTP code of a demo user, e.g. `make code user=advocate`.
 code: $(VENV)/.installed
 	@$(BIN)/flask demo totp $(user)
+
+# Development only: a new random password for a demo user, e.g. `make password user=advocate`.
+password: $(VENV)/.installed
+	@$(BIN)/flask demo password $(user)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -145,7 +145,10 @@ def load_settings(env: Mapping[str, str] | None = None, /, **overrides: object) 
     ``overrides`` replace fields of the result (``env="production"`` included,
     hence the positional-only mapping)."""
     env = dict(os.environ if env is None else env)
-    name = env.get("ADVOCACY_ENV", "development")
+    # Production unless told otherwise: a server started without ADVOCACY_ENV
+    # refuses to run without its secrets instead of quietly using development
+    # keys.  `make run` and `make code` set development themselves.
+    name = env.get("ADVOCACY_ENV", "production")
     if name not in ENVIRONMENTS:
         raise ConfigError(f"ADVOCACY_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}")
 

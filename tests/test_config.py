@@ -175,3 +175,9 @@ def test_demo_commands_do_not_exist_in_production(database_url: str) -> None:
         result = prod.test_cli_runner().invoke(args=command)
         assert result.exit_code != 0, command
         assert "No such command" in result.output, command
+
+
+def test_an_unset_environment_means_production_and_refuses_without_secrets() -> None:
+    """Forgetting ADVOCACY_ENV on a server must fail closed, not run on development keys."""
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings({})
