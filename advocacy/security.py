@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -111,6 +112,11 @@ def start_request() -> None:
     g.started = time.perf_counter()
 
 
+def idle_minutes(seconds: int) -> int:
+    """The idle timeout as people read it: whole minutes, never "0 minutes"."""
+    return max(1, round(seconds / 60))
+
+
 def _return_path() -> str | None:
     """Where to come back to after signing in: a page that was asked for, never
     a form post or a public page (the sign-in page itself, say)."""
@@ -130,7 +136,11 @@ def enforce_idle_timeout() -> Response | None:
         if _wants_json() or request.headers.get(BACKGROUND_HEADER):
             return jsonify(error="session_expired"), 401  # type: ignore[return-value]
         flash(
-            _("You were signed out after %(minutes)d minutes without activity.", minutes=timeout // 60),
+            ngettext(
+                "You were signed out after %(num)d minute without activity.",
+                "You were signed out after %(num)d minutes without activity.",
+                idle_minutes(timeout),
+            ),
             "info",
         )
         return redirect(url_for("auth.login", next=_return_path()))

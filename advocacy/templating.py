@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from advocacy.auth.models import Role
 from advocacy.i18n import current_language, registry
+from advocacy.security import idle_minutes
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def _context() -> dict[str, Any]:
         "navigation": _navigation(),
         "csrf_token_value": generate_csrf,
         "idle_timeout": settings.idle_timeout_seconds,
+        "idle_minutes": idle_minutes(settings.idle_timeout_seconds),
         "idle_warning": settings.idle_warning_seconds,
         "current_endpoint": request.endpoint,
         "Role": Role,

@@ -24,11 +24,13 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import Flask
 
+from advocacy import create_app
 from advocacy.auth.models import Agency, Role, User
 from advocacy.extensions import db
 from advocacy.i18n import SOURCE_LANGUAGE, catalog_coverage, extract_template, registry, select_language
 from advocacy.intake.service import open_case
 from advocacy.shelters.service import add_shelter
+from tests.conftest import configure_test_app, make_settings
 from tests.helpers import PASSWORD, CSRFClient, login, make_agency, make_user, text_of
 
 T = TypeVar("T")
@@ -477,3 +479,32 @@ def test_plural_forms_follow_the_language_of_the_catalog(
         for n in (0, 1, 2, 3, 11, 100):
             assert flask_babel.ngettext("%(num)d bed", "%(num)d beds", n) == f"form {rule(n)}: {n}"
     assert {rule(n) for n in (0, 1, 2, 3, 11, 100)} == set(range(6))
+
+
+@pytest.mark.parametrize(
+    ("tag", "seconds", "expected"),
+    [
+        ("en", 60, "after 1 minute without"),
+        ("en", 900, "after 15 minutes without"),
+        ("es", 60, "después de 1 minuto sin"),
+        ("es", 900, "después de 15 minutos sin"),
+        ("ar", 120, "بعد دقيقتين دون"),
+        ("ar", 300, "بعد 5 دقائق دون"),
+        ("ar", 900, "بعد 15 دقيقة دون"),
+    ],
+)
+def test_the_idle_timeout_is_said_with_the_right_plural(
+    database_url: str, engine_name: str, tag: str, seconds: int, expected: str
+) -> None:
+    """Arabic has six plural forms; the session notice must pick the right one."""
+    if engine_name != "sqlite":
+        pytest.skip("rendering only")
+    app = configure_test_app(create_app(make_settings(database_url, idle_timeout_seconds=seconds)))
+    with app.app_context():
+        db.create_all()
+        user = make_user(make_agency(), Role.ADVOCATE)
+        client = app.test_client()
+        login(client, user)
+        client.post("/language", data={"language": tag})
+        assert expected in text_of(client.get("/auth/account"))
+        db.session.remove()
