@@ -44,6 +44,8 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     idle_timeout_seconds: int = 15 * 60
     idle_warning_seconds: int = 2 * 60
+    # However active, a session ends this long after sign-in (one working day).
+    session_max_seconds: int = 12 * 3600
     lockout_threshold: int = 5
     lockout_seconds: int = 15 * 60
     max_content_length: int = 1024 * 1024
@@ -206,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None, /, **overrides: object) 
         hash_key=env["ADVOCACY_HASH_KEY"],
         public_base_url=public_base_url,
         idle_timeout_seconds=_int(env, "ADVOCACY_IDLE_TIMEOUT_SECONDS", 15 * 60),
+        session_max_seconds=_int(env, "ADVOCACY_SESSION_MAX_SECONDS", 12 * 3600),
         lockout_threshold=_int(env, "ADVOCACY_LOCKOUT_THRESHOLD", 5),
         lockout_seconds=_int(env, "ADVOCACY_LOCKOUT_SECONDS", 15 * 60),
         proxy_hops=_int(env, "ADVOCACY_PROXY_HOPS", 0),

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(agency_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(sessions_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(i18n_cli)
     demo = demo_cli if not app.config["SETTINGS"].is_production else demo_prod_cli
@@ -88,6 +89,19 @@ def audit_verify() -> None:
     else:
         click.echo(f"audit chain BROKEN at entry {report.first_bad_id} (after {report.checked} good entries)")
         sys.exit(1)
+
+
+@click.group("sessions", help="Signed-in sessions.")
+def sessions_cli() -> None:
+    pass
+
+
+@sessions_cli.command("purge")
+def sessions_purge() -> None:
+    """Delete ended and expired session records (run daily, from cron or a timer)."""
+    from advocacy.auth.service import purge_sessions
+
+    click.echo(f"{purge_sessions()} ended or expired sessions deleted")
 
 
 @click.group("keys", help="Encryption keys for personal data.")

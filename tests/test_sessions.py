@@ -4,16 +4,18 @@ a password change, and any form sent without its CSRF token."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Role, User, UserSession
 from advocacy.extensions import db
+from advocacy.types import utcnow
 from tests.helpers import PASSWORD, failures, login, make_agency, make_user, reload, signed_in, text_of
 
 NEW_PASSWORD = "lantern orchard copper 91 heron"
@@ -335,3 +337,27 @@ def test_language_choice_survives_sign_out(client: Any, user: User) -> None:
     login(client, user)
     client.post("/auth/logout-everywhere")
     assert '<html lang="es"' in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_a_session_ends_after_its_maximum_lifetime_however_active(
+    client: Any, app: Flask, user: User
+) -> None:
+    login(client, user)
+    assert signed_in(client)
+    too_old = utcnow() - timedelta(seconds=app.config["SETTINGS"].session_max_seconds + 1)
+    db.session.execute(update(UserSession).where(UserSession.user_id == user.id).values(created_at=too_old))
+    db.session.commit()
+    assert not signed_in(client)
+
+
+def test_purge_deletes_ended_and_expired_sessions_only(
+    client: Any, other_client: Any, app: Flask, user: User
+) -> None:
+    login(client, user)
+    login(other_client, user)
+    client.post("/auth/logout")
+    result = app.test_cli_runner().invoke(args=["sessions", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 ended or expired sessions deleted" in result.output
+    assert open_sessions(user) == 1
+    assert signed_in(other_client)

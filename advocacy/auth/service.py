@@ -288,6 +288,21 @@ def _parse_login_id(login_id: str) -> tuple[int, str] | None:
     return int(ident), token
 
 
+def _oldest_usable_session() -> datetime:
+    return utcnow() - timedelta(seconds=current_app.config["SETTINGS"].session_max_seconds)
+
+
+def purge_sessions() -> int:
+    """Delete the rows of sessions that can no longer sign anyone in (for a daily job)."""
+    result = db.session.execute(
+        delete(UserSession).where(
+            (UserSession.ended_at.is_not(None)) | (UserSession.created_at <= _oldest_usable_session())
+        )
+    )
+    db.session.commit()
+    return result.rowcount
+
+
 def end_session(login_id: str) -> None:
     """End one session (sign-out, idle timeout, CSRF failure)."""
     parsed = _parse_login_id(login_id)
@@ -324,7 +339,9 @@ def load_user(login_id: str) -> User | None:
     user_id, token = parsed
     open_row = db.session.scalar(
         select(UserSession.user_id).where(
-            UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None)
+            UserSession.token_hash == _token_hash(token),
+            UserSession.ended_at.is_(None),
+            UserSession.created_at > _oldest_usable_session(),
         )
     )
     if open_row != user_id:
