@@ -1,8 +1,10 @@
-"""Passwords, TOTP and lockout, as plain functions over the database session.
+"""Passwords, TOTP, lockout and sessions, as plain functions over the database session.
 
-Lockout counters and the last accepted TOTP step are columns updated with
-single atomic statements, so they hold across every worker process and a
-code cannot be used twice even by two requests racing each other.
+Everything that must hold across worker processes lives in the database and
+changes through single atomic statements: failure counters per user name (an
+upsert), the last accepted TOTP step (a compare-and-set, so a code cannot be
+used twice even by two requests racing each other), and the session records
+that a sign-out ends for good.
 """
 
 from __future__ import annotations
