@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from advocacy.auth.models import Role
@@ -44,7 +43,6 @@ def _context() -> dict[str, Any]:
         "language": current_language(),
         "languages": list(registry().values()),
         "navigation": _navigation(),
-        "csrf_token_value": generate_csrf,
         "idle_timeout": settings.idle_timeout_seconds,
         "idle_minutes": idle_minutes(settings.idle_timeout_seconds),
         "idle_warning": settings.idle_warning_seconds,

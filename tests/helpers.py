@@ -12,9 +12,8 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import update
 
 from advocacy.auth.models import Agency, LoginThrottle, Role, User
-from advocacy.auth.service import THROTTLE_PURPOSE, create_agency, create_user, locked_until, totp_now
+from advocacy.auth.service import create_agency, create_user, locked_until, throttle_key, totp_now
 from advocacy.extensions import db
-from advocacy.types import lookup_hash
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -107,7 +106,7 @@ def reload(user: User) -> User:
 def throttle(user: User) -> LoginThrottle | None:
     """The failure counter of this user's name (kept per name, not per account)."""
     db.session.expire_all()
-    return db.session.get(LoginThrottle, lookup_hash(user.username, THROTTLE_PURPOSE))
+    return db.session.get(LoginThrottle, throttle_key(user.username))
 
 
 def failures(user: User) -> int:

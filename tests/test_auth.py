@@ -21,10 +21,10 @@ from sqlalchemy import select, update
 from advocacy import create_app
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import LoginThrottle, Role, User
-from advocacy.auth.service import THROTTLE_PURPOSE, TOTP_STEP_SECONDS, totp_now, verify_totp
+from advocacy.auth.service import TOTP_STEP_SECONDS, throttle_key, totp_now, verify_totp
 from advocacy.extensions import db
 from advocacy.security import PUBLIC_ENDPOINTS
-from advocacy.types import lookup_hash, utcnow
+from advocacy.types import utcnow
 from tests.helpers import (
     PASSWORD,
     CSRFClient,
@@ -316,7 +316,7 @@ def test_the_lock_expires(client: Any, app: Flask, user: User) -> None:
 
     db.session.execute(
         update(LoginThrottle)
-        .where(LoginThrottle.key_hash == lookup_hash(user.username, THROTTLE_PURPOSE))
+        .where(LoginThrottle.key_hash == throttle_key(user.username))
         .values(locked_until=utcnow() - timedelta(seconds=1))
     )
     db.session.commit()

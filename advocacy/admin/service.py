@@ -15,18 +15,17 @@ from sqlalchemy import delete, select
 from advocacy.access import agency_ids, scoped
 from advocacy.audit.models import AuditEvent
 from advocacy.audit.service import record
-from advocacy.auth.models import Agency, LoginThrottle, Membership, Role, User
+from advocacy.auth.models import Agency, Membership, Role, User
 from advocacy.auth.service import (
-    THROTTLE_PURPOSE,
     clear_failures,
     create_user,
     end_sessions_of,
     find_user,
     hash_password,
+    locked_names,
     random_passphrase,
 )
 from advocacy.extensions import db
-from advocacy.types import lookup_hash, utcnow
 
 
 class AdminError(enum.Enum):
@@ -61,15 +60,8 @@ def get_user_or_none(user_id: int) -> User | None:
 
 def locked_user_ids(users: list[User]) -> set[int]:
     """Which of ``users`` are locked out now, in one query."""
-    keys = {lookup_hash(u.username, THROTTLE_PURPOSE): u.id for u in users}
-    if not keys:
-        return set()
-    locked = db.session.scalars(
-        select(LoginThrottle.key_hash).where(
-            LoginThrottle.key_hash.in_(keys), LoginThrottle.locked_until > utcnow()
-        )
-    )
-    return {keys[k] for k in locked}
+    locked = locked_names([u.username for u in users])
+    return {u.id for u in users if u.username in locked}
 
 
 def fully_managed(user: User) -> bool:

@@ -134,16 +134,30 @@ def find_user(username: str) -> User | None:
 THROTTLE_PURPOSE = "login.username"
 
 
-def _throttle_key(username: str) -> str:
+def throttle_key(username: str) -> str:
+    """The key of a user name's failure counter: the only place it is derived."""
     return lookup_hash(username, THROTTLE_PURPOSE)
 
 
 def locked_until(username: str) -> datetime | None:
     """When the lock on this user name ends, or None when it is not locked."""
     until = db.session.scalar(
-        select(LoginThrottle.locked_until).where(LoginThrottle.key_hash == _throttle_key(username))
+        select(LoginThrottle.locked_until).where(LoginThrottle.key_hash == throttle_key(username))
     )
     return until if until is not None and until > utcnow() else None
+
+
+def locked_names(usernames: list[str]) -> set[str]:
+    """Which of ``usernames`` are locked out now, in one query."""
+    keys = {throttle_key(name): name for name in usernames}
+    if not keys:
+        return set()
+    locked = db.session.scalars(
+        select(LoginThrottle.key_hash).where(
+            LoginThrottle.key_hash.in_(keys), LoginThrottle.locked_until > utcnow()
+        )
+    )
+    return {keys[key] for key in locked}
 
 
 def register_failure(username: str, action: str, user_id: int | None = None) -> bool:
@@ -154,7 +168,7 @@ def register_failure(username: str, action: str, user_id: int | None = None) -> 
     """
     settings = current_app.config["SETTINGS"]
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    key = _throttle_key(username)
+    key = throttle_key(username)
     statement = insert(LoginThrottle).values(key_hash=key, failures=1)
     count = db.session.execute(
         statement.on_conflict_do_update(
@@ -177,7 +191,7 @@ def register_failure(username: str, action: str, user_id: int | None = None) -> 
 
 def clear_failures(username: str) -> None:
     """After a full sign-in, or an admin's unlock (in the caller's transaction)."""
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key_hash == _throttle_key(username)))
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key_hash == throttle_key(username)))
 
 
 def check_password_step(username: str, password: str) -> PasswordCheck:
