@@ -3,6 +3,30 @@
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
 from advocacy.intake.models import Case
-from advocacy.shelters.models import Shelter
+from advocacy.shelters.models import (
+    AvailabilityEvent,
+    Bed,
+    Hold,
+    NetworkSettings,
+    Referral,
+    Room,
+    Shelter,
+    Stay,
+)
 
-__all__ = ["Agency", "AuditEvent", "Case", "Membership", "Shelter", "User", "UserSession"]
+__all__ = [
+    "Agency",
+    "AuditEvent",
+    "AvailabilityEvent",
+    "Bed",
+    "Case",
+    "Hold",
+    "Membership",
+    "NetworkSettings",
+    "Referral",
+    "Room",
+    "Shelter",
+    "Stay",
+    "User",
+    "UserSession",
+]

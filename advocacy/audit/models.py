@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, Integer, String, event
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from advocacy.appendonly import make_append_only
 from advocacy.extensions import db
 from advocacy.types import UTCDateTime, utcnow
 
@@ -32,22 +33,5 @@ class AuditEvent(db.Model):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-# The same statements are in the migration that creates the table; these make
-# ``metadata.create_all`` (used by the test suite) produce them as well.
-APPEND_ONLY_SQLITE = [
-    "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
-    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
-    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
-    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
-]
-APPEND_ONLY_POSTGRESQL = [
-    "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'audit_event is append-only'; END; $$ LANGUAGE plpgsql",
-    "CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event "
-    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
-]
-
-for _statement in APPEND_ONLY_SQLITE:
-    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in APPEND_ONLY_POSTGRESQL:
-    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+# The migration that creates the table runs the same statements.
+make_append_only(AuditEvent.__table__)

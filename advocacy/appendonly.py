@@ -1,0 +1,43 @@
+"""Tables that only grow: the database itself refuses UPDATE and DELETE.
+
+The audit chain and the bed-availability history are evidence; a bug or a
+hand-typed query must not be able to rewrite them.  The same statements are
+run by the Alembic revision that creates such a table and, through
+:func:`make_append_only`, by ``metadata.create_all`` (which the tests use).
+``TRUNCATE`` is not a row operation, so a test can still empty the table.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import DDL, Table, event
+
+
+def append_only_statements(table: str, dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        ]
+    if dialect == "postgresql":
+        return [
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION '{table} is append-only'; END; $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+        ]
+    raise ValueError(f"no append-only triggers for {dialect}")
+
+
+def drop_append_only_statements(table: str, dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER {table}_no_update", f"DROP TRIGGER {table}_no_delete"]
+    return [f"DROP TRIGGER {table}_no_change ON {table}", f"DROP FUNCTION {table}_append_only()"]
+
+
+def make_append_only(table: Table) -> None:
+    """Have ``create_all`` add the triggers right after it creates ``table``."""
+    for dialect in ("sqlite", "postgresql"):
+        for statement in append_only_statements(table.name, dialect):
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
