@@ -26,6 +26,7 @@ NAVIGATION = (
     NavItem("core.home", _l("Home"), tuple(Role)),
     NavItem("intake.index", _l("Cases"), (Role.ADVOCATE, Role.ADMIN)),
     NavItem("shelters.index", _l("Shelters"), (Role.SHELTER_STAFF, Role.ADMIN)),
+    NavItem("shelters.network", _l("Open beds"), (Role.ADVOCATE, Role.SHELTER_STAFF, Role.ADMIN)),
     NavItem("admin.users", _l("Users"), (Role.ADMIN,)),
     NavItem("admin.audit", _l("Audit log"), (Role.ADMIN,)),
 )

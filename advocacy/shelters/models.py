@@ -32,7 +32,9 @@ class LabelledEnum(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(LABELS[self])
+        # Keyed by class as well: "safety" is both a decline and an out-of-service reason,
+        # and equal StrEnum values are equal dictionary keys.
+        return str(LABELS[type(self), self.value])
 
 
 class BedState(LabelledEnum):
@@ -97,43 +99,43 @@ class DeclineReason(LabelledEnum):
     OTHER = "other"
 
 
-LABELS = {
-    BedState.AVAILABLE: _l("Available"),
-    BedState.HELD: _l("Held"),
-    BedState.OCCUPIED: _l("Occupied"),
-    BedState.OUT_OF_SERVICE: _l("Out of service"),
-    BedType.ADULT: _l("Adult bed"),
-    BedType.CHILD: _l("Child bed"),
-    BedType.CRIB: _l("Crib"),
-    RoomType.SINGLE: _l("Single room"),
-    RoomType.FAMILY: _l("Family room"),
-    CulturalProgram.INDIGENOUS: _l("Indigenous-led"),
-    CulturalProgram.BLACK: _l("Black-led"),
-    CulturalProgram.LATINE: _l("Latine-led"),
-    CulturalProgram.ASIAN_PACIFIC: _l("Asian and Pacific Islander"),
-    CulturalProgram.IMMIGRANT_REFUGEE: _l("Immigrant and refugee"),
-    CulturalProgram.LGBTQ: _l("LGBTQ+"),
-    CulturalProgram.DEAF: _l("Deaf and hard of hearing"),
-    CulturalProgram.ELDERS: _l("Elders"),
-    OutOfServiceReason.REPAIR: _l("Repair"),
-    OutOfServiceReason.CLEANING: _l("Cleaning"),
-    OutOfServiceReason.SAFETY: _l("Safety concern"),
-    OutOfServiceReason.STAFFING: _l("Not enough staff"),
-    OutOfServiceReason.OTHER: _l("Other"),
-    HoldStatus.ACTIVE: _l("Active"),
-    HoldStatus.RELEASED: _l("Released"),
-    HoldStatus.EXPIRED: _l("Expired"),
-    HoldStatus.CHECKED_IN: _l("Checked in"),
-    ReferralStatus.PENDING: _l("Waiting for the shelter"),
-    ReferralStatus.ACCEPTED: _l("Accepted"),
-    ReferralStatus.DECLINED: _l("Declined"),
-    ReferralStatus.CANCELLED: _l("Cancelled"),
-    ReferralStatus.EXPIRED: _l("Expired"),
-    ReferralStatus.ARRIVED: _l("Arrived"),
-    DeclineReason.NO_LONGER_AVAILABLE: _l("The beds are no longer available"),
-    DeclineReason.NOT_A_FIT: _l("The shelter cannot meet this household's needs"),
-    DeclineReason.SAFETY: _l("Safety reasons"),
-    DeclineReason.OTHER: _l("Other reason: call the shelter's agency"),
+LABELS: dict[tuple[type, str], object] = {
+    (BedState, BedState.AVAILABLE.value): _l("Available"),
+    (BedState, BedState.HELD.value): _l("Held"),
+    (BedState, BedState.OCCUPIED.value): _l("Occupied"),
+    (BedState, BedState.OUT_OF_SERVICE.value): _l("Out of service"),
+    (BedType, BedType.ADULT.value): _l("Adult bed"),
+    (BedType, BedType.CHILD.value): _l("Child bed"),
+    (BedType, BedType.CRIB.value): _l("Crib"),
+    (RoomType, RoomType.SINGLE.value): _l("Single room"),
+    (RoomType, RoomType.FAMILY.value): _l("Family room"),
+    (CulturalProgram, CulturalProgram.INDIGENOUS.value): _l("Indigenous-led"),
+    (CulturalProgram, CulturalProgram.BLACK.value): _l("Black-led"),
+    (CulturalProgram, CulturalProgram.LATINE.value): _l("Latine-led"),
+    (CulturalProgram, CulturalProgram.ASIAN_PACIFIC.value): _l("Asian and Pacific Islander"),
+    (CulturalProgram, CulturalProgram.IMMIGRANT_REFUGEE.value): _l("Immigrant and refugee"),
+    (CulturalProgram, CulturalProgram.LGBTQ.value): _l("LGBTQ+"),
+    (CulturalProgram, CulturalProgram.DEAF.value): _l("Deaf and hard of hearing"),
+    (CulturalProgram, CulturalProgram.ELDERS.value): _l("Elders"),
+    (OutOfServiceReason, OutOfServiceReason.REPAIR.value): _l("Repair"),
+    (OutOfServiceReason, OutOfServiceReason.CLEANING.value): _l("Cleaning"),
+    (OutOfServiceReason, OutOfServiceReason.SAFETY.value): _l("Safety concern"),
+    (OutOfServiceReason, OutOfServiceReason.STAFFING.value): _l("Not enough staff"),
+    (OutOfServiceReason, OutOfServiceReason.OTHER.value): _l("Other"),
+    (HoldStatus, HoldStatus.ACTIVE.value): _l("Active"),
+    (HoldStatus, HoldStatus.RELEASED.value): _l("Released"),
+    (HoldStatus, HoldStatus.EXPIRED.value): _l("Expired"),
+    (HoldStatus, HoldStatus.CHECKED_IN.value): _l("Checked in"),
+    (ReferralStatus, ReferralStatus.PENDING.value): _l("Waiting for the shelter"),
+    (ReferralStatus, ReferralStatus.ACCEPTED.value): _l("Accepted"),
+    (ReferralStatus, ReferralStatus.DECLINED.value): _l("Declined"),
+    (ReferralStatus, ReferralStatus.CANCELLED.value): _l("Cancelled"),
+    (ReferralStatus, ReferralStatus.EXPIRED.value): _l("Expired"),
+    (ReferralStatus, ReferralStatus.ARRIVED.value): _l("Arrived"),
+    (DeclineReason, DeclineReason.NO_LONGER_AVAILABLE.value): _l("The beds are no longer available"),
+    (DeclineReason, DeclineReason.NOT_A_FIT.value): _l("The shelter cannot meet this household's needs"),
+    (DeclineReason, DeclineReason.SAFETY.value): _l("Safety reasons"),
+    (DeclineReason, DeclineReason.OTHER.value): _l("Other reason: call the shelter's agency"),
 }
 
 

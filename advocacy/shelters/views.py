@@ -1,9 +1,83 @@
+"""The staff board and the network board: thin views over :mod:`advocacy.shelters.service`.
+
+A refused transition (someone else took the bed first, a hold that ended)
+is flashed and the person is sent back to the board, which then shows the
+state that refused them.  Bad input re-renders the page with the errors next
+to their fields (400) and changes nothing.  Both boards answer a poll that
+finds nothing changed with 304 (see :func:`_conditional`).
+"""
+
 from __future__ import annotations
 
-from flask import render_template
+from datetime import datetime
+from typing import Any
 
-from advocacy.access import roles_required
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_timedelta, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from advocacy.access import agency_ids, roles_required
+from advocacy.audit.service import record
+from advocacy.extensions import db
+from advocacy.i18n import current_language
+from advocacy.security import BACKGROUND_HEADER
 from advocacy.shelters import bp, service
+from advocacy.shelters.forms import (
+    BedActionForm,
+    BoardFilterForm,
+    DeclineForm,
+    HoldCheckInForm,
+    NetworkFilterForm,
+    ReferralForm,
+)
+from advocacy.shelters.models import (
+    BedState,
+    BedType,
+    CulturalProgram,
+    DeclineReason,
+    OutOfServiceReason,
+    Referral,
+    ReferralStatus,
+    RoomType,
+)
+from advocacy.templating import language_name
+from advocacy.types import utcnow
+
+#: How often an open board asks whether it changed (seconds).
+POLL_SECONDS = 30
+
+
+def _fragment() -> bool:
+    return request.args.get("fragment") == "1"
+
+
+def _conditional(etag: str) -> Response | None:
+    """304 when the browser already has this version of the board."""
+    if etag in request.if_none_match:
+        response = Response(status=304)
+        response.set_etag(etag)
+        return response
+    return None
+
+
+def _with_etag(body: str, etag: str) -> Response:
+    response = Response(body, mimetype="text/html")
+    response.set_etag(etag)
+    return response
+
+
+def _etag_parts() -> tuple[object, ...]:
+    """The page and its polls share an ETag, so a page's first poll can already be a 304."""
+    filters = sorted((k, v) for k, v in request.args.items(multi=True) if k != "fragment")
+    return (current_user.id, current_language().tag, filters)
+
+
+def _back_to_board(shelter_id: int) -> Any:
+    return redirect(url_for("shelters.board", shelter_id=shelter_id))
+
+
+# --- the list of the agency's shelters -----------------------------------------------------
 
 
 @bp.route("/")
@@ -16,3 +90,345 @@ def index() -> str:
 @roles_required(*service.STAFF_ROLES)
 def detail(shelter_id: int) -> str:
     return render_template("shelters/detail.html", shelter=service.view_shelter(shelter_id))
+
+
+# --- the staff board ----------------------------------------------------------------------
+
+
+def _render_board(
+    shelter: Any, filters_form: BoardFilterForm, action_form: BedActionForm | None = None, etag: str = ""
+) -> str:
+    board = service.staff_board(shelter, filters_form.filters())
+    template = "shelters/_board.html" if _fragment() else "shelters/board.html"
+    return render_template(
+        template,
+        board=board,
+        filters_form=filters_form,
+        action_form=action_form or BedActionForm(),
+        checkin_form=HoldCheckInForm(),
+        decline_form=DeclineForm(),
+        poll_seconds=POLL_SECONDS,
+        etag=etag,
+    )
+
+
+@bp.route("/<int:shelter_id>/board")
+@roles_required(*service.STAFF_ROLES)
+def board(shelter_id: int) -> Any:
+    shelter = service.own_shelter_or_404(shelter_id)
+    etag = service.board_etag(*_etag_parts(), shelter_id=shelter.id)
+    if (unchanged := _conditional(etag)) is not None:
+        return unchanged
+    if not request.headers.get(BACKGROUND_HEADER):
+        # A person opened the board (a poll is not a new look).
+        record("shelter.board_view", "shelter", shelter.id, agency_id=shelter.agency_id)
+        db.session.commit()
+    return _with_etag(_render_board(shelter, BoardFilterForm(request.args), etag=etag), etag)
+
+
+@bp.route("/<int:shelter_id>/board.json")
+@roles_required(*service.STAFF_ROLES)
+def board_json(shelter_id: int) -> Any:
+    """The staff board's rows without a template (for tools, and the benchmark's baseline)."""
+    shelter = service.own_shelter_or_404(shelter_id)
+    board = service.staff_board(shelter)
+    return jsonify(
+        shelter=shelter.id,
+        counts=board.counts,
+        beds=[
+            {
+                "id": bed.id,
+                "label": bed.label,
+                "room": bed.room_label,
+                "room_type": bed.room_type,
+                "bed_type": bed.bed_type,
+                "state": bed.state,
+                "accessible": bed.accessible,
+                "pets_allowed": bed.pets_allowed,
+                "out_of_service_reason": bed.out_of_service_reason,
+                "hold_expires_at": board.holds[bed.hold_id].expires_at.isoformat() if bed.hold_id else None,
+            }
+            for bed in board.beds
+        ],
+    )
+
+
+@bp.route("/<int:shelter_id>/beds", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def bed_action(shelter_id: int) -> Any:
+    shelter = service.own_shelter_or_404(shelter_id)
+    form = BedActionForm()
+    action = request.form.get("action", "")
+    # Only the fields of the chosen action are checked.
+    needed = {"hold": ("note",), "check_in": ("adults", "children", "note"), "out_of_service": ("reason",)}
+    form.validate_on_submit()
+    errors = {name: form[name].errors for name in ("bed_ids", "csrf_token", *needed.get(action, ()))}
+    if action not in (*needed, "back_in_service"):
+        form.bed_ids.errors = [_("Choose what to do with the beds.")]
+        errors["bed_ids"] = form.bed_ids.errors
+    if any(errors.values()):
+        for name in form._fields:
+            if name not in errors:
+                form[name].errors = []
+        return _render_board(shelter, BoardFilterForm(request.args), form), 400
+    beds = form.bed_ids.data or []
+    actor = current_user.id
+    try:
+        if action == "hold":
+            service.place_hold(shelter, beds, actor_id=actor, note=form.note.data)
+            flash(_("The beds are held."), "success")
+        elif action == "check_in":
+            service.check_in(
+                shelter,
+                beds,
+                actor_id=actor,
+                adults=form.adults.data or 1,
+                children=form.children.data or 0,
+                note=form.note.data,
+            )
+            flash(_("The household is checked in."), "success")
+        elif action == "out_of_service":
+            service.take_out_of_service(shelter, beds, OutOfServiceReason(form.reason.data), actor_id=actor)
+            flash(_("The beds are out of service."), "success")
+        else:
+            service.return_to_service(shelter, beds, actor_id=actor)
+            flash(_("The beds are back in service."), "success")
+    except service.Refused as refused:
+        flash(refused.message, "error")
+    return _back_to_board(shelter.id)
+
+
+def _transition(shelter_id: int, call: Any, done: str) -> Any:
+    shelter = service.own_shelter_or_404(shelter_id)
+    try:
+        call(shelter)
+    except service.Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(done, "success")
+    return _back_to_board(shelter.id)
+
+
+@bp.route("/<int:shelter_id>/beds/<int:bed_id>/check-out", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def bed_check_out(shelter_id: int, bed_id: int) -> Any:
+    return _transition(
+        shelter_id,
+        lambda s: service.check_out_bed(s, bed_id, actor_id=current_user.id),
+        _("The household is checked out. Its beds are available."),
+    )
+
+
+@bp.route("/<int:shelter_id>/stays/<int:stay_id>/check-out", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def stay_check_out(shelter_id: int, stay_id: int) -> Any:
+    return _transition(
+        shelter_id,
+        lambda s: service.check_out(s, stay_id, actor_id=current_user.id),
+        _("The household is checked out. Its beds are available."),
+    )
+
+
+@bp.route("/<int:shelter_id>/holds/<int:hold_id>/extend", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def hold_extend(shelter_id: int, hold_id: int) -> Any:
+    return _transition(
+        shelter_id,
+        lambda s: service.extend_hold(s, hold_id, actor_id=current_user.id),
+        _("The hold is extended."),
+    )
+
+
+@bp.route("/<int:shelter_id>/holds/<int:hold_id>/release", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def hold_release(shelter_id: int, hold_id: int) -> Any:
+    return _transition(
+        shelter_id,
+        lambda s: service.release_hold(s, hold_id, actor_id=current_user.id),
+        _("The hold is released. Its beds are available."),
+    )
+
+
+@bp.route("/<int:shelter_id>/holds/<int:hold_id>/check-in", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def hold_check_in(shelter_id: int, hold_id: int) -> Any:
+    shelter = service.own_shelter_or_404(shelter_id)
+    form = HoldCheckInForm()
+    if not form.validate_on_submit():
+        for field in form:
+            for error in field.errors:
+                flash(f"{field.label.text}: {error}", "error")
+        return _back_to_board(shelter.id)
+    return _transition(
+        shelter.id,
+        lambda s: service.check_in(
+            s,
+            actor_id=current_user.id,
+            hold_id=hold_id,
+            adults=form.adults.data or 1,
+            children=form.children.data or 0,
+            note=form.note.data,
+        ),
+        _("The household is checked in."),
+    )
+
+
+@bp.route("/<int:shelter_id>/referrals/<int:referral_id>/accept", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def referral_accept(shelter_id: int, referral_id: int) -> Any:
+    return _transition(
+        shelter_id,
+        lambda s: service.accept_referral(s, referral_id, actor_id=current_user.id),
+        _("The referral is accepted. The beds stay held until the household arrives or the hold ends."),
+    )
+
+
+@bp.route("/<int:shelter_id>/referrals/<int:referral_id>/decline", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def referral_decline(shelter_id: int, referral_id: int) -> Any:
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        service.own_shelter_or_404(shelter_id)
+        flash(_("Choose a reason for declining."), "error")
+        return _back_to_board(shelter_id)
+    return _transition(
+        shelter_id,
+        lambda s: service.decline_referral(
+            s, referral_id, DeclineReason(form.reason.data), actor_id=current_user.id
+        ),
+        _("The referral is declined. Its beds are available again."),
+    )
+
+
+@bp.route("/<int:shelter_id>/confirm", methods=["POST"])
+@roles_required(*service.STAFF_ROLES)
+def confirm(shelter_id: int) -> Any:
+    return _transition(
+        shelter_id,
+        lambda s: service.confirm_board(s, actor_id=current_user.id),
+        _("Thank you: the network sees this board as up to date."),
+    )
+
+
+# --- the network board --------------------------------------------------------------------
+
+
+@bp.route("/network")
+@roles_required(*service.NETWORK_ROLES)
+def network() -> Any:
+    etag = service.board_etag(*_etag_parts())
+    if (unchanged := _conditional(etag)) is not None:
+        return unchanged
+    form = NetworkFilterForm(service.network_regions(), request.args)
+    rows = service.network_board(form.filters())
+    template = "shelters/_network.html" if _fragment() else "shelters/network.html"
+    body = render_template(template, rows=rows, form=form, poll_seconds=POLL_SECONDS, etag=etag)
+    status = 400 if form.errors else 200
+    response = _with_etag(body, etag)
+    response.status_code = status
+    return response
+
+
+@bp.route("/network.json")
+@roles_required(*service.NETWORK_ROLES)
+def network_json() -> Any:
+    """The network board's rows without a template: labels and counts only."""
+    form = NetworkFilterForm(service.network_regions(), request.args)
+    return jsonify(shelters=[row.to_dict() for row in service.network_board(form.filters())])
+
+
+def _referring_agency() -> int:
+    """The agency a referral is made for: the user's first agency with a network role."""
+    return agency_ids(*service.NETWORK_ROLES)[0]
+
+
+@bp.route("/network/<int:shelter_id>/request", methods=["GET", "POST"])
+@roles_required(*service.NETWORK_ROLES)
+def request_hold(shelter_id: int) -> Any:
+    rows = service.network_board(service.NetworkFilters(beds_needed=0, shelter_id=shelter_id))
+    if not rows:
+        abort(404)
+    row = rows[0]
+    form = ReferralForm()
+    if form.validate_on_submit():
+        try:
+            referral = service.request_referral(
+                shelter_id, form.household(), actor_id=current_user.id, from_agency_id=_referring_agency()
+            )
+        except service.Refused as refused:
+            flash(refused.message, "error")
+        else:
+            return redirect(url_for("shelters.referrals", new=referral.id))
+    return render_template("shelters/request.html", row=row, form=form), 400 if form.errors else 200
+
+
+@bp.route("/referrals")
+@roles_required(*service.NETWORK_ROLES)
+def referrals() -> str:
+    new = request.args.get("new", type=int)
+    return render_template("shelters/referrals.html", referrals=service.my_agency_referrals(), new=new)
+
+
+@bp.route("/referrals/<int:referral_id>/cancel", methods=["POST"])
+@roles_required(*service.NETWORK_ROLES)
+def referral_cancel(referral_id: int) -> Any:
+    try:
+        service.cancel_referral(referral_id, actor_id=current_user.id)
+    except service.Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The request is cancelled and the beds are free for others."), "success")
+    return redirect(url_for("shelters.referrals"))
+
+
+# --- what the templates say about beds, holds and referrals --------------------------------
+
+
+@bp.app_template_filter("since")
+def since(moment: datetime) -> str:
+    """ "5 minutes ago", in the page's language (never "0 minutes")."""
+    return format_timedelta(moment - utcnow(), granularity="minute", add_direction=True)
+
+
+@bp.app_template_filter("time_left")
+def time_left(moment: datetime) -> str:
+    """ "in 95 minutes": minutes up to two hours, so a hold's time left is exact enough."""
+    return format_timedelta(moment - utcnow(), granularity="minute", threshold=2, add_direction=True)
+
+
+def household_text(referral: Referral) -> str:
+    """A referral's household in words: numbers, ages and needs only."""
+    parts = [ngettext("%(num)d adult", "%(num)d adults", referral.adults)]
+    ages = referral.ages
+    if ages:
+        parts.append(
+            ngettext(
+                "%(num)d child, aged %(ages)s",
+                "%(num)d children, aged %(ages)s",
+                len(ages),
+                ages=", ".join(map(str, ages)),
+            )
+        )
+    if referral.oldest_boy_age is not None:
+        parts.append(_("oldest boy %(age)d", age=referral.oldest_boy_age))
+    if referral.pets:
+        parts.append(ngettext("%(num)d pet", "%(num)d pets", referral.pets))
+    if referral.needs_accessible:
+        parts.append(_("needs an accessible room"))
+    if referral.language:
+        parts.append(_("speaks %(language)s", language=language_name(referral.language)))
+    return "; ".join(parts)
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {
+        "state_label": lambda value: BedState(value).label,
+        "bed_type_label": lambda value: BedType(value).label,
+        "room_label": lambda value: RoomType(value).label,
+        "reason_label": lambda value: OutOfServiceReason(value).label,
+        "referral_label": lambda value: ReferralStatus(value).label,
+        "decline_label": lambda value: DeclineReason(value).label,
+        "program_label": lambda value: CulturalProgram(value).label,
+        "household_text": household_text,
+    }

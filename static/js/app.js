@@ -5,7 +5,8 @@
  *
  * 1. Session timer: warns before the idle timeout signs the person out.
  * 2. Language switcher: applies a choice at once.
- * 3. Marks the page as having JavaScript.
+ * 3. Boards (beds, network) refresh themselves without a full reload.
+ * 4. Marks the page as having JavaScript.
  */
 (function () {
   "use strict";
@@ -253,8 +254,145 @@
     });
   }
 
+  /* -----------------------------------------------------------------------
+   * 3. Board polling.  An element with data-poll-url asks every
+   * data-poll-seconds whether it changed, sending the ETag it has
+   * (If-None-Match): an unchanged board is a 304 with no body, which costs
+   * the server two small queries.  Polls send the background header, so they
+   * never keep an idle session alive.  When the person is in the middle of
+   * something on the board (a ticked bed, a typed number, focus inside), the
+   * board is not swapped under their hands: a notice offers the new board.
+   * The page works without this; a reload shows the same.
+   * --------------------------------------------------------------------- */
+  function startBoardPolling() {
+    var board = document.querySelector("[data-poll-url]");
+    if (!board || typeof window.fetch !== "function") {
+      return;
+    }
+    var url = board.getAttribute("data-poll-url");
+    var every = parseInt(board.getAttribute("data-poll-seconds"), 10) || 30;
+    var status = document.getElementById("board-status");
+    // "<content>.<minute>" (see service.board_etag): the page's own version.
+    var etag = board.getAttribute("data-etag") || null;
+    var pending = null;
+    var stopped = false;
+    var notice = null;
+    var dirty = false;
+
+    board.addEventListener("input", function () {
+      dirty = true;
+    });
+    board.addEventListener("change", function () {
+      dirty = true;
+    });
+
+    function busy() {
+      return dirty || board.contains(document.activeElement) || board.querySelector("input:checked");
+    }
+
+    function announce(text) {
+      if (status) {
+        status.textContent = "";
+        window.setTimeout(function () {
+          status.textContent = text;
+        }, 50);
+      }
+    }
+
+    function swap(html) {
+      board.innerHTML = html;
+      dirty = false;
+      pending = null;
+      if (notice) {
+        notice.remove();
+        notice = null;
+      }
+      announce(board.getAttribute("data-updated-text") || "");
+    }
+
+    function offer(html) {
+      pending = html;
+      if (notice) {
+        return;
+      }
+      notice = document.createElement("div");
+      notice.className = "usa-alert usa-alert--info usa-alert--slim app-board-notice";
+      var body = document.createElement("div");
+      body.className = "usa-alert__body";
+      var text = document.createElement("p");
+      text.className = "usa-alert__text";
+      text.textContent = board.getAttribute("data-changed-text") || "";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "usa-button usa-button--unstyled";
+      button.textContent = board.getAttribute("data-reload-text") || "";
+      button.addEventListener("click", function () {
+        if (pending !== null) {
+          swap(pending);
+        }
+        board.focus();
+      });
+      text.appendChild(document.createTextNode(" "));
+      text.appendChild(button);
+      body.appendChild(text);
+      notice.appendChild(body);
+      board.parentNode.insertBefore(notice, board);
+      board.setAttribute("tabindex", "-1");
+      announce(text.textContent);
+    }
+
+    function content(tag) {
+      return (tag || "").split(".")[0];
+    }
+
+    function poll() {
+      if (stopped || document.hidden) {
+        return;
+      }
+      var headers = { "X-Advocacy-Background": "1", Accept: "text/html" };
+      if (etag) {
+        headers["If-None-Match"] = '"' + etag + '"';
+      }
+      window
+        .fetch(url, { credentials: "same-origin", cache: "no-store", redirect: "manual", headers: headers })
+        .then(function (response) {
+          if (response.status === 304) {
+            return null;
+          }
+          if (response.status === 401 || response.type === "opaqueredirect") {
+            stopped = true; // signed out: the session timer takes the page to sign-in
+            return null;
+          }
+          if (!response.ok) {
+            return null;
+          }
+          var fresh = (response.headers.get("ETag") || "").replace(/"/g, "");
+          var onlyTime = etag !== null && content(fresh) === content(etag);
+          if (onlyTime && busy()) {
+            return null; // only "N minutes ago" moved on: not worth interrupting anyone
+          }
+          etag = fresh;
+          return response.text().then(function (html) {
+            if (busy()) {
+              offer(html);
+            } else {
+              swap(html);
+            }
+          });
+        })
+        .catch(function () {
+          /* offline or a passing error: try again next time */
+        });
+    }
+
+    poll();
+    window.setInterval(poll, every * 1000);
+    document.addEventListener("visibilitychange", poll);
+  }
+
   function start() {
     startLanguageSwitcher();
+    startBoardPolling();
     if (document.body && document.body.hasAttribute("data-idle-timeout")) {
       startSessionTimer();
     }

@@ -1,0 +1,231 @@
+"""Forms of the staff board and the network board.
+
+Bed ids are not validated against a list of choices here: the service answers
+an id that is not a bed of the shelter with 404, as every other object of
+another agency is answered, instead of a form error that would confirm it exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from advocacy.i18n import registry
+from advocacy.shelters.models import (
+    BedState,
+    BedType,
+    CulturalProgram,
+    DeclineReason,
+    OutOfServiceReason,
+    RoomType,
+)
+from advocacy.shelters.service import MAX_BEDS_PER_REQUEST, BoardFilters, Household, NetworkFilters
+
+
+def _choices(enum: Any, *, blank: Any = None) -> list[tuple[str, Any]]:
+    items = [(member.value, member.label) for member in enum]
+    return ([("", blank)] if blank is not None else []) + items
+
+
+def language_choices(blank: Any) -> list[tuple[str, Any]]:
+    return [("", blank)] + [(lang.tag, lang.native) for lang in registry().values()]
+
+
+class GetForm(FlaskForm):
+    """Filters travel in the query string: no CSRF token, nothing changes."""
+
+    class Meta:
+        csrf = False
+
+
+class BoardFilterForm(GetForm):
+    state = SelectField(_l("State"), choices=[], validate_choice=True, default="")
+    bed_type = SelectField(_l("Bed type"), choices=[], validate_choice=True, default="")
+    room_type = SelectField(_l("Room type"), choices=[], validate_choice=True, default="")
+    accessible = BooleanField(_l("Wheelchair accessible rooms only"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.state.choices = _choices(BedState, blank=_l("Any state"))
+        self.bed_type.choices = _choices(BedType, blank=_l("Any bed type"))
+        self.room_type.choices = _choices(RoomType, blank=_l("Any room type"))
+
+    def filters(self) -> BoardFilters:
+        if not self.validate():
+            return BoardFilters()
+        return BoardFilters(
+            state=self.state.data or None,
+            bed_type=self.bed_type.data or None,
+            room_type=self.room_type.data or None,
+            accessible=bool(self.accessible.data),
+        )
+
+
+class BedActionForm(FlaskForm):
+    """One form around the bed table: tick beds, then choose what to do with them."""
+
+    bed_ids = SelectMultipleField(_l("Beds"), coerce=int, validate_choice=False)
+    note = StringField(
+        _l("Note for your colleagues (optional)"),
+        validators=[Optional(), Length(max=200, message=_l("Keep the note under 200 characters."))],
+    )
+    adults = IntegerField(
+        _l("Adults"),
+        default=1,
+        validators=[
+            InputRequired(_l("Enter the number of adults.")),
+            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
+        ],
+    )
+    children = IntegerField(
+        _l("Children"),
+        default=0,
+        validators=[
+            InputRequired(_l("Enter the number of children (0 if none).")),
+            NumberRange(min=0, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 0 to 12.")),
+        ],
+    )
+    reason = SelectField(_l("Reason"), choices=[], validate_choice=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = _choices(OutOfServiceReason)
+
+    def validate_bed_ids(self, field: Any) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose at least one bed."))
+
+
+class HoldCheckInForm(FlaskForm):
+    adults = IntegerField(
+        _l("Adults"),
+        default=1,
+        validators=[
+            InputRequired(_l("Enter the number of adults.")),
+            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
+        ],
+    )
+    children = IntegerField(
+        _l("Children"),
+        default=0,
+        validators=[
+            InputRequired(_l("Enter the number of children (0 if none).")),
+            NumberRange(min=0, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 0 to 12.")),
+        ],
+    )
+    note = StringField(
+        _l("Note for your colleagues (optional)"),
+        validators=[Optional(), Length(max=200, message=_l("Keep the note under 200 characters."))],
+    )
+
+
+class DeclineForm(FlaskForm):
+    reason = SelectField(_l("Reason"), choices=[], validate_choice=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = _choices(DeclineReason)
+
+
+class NetworkFilterForm(GetForm):
+    beds_needed = IntegerField(
+        _l("Beds needed"),
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
+        ],
+    )
+    region = SelectField(_l("Region"), choices=[], validate_choice=True, default="")
+    language = SelectField(_l("Staff speak"), choices=[], validate_choice=True, default="")
+    cultural_program = SelectField(
+        _l("Culturally specific program"), choices=[], validate_choice=True, default=""
+    )
+    boy_age = IntegerField(
+        _l("Age of the oldest boy (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=17, message=_l("Enter an age from 0 to 17."))],
+    )
+    accessible = BooleanField(_l("Wheelchair accessible"))
+    pets = BooleanField(_l("Pets allowed"))
+    family_room = BooleanField(_l("Family room"))
+
+    def __init__(self, regions: list[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region.choices = [("", _l("Any region"))] + [(r, r) for r in regions]
+        self.language.choices = language_choices(_l("Any language"))
+        self.cultural_program.choices = _choices(CulturalProgram, blank=_l("Any program"))
+
+    def filters(self) -> NetworkFilters:
+        if not self.validate():
+            return NetworkFilters()
+        return NetworkFilters(
+            beds_needed=self.beds_needed.data or 1,
+            accessible=bool(self.accessible.data),
+            pets=bool(self.pets.data),
+            language=self.language.data or None,
+            region=self.region.data or None,
+            family_room=bool(self.family_room.data),
+            cultural_program=self.cultural_program.data or None,
+            boy_age=self.boy_age.data,
+        )
+
+
+class ReferralForm(FlaskForm):
+    """The household as far as it may cross agencies: numbers and ages, never names."""
+
+    adults = IntegerField(
+        _l("Adults"),
+        default=1,
+        validators=[
+            InputRequired(_l("Enter the number of adults.")),
+            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
+        ],
+    )
+    children_ages = StringField(
+        _l("Children's ages"),
+        validators=[Optional(), Length(max=60, message=_l("List at most 12 ages."))],
+    )
+    oldest_boy_age = IntegerField(
+        _l("Age of the oldest boy (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=17, message=_l("Enter an age from 0 to 17."))],
+    )
+    pets = IntegerField(
+        _l("Pets"),
+        default=0,
+        validators=[
+            InputRequired(_l("Enter the number of pets (0 if none).")),
+            NumberRange(min=0, max=5, message=_l("Enter a number from 0 to 5.")),
+        ],
+    )
+    needs_accessible = BooleanField(_l("Needs a wheelchair accessible room"))
+    language = SelectField(_l("Language the household speaks"), choices=[], validate_choice=True, default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices(_l("Not needed"))
+
+    def validate_children_ages(self, field: Any) -> None:
+        raw = (field.data or "").replace(",", " ").split()
+        try:
+            ages = [int(a) for a in raw]
+        except ValueError:
+            raise ValidationError(_l("Write each child's age in whole years, separated by commas.")) from None
+        if any(not 0 <= a <= 17 for a in ages):
+            raise ValidationError(_l("Children's ages are from 0 to 17."))
+        if len(ages) > MAX_BEDS_PER_REQUEST:
+            raise ValidationError(_l("List at most 12 ages."))
+        self.ages = tuple(ages)
+
+    def household(self) -> Household:
+        return Household(
+            adults=self.adults.data or 1,
+            children_ages=getattr(self, "ages", ()),
+            oldest_boy_age=self.oldest_boy_age.data,
+            pets=self.pets.data or 0,
+            needs_accessible=bool(self.needs_accessible.data),
+            language=self.language.data or None,
+        )
