@@ -1,0 +1,488 @@
+"""The staff board and the network board, through the app as people use them.
+
+Two agencies: North keeps a shelter; Valley's advocates look for beds on the
+network board and ask North to hold some.  The rules of the issue, each shown
+here: no double booking (one success, one clear message, no change), refused
+transitions change nothing, another agency's beds answer 404, nothing that
+says where a shelter is reaches another agency, and an unchanged board costs
+a 304.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, update
+
+from advocacy.auth.models import Agency, Role
+from advocacy.extensions import db
+from advocacy.security import BACKGROUND_HEADER
+from advocacy.shelters import service
+from advocacy.shelters.models import (
+    AvailabilityEvent,
+    Bed,
+    BedState,
+    BedType,
+    Hold,
+    Referral,
+    ReferralStatus,
+    RoomType,
+    Shelter,
+)
+from advocacy.types import utcnow
+from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
+
+
+@pytest.fixture
+def network(app: Flask) -> SimpleNamespace:
+    north = make_agency("north", "North Shore")
+    valley = make_agency("valley", "River Valley")
+    shelter = service.add_shelter(
+        north.id, "Birch House", "NS-1", "North Shore", address="1208 Example Ave", languages=("en", "so")
+    )
+    family = service.add_room(
+        shelter,
+        "Room 1",
+        room_type=RoomType.FAMILY,
+        accessible=True,
+        beds=[("1A", BedType.ADULT), ("1B", BedType.CHILD), ("1C", BedType.CRIB)],
+    )
+    single = service.add_room(shelter, "Room 2", beds=[("2A", BedType.ADULT)])
+    other = service.add_shelter(valley.id, "Cedar Haven", "RV-1", "River Valley", address="9 Placeholder Rd")
+    other_room = service.add_room(other, "Room 9", beds=[("9A", BedType.ADULT)])
+    db.session.commit()
+    return SimpleNamespace(
+        north=north,
+        valley=valley,
+        shelter_id=shelter.id,
+        other_id=other.id,
+        beds={b.label: b.id for room in (family, single, other_room) for b in room.beds},
+        staff=make_user(north, Role.SHELTER_STAFF),
+        valley_staff=make_user(valley, Role.SHELTER_STAFF),
+        advocate=make_user(valley, Role.ADVOCATE),
+        coordinator=make_user(north, Role.COORDINATOR),
+    )
+
+
+def sign_in(client: CSRFClient, user: Any) -> None:
+    """Sign out whoever uses this browser, then sign ``user`` in."""
+    client.post("/auth/logout")
+    login(client, user)
+
+
+def bed_state(bed_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Bed, bed_id).state  # type: ignore[union-attr]
+
+
+def event_count() -> int:
+    return db.session.scalar(select(func.count(AvailabilityEvent.id))) or 0
+
+
+def board(client: CSRFClient, n: SimpleNamespace) -> str:
+    response = client.get(f"/shelters/{n.shelter_id}/board")
+    assert response.status_code == 200
+    return text_of(response)
+
+
+def hold_beds(client: CSRFClient, n: SimpleNamespace, *labels: str) -> Any:
+    return client.post(
+        f"/shelters/{n.shelter_id}/beds",
+        data={"bed_ids": [str(n.beds[label]) for label in labels], "action": "hold"},
+    )
+
+
+# --- the staff board -------------------------------------------------------------------------
+
+
+def test_staff_see_every_bed_and_its_state(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.staff)
+    text = board(client, network)
+    assert "Beds at Birch House" in text
+    for label in ("1A", "1B", "1C", "2A"):
+        assert label in text
+    assert "9A" not in text  # another agency's bed
+    assert "4 beds shown" in text
+
+
+def test_the_board_filters_by_state_and_bed_type(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.staff)
+    hold_beds(client, network, "2A")
+    text = text_of(client.get(f"/shelters/{network.shelter_id}/board?state=held"))
+    assert "1 bed shown" in text and "2A" in text
+    text = text_of(client.get(f"/shelters/{network.shelter_id}/board?bed_type=crib"))
+    assert "1 bed shown" in text and "1C" in text
+
+
+def test_staff_hold_a_bed_and_the_board_shows_time_left(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.staff)
+    response = hold_beds(client, network, "2A")
+    assert response.status_code == 302
+    text = board(client, network)
+    assert "The beds are held." in text
+    assert "Hold ends in 120 minutes." in text
+    assert bed_state(network.beds["2A"]) == BedState.HELD
+
+
+def test_the_second_person_to_hold_the_same_bed_is_told_and_nothing_changes(
+    client: CSRFClient, other_client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.staff)
+    sign_in(other_client, make_user(network.north, Role.SHELTER_STAFF))
+    hold_beds(client, network, "2A")
+    before = event_count()
+    hold_beds(other_client, network, "2A", "1A")
+    text = board(other_client, network)
+    assert "Someone else just took one of these beds. Nothing was held" in text
+    assert bed_state(network.beds["1A"]) == BedState.AVAILABLE  # all or nothing
+    assert event_count() == before
+
+
+def test_check_in_several_beds_then_check_out(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.staff)
+    response = client.post(
+        f"/shelters/{network.shelter_id}/beds",
+        data={
+            "bed_ids": [str(network.beds["1A"]), str(network.beds["1B"])],
+            "action": "check_in",
+            "adults": "1",
+            "children": "1",
+        },
+    )
+    assert response.status_code == 302
+    assert "The household is checked in." in board(client, network)
+    assert bed_state(network.beds["1A"]) == bed_state(network.beds["1B"]) == BedState.OCCUPIED
+    response = client.post(f"/shelters/{network.shelter_id}/beds/{network.beds['1B']}/check-out")
+    assert response.status_code == 302
+    assert bed_state(network.beds["1A"]) == bed_state(network.beds["1B"]) == BedState.AVAILABLE
+
+
+def test_checking_out_an_empty_bed_is_refused_with_a_message(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.staff)
+    before = event_count()
+    client.post(f"/shelters/{network.shelter_id}/beds/{network.beds['2A']}/check-out")
+    assert "Nobody is checked in to this bed" in board(client, network)
+    assert event_count() == before
+
+
+def test_bad_input_is_shown_next_to_its_field_and_changes_nothing(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.staff)
+    before = event_count()
+    response = client.post(
+        f"/shelters/{network.shelter_id}/beds",
+        data={"bed_ids": [str(network.beds["2A"])], "action": "check_in", "adults": "0", "children": "x"},
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="adults-error-1"[^>]*>Enter a number from 1 to 12\.<', html)
+    assert 'aria-invalid="true"' in html
+    # The ticked bed stays ticked, so the person only fixes the number.
+    assert re.search(rf'value="{network.beds["2A"]}"\s+checked', html)
+    assert event_count() == before
+    response = client.post(f"/shelters/{network.shelter_id}/beds", data={"action": "hold"})
+    assert response.status_code == 400
+    assert "Choose at least one bed." in text_of(response)
+
+
+def test_out_of_service_needs_a_reason_and_only_takes_available_beds(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.staff)
+    client.post(
+        f"/shelters/{network.shelter_id}/beds",
+        data={"bed_ids": [str(network.beds["2A"])], "action": "out_of_service", "reason": "repair"},
+    )
+    assert bed_state(network.beds["2A"]) == BedState.OUT_OF_SERVICE
+    assert "Repair" in board(client, network)
+    hold_beds(client, network, "1A")
+    client.post(
+        f"/shelters/{network.shelter_id}/beds",
+        data={"bed_ids": [str(network.beds["1A"])], "action": "out_of_service", "reason": "cleaning"},
+    )
+    assert "Only available beds can be taken out of service" in board(client, network)
+    assert bed_state(network.beds["1A"]) == BedState.HELD
+    client.post(
+        f"/shelters/{network.shelter_id}/beds",
+        data={"bed_ids": [str(network.beds["2A"])], "action": "back_in_service"},
+    )
+    assert bed_state(network.beds["2A"]) == BedState.AVAILABLE
+
+
+def test_an_expired_hold_frees_its_bed_without_anyone_acting(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.staff)
+    hold_beds(client, network, "2A")
+    db.session.execute(update(Hold).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    text = board(client, network)
+    assert "Holds" not in text.split("Beds 4 beds shown")[0]
+    assert bed_state(network.beds["2A"]) == BedState.AVAILABLE
+    expired = db.session.scalar(select(AvailabilityEvent).where(AvailabilityEvent.action == "hold.expired"))
+    assert expired is not None and expired.actor_id is None
+
+
+def test_extend_and_release_a_hold(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.staff)
+    hold_beds(client, network, "2A")
+    hold = db.session.scalar(select(Hold))
+    assert hold is not None
+    db.session.execute(update(Hold).values(expires_at=utcnow() + timedelta(minutes=5)))
+    db.session.commit()
+    client.post(f"/shelters/{network.shelter_id}/holds/{hold.id}/extend")
+    assert "The hold is extended." in board(client, network)
+    db.session.expire_all()
+    assert db.session.get(Hold, hold.id).expires_at > utcnow() + timedelta(minutes=100)  # type: ignore[union-attr]
+    client.post(f"/shelters/{network.shelter_id}/holds/{hold.id}/release")
+    assert bed_state(network.beds["2A"]) == BedState.AVAILABLE
+    client.post(f"/shelters/{network.shelter_id}/holds/{hold.id}/release")
+    assert "This hold has already ended" in board(client, network)
+
+
+# --- the network board and referrals ------------------------------------------------------
+
+
+def test_advocates_of_every_agency_see_open_beds_by_label_and_region(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.advocate)
+    text = text_of(client.get("/shelters/network"))
+    assert "NS-1" in text and "RV-1" in text
+    assert "1 minute ago" in text
+    text = text_of(client.get("/shelters/network?beds_needed=2&accessible=y"))
+    assert "NS-1" in text and "RV-1" not in text
+    text = text_of(client.get("/shelters/network?language=so"))
+    assert "NS-1" in text and "RV-1" not in text
+
+
+def test_a_board_not_confirmed_for_long_is_marked_stale(client: CSRFClient, network: SimpleNamespace) -> None:
+    db.session.execute(
+        update(Shelter)
+        .where(Shelter.id == network.shelter_id)
+        .values(
+            availability_updated_at=utcnow() - timedelta(hours=7), board_version=Shelter.board_version + 1
+        )
+    )
+    db.session.commit()
+    sign_in(client, network.advocate)
+    html = client.get("/shelters/network").get_data(as_text=True)
+    row = re.search(r"<tr class=\"app-row--stale\">.*?</tr>", html, re.S)
+    assert row is not None and "NS-1" in row.group(0) and "Stale" in row.group(0)
+    sign_in(client, network.staff)
+    client.post(f"/shelters/{network.shelter_id}/confirm")
+    sign_in(client, network.advocate)
+    assert "app-row--stale" not in client.get("/shelters/network").get_data(as_text=True)
+
+
+def refer(client: CSRFClient, n: SimpleNamespace, **household: str) -> Referral:
+    data = {"adults": "1", "children_ages": "4", "pets": "0"} | household
+    response = client.post(f"/shelters/network/{n.shelter_id}/request", data=data)
+    assert response.status_code == 302, text_of(response)
+    referral = db.session.scalar(select(Referral).order_by(Referral.id.desc()))
+    assert referral is not None
+    return referral
+
+
+def test_a_cross_agency_referral_from_request_to_arrival(
+    client: CSRFClient, other_client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.advocate)
+    referral = refer(client, network, children_ages="4, 1", language="so")
+    text = text_of(client.get(f"/shelters/referrals?new={referral.id}"))
+    assert f"Give the household this reference: {referral.token}" in text
+    # One family room fits the household: its adult bed, child bed and crib are held.
+    assert {bed_state(network.beds[b]) for b in ("1A", "1B", "1C")} == {BedState.HELD}
+
+    sign_in(other_client, network.staff)
+    text = board(other_client, network)
+    assert referral.token in text
+    assert "1 adult; 2 children, aged 4, 1; speaks Soomaali" in text
+    other_client.post(f"/shelters/{network.shelter_id}/referrals/{referral.id}/accept")
+    assert "Accepted" in text_of(client.get("/shelters/referrals"))
+
+    other_client.post(
+        f"/shelters/{network.shelter_id}/holds/{referral.hold_id}/check-in",
+        data={"adults": "1", "children": "2"},
+    )
+    assert {bed_state(network.beds[b]) for b in ("1A", "1B", "1C")} == {BedState.OCCUPIED}
+    assert "Arrived" in text_of(client.get("/shelters/referrals"))
+
+
+def test_a_declined_referral_frees_the_beds_and_tells_the_advocate_why(
+    client: CSRFClient, other_client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.advocate)
+    referral = refer(client, network, children_ages="")
+    sign_in(other_client, network.staff)
+    other_client.post(
+        f"/shelters/{network.shelter_id}/referrals/{referral.id}/decline", data={"reason": "not_a_fit"}
+    )
+    assert "Declined: The shelter cannot meet this household&#39;s needs" in text_of(
+        client.get("/shelters/referrals")
+    )
+    assert {bed_state(b) for b in network.beds.values()} == {BedState.AVAILABLE}
+
+
+def test_the_advocate_can_cancel_a_referral(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.advocate)
+    referral = refer(client, network)
+    client.post(f"/shelters/referrals/{referral.id}/cancel")
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == ReferralStatus.CANCELLED  # type: ignore[union-attr]
+    assert {bed_state(b) for b in network.beds.values()} == {BedState.AVAILABLE}
+
+
+def test_a_referral_for_beds_that_are_gone_is_refused_clearly(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.advocate)
+    response = client.post(
+        f"/shelters/network/{network.shelter_id}/request",
+        data={"adults": "5", "children_ages": "", "pets": "0"},
+    )
+    assert response.status_code == 200
+    assert "no longer has open beds that fit this household" in text_of(response)
+    assert db.session.scalar(select(func.count(Referral.id))) == 0
+
+
+def test_referral_input_errors_are_translated_field_errors(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.advocate)
+    response = client.post(
+        f"/shelters/network/{network.shelter_id}/request",
+        data={"adults": "1", "children_ages": "four", "pets": "0"},
+    )
+    assert response.status_code == 400
+    assert "Write each child's age in whole years" in text_of(response)
+    assert db.session.scalar(select(func.count(Hold.id))) == 0
+
+
+def test_a_referral_carries_no_name_birth_date_phone_or_address() -> None:
+    columns = set(Referral.__table__.columns.keys())
+    assert columns == {
+        "id",
+        "token",
+        "shelter_id",
+        "agency_id",
+        "from_agency_id",
+        "referred_by_id",
+        "hold_id",
+        "adults",
+        "children_ages",
+        "oldest_boy_age",
+        "pets",
+        "needs_accessible",
+        "language",
+        "status",
+        "decline_reason",
+        "created_at",
+        "decided_at",
+        "decided_by_id",
+    }
+
+
+# --- what another agency can reach ---------------------------------------------------------------
+
+
+def test_staff_of_another_agency_get_404_for_every_bed_action(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.staff)
+    hold_beds(client, network, "2A")
+    hold = db.session.scalar(select(Hold))
+    assert hold is not None
+    sign_in(client, network.valley_staff)
+    before = event_count()
+    sid = network.shelter_id
+    for method, url in (
+        ("GET", f"/shelters/{sid}/board"),
+        ("GET", f"/shelters/{sid}/board.json"),
+        ("POST", f"/shelters/{sid}/beds"),
+        ("POST", f"/shelters/{sid}/beds/{network.beds['2A']}/check-out"),
+        ("POST", f"/shelters/{sid}/holds/{hold.id}/extend"),
+        ("POST", f"/shelters/{sid}/holds/{hold.id}/release"),
+        ("POST", f"/shelters/{sid}/holds/{hold.id}/check-in"),
+        ("POST", f"/shelters/{sid}/confirm"),
+    ):
+        response = client.open(
+            url, method=method, data={"bed_ids": [str(network.beds["1A"])], "action": "hold"}
+        )
+        assert response.status_code == 404, (method, url)
+    # The other agency's bed ids posted to one's own shelter: 404 as well, nothing changes.
+    response = client.post(
+        f"/shelters/{network.other_id}/beds", data={"bed_ids": [str(network.beds["1A"])], "action": "hold"}
+    )
+    assert response.status_code == 404
+    assert event_count() == before
+    assert bed_state(network.beds["1A"]) == BedState.AVAILABLE
+
+
+def test_roles_decide_who_sees_which_board(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.advocate)
+    assert client.get(f"/shelters/{network.shelter_id}/board").status_code == 403
+    sign_in(client, network.coordinator)
+    assert client.get("/shelters/network").status_code == 403
+
+
+def test_nothing_another_agency_can_reach_says_where_a_shelter_is(
+    client: CSRFClient, other_client: CSRFClient, app: Flask
+) -> None:
+    """Load the demo network, then walk every page and JSON answer an advocate
+    and a staff member of another agency can reach, and look for every demo
+    shelter's real name and address."""
+    from advocacy.demo import load_demo
+
+    load_demo()
+    shelters = list(db.session.scalars(select(Shelter)))
+    assert len(shelters) >= 8
+    valley = db.session.scalar(select(Agency).where(Agency.slug == "river-valley"))
+    assert valley is not None
+    advocate = make_user(valley, Role.ADVOCATE)
+    staff = make_user(valley, Role.SHELTER_STAFF)
+    secrets_by_shelter = {
+        s.id: [v for v in (s.name, s.address) if v]
+        + [p for p in re.split(r",\s*", s.address or "") if len(p) > 4]
+        for s in shelters
+    }
+    foreign = [s for s in shelters if s.agency_id != valley.id]
+    assert foreign
+    foreign_secrets = {text for s in foreign for text in secrets_by_shelter[s.id]}
+
+    sign_in(client, advocate)
+    sign_in(other_client, staff)
+    pages: list[tuple[str, Any]] = []
+    for who in (client, other_client):
+        for url in (
+            "/shelters/network",
+            "/shelters/network?fragment=1",
+            "/shelters/network.json",
+            "/shelters/referrals",
+        ):
+            pages.append((url, who.get(url, headers={BACKGROUND_HEADER: "1"} if "fragment" in url else {})))
+        for s in foreign:
+            pages.append((f"request {s.id}", who.get(f"/shelters/network/{s.id}/request")))
+    # After a referral too: the advocate's list and the confirmation.
+    target = next(r for r in service.network_board() if r.shelter_id in {s.id for s in foreign})
+    response = client.post(
+        f"/shelters/network/{target.shelter_id}/request", data={"adults": "1", "pets": "0"}
+    )
+    assert response.status_code == 302
+    pages.append(("after referral", client.get(response.headers["Location"])))
+    pages.append(("home", client.get("/")))
+
+    for name, response in pages:
+        assert response.status_code == 200, name
+        body = response.get_data(as_text=True)
+        for secret in foreign_secrets:
+            assert secret not in body, (name, secret)
+        assert not re.search(r"\b(lat|lon|latitude|longitude|address|phone)\b\"?\s*:", body), name
