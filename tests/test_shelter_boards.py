@@ -248,6 +248,30 @@ def test_extend_and_release_a_hold(client: CSRFClient, network: SimpleNamespace)
     assert "This hold has already ended" in board(client, network)
 
 
+def test_an_unchanged_board_costs_a_304_and_a_changed_one_sends_only_the_board(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.staff)
+    url = f"/shelters/{network.shelter_id}/board"
+    page = client.get(url)
+    etag = page.headers["ETag"]
+    assert f'data-etag="{etag.strip(chr(34))}"' in page.get_data(as_text=True)
+    poll = {BACKGROUND_HEADER: "1", "If-None-Match": etag}
+    response = client.get(url + "?fragment=1", headers=poll)
+    assert response.status_code == 304 and response.data == b""
+    hold_beds(client, network, "2A")
+    response = client.get(url + "?fragment=1", headers=poll)
+    assert response.status_code == 200
+    assert response.headers["ETag"] != etag
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and "Hold ends in 120 minutes." in body
+    # The same for the network board.
+    sign_in(client, network.advocate)
+    page = client.get("/shelters/network")
+    response = client.get("/shelters/network?fragment=1", headers={"If-None-Match": page.headers["ETag"]})
+    assert response.status_code == 304
+
+
 # --- the network board and referrals ------------------------------------------------------
 
 
