@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(sessions_cli)
+    app.cli.add_command(shelters_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(i18n_cli)
     demo = demo_cli if not app.config["SETTINGS"].is_production else demo_prod_cli
@@ -102,6 +103,28 @@ def sessions_purge() -> None:
     from advocacy.auth.service import purge_sessions
 
     click.echo(f"{purge_sessions()} ended or expired sessions deleted")
+
+
+@click.group("shelters", help="The shelter network.")
+def shelters_cli() -> None:
+    pass
+
+
+@shelters_cli.command("expire-holds")
+def shelters_expire_holds() -> None:
+    """Free the beds of holds past their time.
+
+    Every board and every bed change does this first, so nobody ever sees a
+    hold past its time; run it every few minutes (cron or a timer) so that
+    holds also end on a night when nobody opens a board.  Any number of
+    processes may run it at once.
+    """
+    from advocacy.shelters.service import expire_holds
+
+    total = 0
+    while ended := expire_holds():
+        total += ended
+    click.echo(f"{total} expired holds ended")
 
 
 @click.group("keys", help="Encryption keys for personal data.")

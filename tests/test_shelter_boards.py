@@ -510,3 +510,15 @@ def test_nothing_another_agency_can_reach_says_where_a_shelter_is(
         for secret in foreign_secrets:
             assert secret not in body, (name, secret)
         assert not re.search(r"\b(lat|lon|latitude|longitude|address|phone)\b\"?\s*:", body), name
+
+
+def test_the_expire_holds_command_ends_holds_past_their_time(app: Flask, network: SimpleNamespace) -> None:
+    shelter = db.session.get(Shelter, network.shelter_id)
+    assert shelter is not None
+    service.place_hold(shelter, [network.beds["2A"]], actor_id=None)
+    db.session.execute(update(Hold).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["shelters", "expire-holds"])
+    assert result.exit_code == 0, result.output
+    assert "1 expired holds ended" in result.output
+    assert bed_state(network.beds["2A"]) == BedState.AVAILABLE
