@@ -111,16 +111,31 @@ def update_network_settings(agency_id: int, *, hold_minutes: int, stale_after_mi
         db.session.add(row)
     row.hold_minutes = hold_minutes
     row.stale_after_minutes = stale_after_minutes
+    # The stale marker on the boards depends on it: their ETags must change.
+    db.session.execute(
+        update(Shelter)
+        .where(Shelter.agency_id == agency_id)
+        .values(board_version=Shelter.board_version + 1)
+        .execution_options(synchronize_session=False)
+    )
     record("network_settings.updated", "agency", agency_id, agency_id=agency_id)
     db.session.commit()
 
 
 def check_public_identity(name: str, address: str | None, public_label: str, region: str) -> None:
-    """The network label and region must not repeat the real name or address."""
-    secret = [normalize_for_lookup(v) for v in (name, address or "") if v.strip()]
-    for shown in (public_label, region):
+    """The network label and region must not repeat the real name or address.
+
+    Neither may contain the name or the address, nor be a piece of the name.
+    The label may not be a piece of the address either; the region may be the
+    town the address ends with (that is what a coarse region is), but not a
+    piece of its first line, the street.
+    """
+    full = [normalize_for_lookup(v) for v in (name, address or "") if v.strip()]
+    street = normalize_for_lookup((address or "").split(",")[0])
+    name_only = normalize_for_lookup(name)
+    for shown, pieces_of in ((public_label, full), (region, [name_only, street])):
         text = normalize_for_lookup(shown)
-        if any(s and (s in text or text in s) for s in secret):
+        if any(s in text for s in full) or any(p and text in p for p in pieces_of):
             raise Refused(_("The network label and region must not contain the shelter's name or address."))
 
 
@@ -369,13 +384,19 @@ def _held_beds(hold_id: int) -> list[int]:
 
 
 def _end_hold(hold: Hold, status: HoldStatus, now: datetime) -> bool:
-    """Close an active hold; False when someone else closed it first."""
-    changed = db.session.execute(
-        update(Hold)
-        .where(Hold.id == hold.id, Hold.status == HoldStatus.ACTIVE.value)
-        .values(status=status.value, ended_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    """Close an active hold; False when someone else closed it first.
+
+    An expiry closes the hold only if it is still due when the row is locked:
+    a hold extended by staff between the due-query and this update stays
+    (PostgreSQL re-checks the condition on the row the extension committed).
+    It ends at its own ``expires_at``, the moment its beds became free.
+    """
+    stmt = update(Hold).where(Hold.id == hold.id, Hold.status == HoldStatus.ACTIVE.value)
+    if status is HoldStatus.EXPIRED:
+        stmt = stmt.where(Hold.expires_at <= now).values(status=status.value, ended_at=Hold.expires_at)
+    else:
+        stmt = stmt.values(status=status.value, ended_at=now)
+    changed = db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount
     return changed == 1
 
 
@@ -420,6 +441,10 @@ def expire_holds(now: datetime | None = None, shelter_ids: Iterable[int] | None 
         if not _end_hold(hold, HoldStatus.EXPIRED, now):
             db.session.rollback()
             continue
+        # The expiry time as the locked row has it now, not as this session
+        # may have cached it (an extension may have committed meanwhile).
+        expired_at = db.session.scalar(select(Hold.expires_at).where(Hold.id == hold.id))
+        assert expired_at is not None
         beds = _held_beds(hold.id)
         _lock_beds(beds)
         _move(
@@ -429,7 +454,7 @@ def expire_holds(now: datetime | None = None, shelter_ids: Iterable[int] | None 
             to_state=BedState.AVAILABLE,
             action="hold.expired",
             actor_id=None,
-            now=hold.expires_at,
+            now=expired_at,
             only_hold_id=hold.id,
         )
         _set_referral(hold.id, ReferralStatus.EXPIRED, now)
@@ -456,7 +481,13 @@ def place_hold(
     note: str | None = None,
     minutes: int | None = None,
 ) -> Hold:
-    """Hold the named available beds for a household on its way."""
+    """Hold the named available beds for a household on its way.
+
+    ``minutes`` (else the agency's hold length) is bounded like the agency's
+    setting: a hold of no time or of negative time would be over before it began.
+    """
+    if minutes is not None and not 15 <= minutes <= MAX_HOLD_MINUTES:
+        raise Refused(_("A hold lasts from 15 minutes to 24 hours."))
     beds = _beds_of(shelter, bed_ids)
     expire_holds(shelter_ids=[shelter.id])
     now = utcnow()
@@ -824,8 +855,12 @@ def _pick_beds(shelter: Shelter, household: Household) -> list[int] | None:
     by_room: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         by_room[row.room_id].append(row)
-    # A family stays together in a family room when one has room for all of them.
-    rooms = sorted(by_room.values(), key=lambda r: (r[0].room_type != RoomType.FAMILY.value, r[0].room_id))
+    # A family stays together in a family room when one has room for all of them;
+    # one person takes a single room first, keeping family rooms for families.
+    rooms = sorted(
+        by_room.values(),
+        key=lambda r: ((r[0].room_type == RoomType.FAMILY.value) != family, r[0].room_id),
+    )
     for room_rows in rooms:
         if family and room_rows[0].room_type != RoomType.FAMILY.value:
             continue
@@ -1137,6 +1172,8 @@ class NetworkFilters:
     family_room: bool = False
     cultural_program: str | None = None
     boy_age: int | None = None
+    #: One shelter only (the request page); with ``beds_needed=0`` even a full one.
+    shelter_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -1253,6 +1290,8 @@ def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
         stmt = stmt.where(Shelter.region == filters.region)
     if filters.cultural_program:
         stmt = stmt.where(Shelter.cultural_program == filters.cultural_program)
+    if filters.shelter_id is not None:
+        stmt = stmt.where(Shelter.id == filters.shelter_id)
     rows: list[NetworkRow] = []
     for s in db.session.execute(stmt):
         languages = tuple(s.languages.split())
@@ -1284,7 +1323,7 @@ def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
             updated_at=s.availability_updated_at,
             stale=now - s.availability_updated_at > timedelta(minutes=int(s.stale_after)),
         )
-        if row.open_matching >= max(1, filters.beds_needed):
+        if row.open_matching >= filters.beds_needed:
             rows.append(row)
     rows.sort(key=lambda r: (r.stale, -r.open_matching, r.region, r.public_label))
     return rows
@@ -1313,8 +1352,9 @@ def board_etag(*parts: object, shelter_id: int | None = None) -> str:
         stmt = stmt.where(Shelter.id == shelter_id)
     versions = db.session.execute(stmt).one()
     minute = int(utcnow().timestamp() // 60)
-    raw = "|".join(str(p) for p in (*versions, minute, *parts))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    raw = "|".join(str(p) for p in (*versions, *parts))
+    # "<content>.<minute>": a page can tell a real change from the clock moving on.
+    return f"{hashlib.sha256(raw.encode()).hexdigest()[:24]}.{minute}"
 
 
 # --- occupancy over time ---------------------------------------------------------------------
