@@ -34,7 +34,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_, case, func, select, update
@@ -760,6 +762,7 @@ def take_out_of_service(
             _("Only available beds can be taken out of service. Release the hold or check out first.")
         )
     _touch(shelter.id, now)
+    record("bed.out_of_service", "shelter", shelter.id, agency_id=shelter.agency_id, actor_id=actor_id)
     _finish()
 
 
@@ -778,6 +781,7 @@ def return_to_service(shelter: Shelter, bed_ids: Iterable[int], *, actor_id: int
     ):
         raise _refuse(_("Only beds that are out of service can be put back in service."))
     _touch(shelter.id, now)
+    record("bed.back_in_service", "shelter", shelter.id, agency_id=shelter.agency_id, actor_id=actor_id)
     _finish()
 
 
@@ -1379,9 +1383,12 @@ def occupancy(shelter: Shelter, days: int = 30, *, today: date | None = None) ->
     the count out of it up to then; the same for beds in service.  One grouped
     query per shelter and range, whatever the length of the history.
     """
-    today = today or utcnow().date()
+    # Days are the agency's days: a check-in at 8 pm in Duluth counts on that
+    # day, not on the next UTC one.
+    zone = ZoneInfo(current_app.config["SETTINGS"].default_timezone)
+    today = today or utcnow().astimezone(zone).date()
     first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, datetime.min.time(), tzinfo=utcnow().tzinfo)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
 
     occupied_delta = case((AvailabilityEvent.to_state == BedState.OCCUPIED.value, 1), else_=0) - case(
         (AvailabilityEvent.from_state == BedState.OCCUPIED.value, 1), else_=0
@@ -1419,8 +1426,9 @@ def occupancy(shelter: Shelter, days: int = 30, *, today: date | None = None) ->
     ).all()
     by_day: dict[date, tuple[int, int]] = defaultdict(lambda: (0, 0))
     for event in events:
-        occ, svc = by_day[event.occurred_at.date()]
-        by_day[event.occurred_at.date()] = (occ + event.occ, svc + event.svc)
+        day = event.occurred_at.astimezone(zone).date()
+        occ, svc = by_day[day]
+        by_day[day] = (occ + event.occ, svc + event.svc)
     occupied, in_service = int(base[0]), int(base[1])
     points = []
     for offset in range(days):
