@@ -522,3 +522,24 @@ def test_the_expire_holds_command_ends_holds_past_their_time(app: Flask, network
     assert result.exit_code == 0, result.output
     assert "1 expired holds ended" in result.output
     assert bed_state(network.beds["2A"]) == BedState.AVAILABLE
+
+
+def test_children_ages_may_be_typed_with_an_arabic_comma(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.advocate)
+    referral = refer(client, network, children_ages="4\u060c 1")
+    assert referral.ages == [4, 1]
+
+
+def test_a_refusal_is_said_in_the_person_s_language(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.staff)
+    client.post("/language", data={"language": "es", "next": "/"})
+    client.post(f"/shelters/{network.shelter_id}/beds/{network.beds['2A']}/check-out")
+    text = board(client, network)
+    assert "Nobody is checked in" not in text
+    from tests.test_i18n import shown
+
+    message = shown("es", "Nobody is checked in to this bed, so there is nothing to check out.")
+    assert message != "Nobody is checked in to this bed, so there is nothing to check out."
+    assert message.replace("'", "&#39;") in text

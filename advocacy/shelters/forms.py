@@ -209,7 +209,8 @@ class ReferralForm(FlaskForm):
         self.language.choices = language_choices(_l("Not needed"))
 
     def validate_children_ages(self, field: Any) -> None:
-        raw = (field.data or "").replace(",", " ").split()
+        # The Arabic comma too: that is what an Arabic keyboard types.
+        raw = (field.data or "").replace(",", " ").replace("\u060c", " ").split()
         try:
             ages = [int(a) for a in raw]
         except ValueError:
