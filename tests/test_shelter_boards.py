@@ -391,30 +391,6 @@ def test_referral_input_errors_are_translated_field_errors(
     assert db.session.scalar(select(func.count(Hold.id))) == 0
 
 
-def test_a_referral_carries_no_name_birth_date_phone_or_address() -> None:
-    columns = set(Referral.__table__.columns.keys())
-    assert columns == {
-        "id",
-        "token",
-        "shelter_id",
-        "agency_id",
-        "from_agency_id",
-        "referred_by_id",
-        "hold_id",
-        "adults",
-        "children_ages",
-        "oldest_boy_age",
-        "pets",
-        "needs_accessible",
-        "language",
-        "status",
-        "decline_reason",
-        "created_at",
-        "decided_at",
-        "decided_by_id",
-    }
-
-
 # --- what another agency can reach ---------------------------------------------------------------
 
 

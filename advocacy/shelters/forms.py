@@ -35,6 +35,36 @@ def language_choices(blank: Any) -> list[tuple[str, Any]]:
     return [("", blank)] + [(lang.tag, lang.native) for lang in registry().values()]
 
 
+def adults_field() -> IntegerField:
+    return IntegerField(
+        _l("Adults"),
+        default=1,
+        validators=[
+            InputRequired(_l("Enter the number of adults.")),
+            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
+        ],
+    )
+
+
+def children_field() -> IntegerField:
+    return IntegerField(
+        _l("Children"),
+        default=0,
+        validators=[
+            InputRequired(_l("Enter the number of children (0 if none).")),
+            NumberRange(min=0, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 0 to 12.")),
+        ],
+    )
+
+
+def note_field() -> StringField:
+    """Staff's own words about a hold or a stay: kept in their agency, encrypted."""
+    return StringField(
+        _l("Note for your colleagues (optional)"),
+        validators=[Optional(), Length(max=200, message=_l("Keep the note under 200 characters."))],
+    )
+
+
 class GetForm(FlaskForm):
     """Filters travel in the query string: no CSRF token, nothing changes."""
 
@@ -69,26 +99,9 @@ class BedActionForm(FlaskForm):
     """One form around the bed table: tick beds, then choose what to do with them."""
 
     bed_ids = SelectMultipleField(_l("Beds"), coerce=int, validate_choice=False)
-    note = StringField(
-        _l("Note for your colleagues (optional)"),
-        validators=[Optional(), Length(max=200, message=_l("Keep the note under 200 characters."))],
-    )
-    adults = IntegerField(
-        _l("Adults"),
-        default=1,
-        validators=[
-            InputRequired(_l("Enter the number of adults.")),
-            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
-        ],
-    )
-    children = IntegerField(
-        _l("Children"),
-        default=0,
-        validators=[
-            InputRequired(_l("Enter the number of children (0 if none).")),
-            NumberRange(min=0, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 0 to 12.")),
-        ],
-    )
+    note = note_field()
+    adults = adults_field()
+    children = children_field()
     reason = SelectField(_l("Reason"), choices=[], validate_choice=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -101,26 +114,9 @@ class BedActionForm(FlaskForm):
 
 
 class HoldCheckInForm(FlaskForm):
-    adults = IntegerField(
-        _l("Adults"),
-        default=1,
-        validators=[
-            InputRequired(_l("Enter the number of adults.")),
-            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
-        ],
-    )
-    children = IntegerField(
-        _l("Children"),
-        default=0,
-        validators=[
-            InputRequired(_l("Enter the number of children (0 if none).")),
-            NumberRange(min=0, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 0 to 12.")),
-        ],
-    )
-    note = StringField(
-        _l("Note for your colleagues (optional)"),
-        validators=[Optional(), Length(max=200, message=_l("Keep the note under 200 characters."))],
-    )
+    adults = adults_field()
+    children = children_field()
+    note = note_field()
 
 
 class DeclineForm(FlaskForm):
@@ -177,14 +173,7 @@ class NetworkFilterForm(GetForm):
 class ReferralForm(FlaskForm):
     """The household as far as it may cross agencies: numbers and ages, never names."""
 
-    adults = IntegerField(
-        _l("Adults"),
-        default=1,
-        validators=[
-            InputRequired(_l("Enter the number of adults.")),
-            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
-        ],
-    )
+    adults = adults_field()
     children_ages = StringField(
         _l("Children's ages"),
         validators=[Optional(), Length(max=60, message=_l("List at most 12 ages."))],
