@@ -1089,8 +1089,10 @@ def test_the_network_board_counts_open_beds_by_kind(network: dict[str, Site]) ->
 
 def test_the_network_board_filters_by_what_the_household_needs(network: dict[str, Site]) -> None:
     assert labels() == ["LK-1", "LK-2", "PR-1"]
-    assert labels(NetworkFilters(beds_needed=3)) == ["LK-1", "LK-2"]
-    assert labels(NetworkFilters(beds_needed=4)) == ["LK-1"]
+    # A household of several needs one family room for all of them: LK-2 has
+    # three free beds, but in a room for single adults.
+    assert labels(NetworkFilters(beds_needed=3)) == ["LK-1"]
+    assert labels(NetworkFilters(beds_needed=4)) == []
     assert labels(NetworkFilters(beds_needed=6)) == []
     assert labels(NetworkFilters(accessible=True)) == ["LK-1", "PR-1"]
     assert labels(NetworkFilters(accessible=True, beds_needed=2)) == []
@@ -1103,6 +1105,29 @@ def test_the_network_board_filters_by_what_the_household_needs(network: dict[str
     assert labels(NetworkFilters(boy_age=12)) == ["LK-1", "LK-2", "PR-1"]
     assert labels(NetworkFilters(boy_age=13)) == ["LK-2", "PR-1"]
     assert labels(NetworkFilters(cultural_program=CulturalProgram.IMMIGRANT_REFUGEE.value)) == ["LK-1"]
+
+
+def test_a_shelter_the_board_lists_for_a_household_takes_its_request(network: dict[str, Site]) -> None:
+    """The board and the referral agree: listed for N beds means a household of N
+    is placed there; left off means it is refused."""
+    lakes = network["lakes"]
+    for needed in (1, 2, 3, 4):
+        listed = set(labels(NetworkFilters(beds_needed=needed)))
+        for site in network.values():
+            household = Household(adults=1, children_ages=(5,) * (needed - 1))
+            try:
+                referral = service.request_referral(
+                    site.shelter.id, household, actor_id=lakes.staff.id, from_agency_id=lakes.agency.id
+                )
+            except Refused:
+                placed = False
+            else:
+                placed = True
+                shelter = db.session.get(Shelter, site.shelter.id)
+                assert shelter is not None
+                service.release_hold(shelter, referral.hold_id, actor_id=None)
+            label = db.session.get(Shelter, site.shelter.id).public_label  # type: ignore[union-attr]
+            assert placed == (label in listed), (needed, label)
 
 
 def test_full_and_inactive_shelters_are_left_off(network: dict[str, Site]) -> None:

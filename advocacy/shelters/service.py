@@ -1199,6 +1199,8 @@ class NetworkRow:
     open_pets: int
     open_family: int
     open_matching: int
+    #: Open beds that fit the needs in the family room with the most of them.
+    open_largest_family_room: int
     in_service: int
     updated_at: datetime
     stale: bool
@@ -1225,6 +1227,7 @@ class NetworkRow:
                 "pets": self.open_pets,
                 "family_room": self.open_family,
                 "matching": self.open_matching,
+                "largest_family_room": self.open_largest_family_room,
             },
             "in_service": self.in_service,
             "updated_at": self.updated_at.isoformat(),
@@ -1273,6 +1276,20 @@ def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
             .group_by(Bed.shelter_id)
         )
     }
+    # A household of more than one stays together in one family room (as
+    # request_referral places it): what fits it is the largest such room.
+    per_room = (
+        select(Bed.shelter_id, Bed.room_id, func.count().label("open"))
+        .join(Room, Room.id == Bed.room_id)
+        .where(*matching, Room.room_type == RoomType.FAMILY.value)
+        .group_by(Bed.shelter_id, Bed.room_id)
+        .subquery()
+    )
+    largest_family_room = dict(
+        db.session.execute(
+            select(per_room.c.shelter_id, func.max(per_room.c.open)).group_by(per_room.c.shelter_id)
+        ).all()
+    )
     stmt = (
         select(
             Shelter.id,
@@ -1323,11 +1340,13 @@ def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
             open_pets=int(c.pets) if c else 0,
             open_family=int(c.family) if c else 0,
             open_matching=int(c.matching) if c else 0,
+            open_largest_family_room=int(largest_family_room.get(s.id, 0)),
             in_service=int(c.in_service) if c else 0,
             updated_at=s.availability_updated_at,
             stale=now - s.availability_updated_at > timedelta(minutes=int(s.stale_after)),
         )
-        if row.open_matching >= filters.beds_needed:
+        fits = row.open_matching if filters.beds_needed <= 1 else row.open_largest_family_room
+        if fits >= filters.beds_needed:
             rows.append(row)
     rows.sort(key=lambda r: (r.stale, -r.open_matching, r.region, r.public_label))
     return rows
