@@ -327,8 +327,12 @@ def test_a_cross_agency_referral_from_request_to_arrival(
     assert {bed_state(network.beds[b]) for b in ("1A", "1B", "1C")} == {BedState.HELD}
 
     sign_in(other_client, network.staff)
-    text = board(other_client, network)
+    page = other_client.get(f"/shelters/{network.shelter_id}/board")
+    text = text_of(page)
     assert referral.token in text
+    # The check-in of the hold starts from the referred household's numbers.
+    html = page.get_data(as_text=True)
+    assert f'id="hold-{referral.hold_id}-children" name="children" value="2"' in html
     assert "1 adult; 2 children, aged 4, 1; speaks Soomaali" in text
     other_client.post(f"/shelters/{network.shelter_id}/referrals/{referral.id}/accept")
     assert "Accepted" in text_of(client.get("/shelters/referrals"))
