@@ -969,6 +969,19 @@ def test_releasing_a_referral_hold_cancels_the_referral(mixed: Site, advocate: U
     assert referral_row(referral.id).status == ReferralStatus.CANCELLED.value
 
 
+def test_the_referring_agency_s_list_never_loads_the_shelter_s_name_or_address(
+    app: Flask, mixed: Site, advocate: User
+) -> None:
+    referral = refer(mixed, advocate, Household())
+    label, advocate_id = mixed.shelter.public_label, advocate.id
+    db.session.expunge_all()  # as in a fresh request: nothing of the shelter is loaded yet
+    with signed_in_as(app, db.session.get(User, advocate_id)):  # type: ignore[arg-type]
+        (listed,) = service.my_agency_referrals()
+    assert listed.id == referral.id
+    assert listed.shelter.public_label == label
+    assert {"name", "address"} <= inspect(listed.shelter).unloaded
+
+
 def test_the_referring_agency_cancels_its_referral(app: Flask, mixed: Site, advocate: User) -> None:
     referral = refer(mixed, advocate, Household())
     colleague = make_user(db.session.get(Agency, advocate.agency_ids()[0]), Role.ADVOCATE)  # type: ignore[arg-type]

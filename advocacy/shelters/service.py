@@ -31,7 +31,7 @@ import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -224,21 +224,17 @@ def add_bed(room: Room, label: str, bed_type: BedType, *, actor_id: int | None =
     )
     db.session.add(bed)
     db.session.flush()
-    db.session.add(
-        AvailabilityEvent(
-            occurred_at=now,
-            shelter_id=room.shelter_id,
-            agency_id=room.agency_id,
-            bed_id=bed.id,
-            actor_id=actor_id,
-            action="bed.added",
-            from_state=None,
-            to_state=BedState.AVAILABLE.value,
-        )
+    _record_events(
+        room.shelter_id,
+        room.agency_id,
+        [bed.id],
+        action="bed.added",
+        from_state=None,
+        to_state=BedState.AVAILABLE,
+        actor_id=actor_id,
+        now=now,
     )
-    db.session.execute(
-        update(Shelter).where(Shelter.id == room.shelter_id).values(board_version=Shelter.board_version + 1)
-    )
+    _touch(room.shelter_id, now, by_person=False)
     return bed
 
 
@@ -253,10 +249,6 @@ def own_shelters() -> list[Shelter]:
 
 def own_shelter_or_404(shelter_id: int, *roles: Role) -> Shelter:
     return get_scoped_or_404(Shelter, shelter_id, *(roles or STAFF_ROLES))
-
-
-def list_own_shelters() -> list[Shelter]:
-    return own_shelters()
 
 
 def view_shelter(shelter_id: int) -> Shelter:
@@ -324,23 +316,53 @@ def _move(
     changed = db.session.execute(stmt).rowcount
     if changed != len(set(bed_ids)):
         return False
+    _record_events(
+        shelter.id,
+        shelter.agency_id,
+        bed_ids,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=actor_id,
+        now=now,
+        hold_id=hold_id if hold_id is not None else only_hold_id,
+        stay_id=stay_id if stay_id is not None else only_stay_id,
+        reason=reason,
+    )
+    return True
+
+
+def _record_events(
+    shelter_id: int,
+    agency_id: int,
+    bed_ids: Iterable[int],
+    *,
+    action: str,
+    from_state: BedState | None,
+    to_state: BedState,
+    actor_id: int | None,
+    now: datetime,
+    hold_id: int | None = None,
+    stay_id: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """One availability event per bed: the only place that writes them."""
     db.session.add_all(
         AvailabilityEvent(
             occurred_at=now,
-            shelter_id=shelter.id,
-            agency_id=shelter.agency_id,
+            shelter_id=shelter_id,
+            agency_id=agency_id,
             bed_id=bed_id,
             actor_id=actor_id,
             action=action,
-            from_state=from_state.value,
+            from_state=from_state.value if from_state is not None else None,
             to_state=to_state.value,
-            hold_id=hold_id if hold_id is not None else only_hold_id,
-            stay_id=stay_id if stay_id is not None else only_stay_id,
+            hold_id=hold_id,
+            stay_id=stay_id,
             reason=reason,
         )
         for bed_id in sorted(set(bed_ids))
     )
-    return True
 
 
 def _touch(shelter_id: int, now: datetime, *, by_person: bool = True) -> None:
@@ -539,20 +561,16 @@ def extend_hold(shelter: Shelter, hold_id: int, *, actor_id: int | None) -> Hold
     ).rowcount
     if changed != 1:
         raise _refuse(_("This hold has already ended, so it cannot be extended."))
-    beds = _held_beds(hold.id)
-    db.session.add_all(
-        AvailabilityEvent(
-            occurred_at=now,
-            shelter_id=shelter.id,
-            agency_id=shelter.agency_id,
-            bed_id=bed_id,
-            actor_id=actor_id,
-            action="hold.extended",
-            from_state=BedState.HELD.value,
-            to_state=BedState.HELD.value,
-            hold_id=hold.id,
-        )
-        for bed_id in beds
+    _record_events(
+        shelter.id,
+        shelter.agency_id,
+        _held_beds(hold.id),
+        action="hold.extended",
+        from_state=BedState.HELD,
+        to_state=BedState.HELD,
+        actor_id=actor_id,
+        now=now,
+        hold_id=hold.id,
     )
     _touch(shelter.id, now)
     record("hold.extended", "hold", hold.id, agency_id=shelter.agency_id, actor_id=actor_id)
@@ -1052,7 +1070,12 @@ def my_agency_referrals(limit: int = 50) -> list[Referral]:
     return list(
         db.session.scalars(
             scoped(select(Referral), Referral.from_agency_id, *NETWORK_ROLES)
-            .options(joinedload(Referral.shelter), joinedload(Referral.hold))
+            # The referring agency sees a label and a region: the shelter's
+            # encrypted name and address are not even loaded (and decrypted).
+            .options(
+                joinedload(Referral.shelter).load_only(Shelter.id, Shelter.public_label, Shelter.region),
+                joinedload(Referral.hold),
+            )
             .order_by(Referral.created_at.desc())
             .limit(limit)
         )
@@ -1091,7 +1114,10 @@ class StaffBoard:
     referrals: list[Referral]
     now: datetime
     stale_after: timedelta
-    total: int = field(default=0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
     @property
     def stale(self) -> bool:
@@ -1159,7 +1185,6 @@ def staff_board(shelter: Shelter, filters: BoardFilters | None = None) -> StaffB
         referrals=referrals,
         now=now,
         stale_after=timedelta(minutes=settings.stale_after_minutes),
-        total=sum(counts.values()),
     )
 
 
@@ -1242,8 +1267,9 @@ def _count_if(*conditions: Any) -> Any:
 def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
     """Open beds per shelter of the whole network, for households with these needs.
 
-    Two queries whatever the size of the network: one over shelters, one
-    grouped count over beds.  Shelters that cannot take the household (too few
+    Three queries whatever the size of the network: one over shelters, one
+    grouped count over beds, one for the largest open family room of each
+    shelter.  Shelters that cannot take the household (too few
     matching beds, no staff speaking the language, boys over the age limit)
     are left out; the rest are sorted by how many matching beds they have.
     """
@@ -1258,6 +1284,7 @@ def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
         matching.append(Room.pets_allowed.is_(True))
     if filters.family_room:
         matching.append(Room.room_type == RoomType.FAMILY.value)
+    one_shelter = [Bed.shelter_id == filters.shelter_id] if filters.shelter_id is not None else []
     counts = {
         row.shelter_id: row
         for row in db.session.execute(
@@ -1273,6 +1300,7 @@ def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
                 _count_if(Bed.state != BedState.OUT_OF_SERVICE.value).label("in_service"),
             )
             .join(Room, Room.id == Bed.room_id)
+            .where(*one_shelter)
             .group_by(Bed.shelter_id)
         )
     }
@@ -1281,7 +1309,7 @@ def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
     per_room = (
         select(Bed.shelter_id, Bed.room_id, func.count().label("open"))
         .join(Room, Room.id == Bed.room_id)
-        .where(*matching, Room.room_type == RoomType.FAMILY.value)
+        .where(*matching, *one_shelter, Room.room_type == RoomType.FAMILY.value)
         .group_by(Bed.shelter_id, Bed.room_id)
         .subquery()
     )

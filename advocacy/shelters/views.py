@@ -83,7 +83,7 @@ def _back_to_board(shelter_id: int) -> Any:
 @bp.route("/")
 @roles_required(*service.STAFF_ROLES)
 def index() -> str:
-    return render_template("shelters/index.html", shelters=service.list_own_shelters())
+    return render_template("shelters/index.html", shelters=service.own_shelters())
 
 
 @bp.route("/<int:shelter_id>")
