@@ -2,7 +2,7 @@
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
-from advocacy.intake.models import Case
+from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
 from advocacy.shelters.models import (
     AvailabilityEvent,
     Bed,
@@ -21,9 +21,14 @@ __all__ = [
     "Bed",
     "Case",
     "Hold",
+    "IntakeDraft",
     "Membership",
     "NetworkSettings",
+    "Placement",
+    "ProtocolStep",
     "Referral",
+    "RiskInstrument",
+    "RiskScreening",
     "Room",
     "Shelter",
     "Stay",

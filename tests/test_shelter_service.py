@@ -1026,6 +1026,8 @@ def test_a_referral_row_holds_nothing_that_names_the_household(app: Flask) -> No
         "pets",
         "needs_accessible",
         "language",
+        # Asked for by the referring advocate; the reason (a screen result) never travels.
+        "priority",
         "status",
         "decline_reason",
         "created_at",

@@ -1,38 +1,329 @@
-"""A case: one person served by one agency.
+"""Cases, intake drafts, risk screenings and what a screening sets in motion.
 
-Every personal field is an :class:`~advocacy.types.EncryptedString`; the phone
-number also has a keyed-hash column so that an inbound SMS can be matched to
-its case without decrypting every row.
+Every personal field is an :class:`~advocacy.types.EncryptedString`.  Two of
+them also have a keyed-hash column, so that a case can be found by its
+person's name, or an inbound SMS matched by phone number, without decrypting
+every row: ``name_hash`` and ``phone_hash``.
+
+The case keeps a copy of its latest screening's outcome (``danger``,
+``last_screened_at``) so that the case list can filter and flag "high
+danger" from an index, at 100,000 cases, without reading screenings.  Only
+:mod:`advocacy.intake.service` writes either side, in one transaction.
+
+Raw screening answers (``RiskScreening.answers``) are encrypted and are read
+by one page only: the owning agency's case page.  What may later be shared is
+:class:`advocacy.intake.service.ScreeningResult`, which has no answers in it.
 """
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from advocacy.extensions import db
 from advocacy.types import EncryptedString, UTCDateTime, lookup_hash_column, utcnow
+from advocacy.vocab import LABELS, LabelledEnum
 
 
-class CaseStatus(enum.StrEnum):
+class CaseStatus(LabelledEnum):
     OPEN = "open"
     CLOSED = "closed"
 
 
+class Danger(LabelledEnum):
+    """The case's current danger, from its latest screening."""
+
+    HIGH = "high"
+    STANDARD = "standard"
+    UNSCREENED = "unscreened"
+
+
+class ReferralSource(LabelledEnum):
+    SELF = "self"
+    HOTLINE = "hotline"
+    POLICE = "police"
+    COURT = "court"
+    PROSECUTOR = "prosecutor"
+    HEALTH = "health"
+    SOCIAL_SERVICES = "social_services"
+    ANOTHER_AGENCY = "another_agency"
+    TRIBAL = "tribal"
+    FAMILY_FRIEND = "family_friend"
+    OTHER = "other"
+
+
+class AccessNeed(LabelledEnum):
+    WHEELCHAIR = "wheelchair"
+    DEAF = "deaf"
+    BLIND = "blind"
+    INTERPRETER = "interpreter"
+    COGNITIVE = "cognitive"
+    MEDICAL = "medical"
+    SERVICE_ANIMAL = "service_animal"
+
+
+class CloseReason(LabelledEnum):
+    SERVICES_COMPLETE = "services_complete"
+    NO_CONTACT = "no_contact"
+    DECLINED = "declined"
+    MOVED = "moved"
+    REFERRED = "referred"
+    OTHER = "other"
+
+
+class ProtocolStepKey(LabelledEnum):
+    """What a screened-in case sets in motion, in the order it is done."""
+
+    HOTLINE = "hotline"
+    PRIORITY_PLACEMENT = "priority_placement"
+    DENSER_REMINDERS = "denser_reminders"
+    OFFER_SHARE = "offer_share"
+
+
+class ProtocolOutcome(LabelledEnum):
+    DONE = "done"
+    DECLINED = "declined"
+    NOT_POSSIBLE = "not_possible"
+
+
+class PlacementKind(LabelledEnum):
+    REFERRAL = "referral"
+    NO_BED_NEEDED = "no_bed_needed"
+    LATER = "later"
+
+
 class Case(db.Model):
     __tablename__ = "case_file"
+    __table_args__ = (
+        # The case list: an agency's cases, newest first, filtered by one of these.
+        Index("ix_case_agency_opened", "agency_id", "opened_at", "id"),
+        Index("ix_case_agency_status_opened", "agency_id", "status", "opened_at", "id"),
+        Index("ix_case_agency_danger_opened", "agency_id", "danger", "opened_at", "id"),
+        Index("ix_case_agency_owner_opened", "agency_id", "owner_id", "opened_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # The person's name or an alias they chose: the only name the app keeps.
     alias: Mapped[str] = mapped_column(EncryptedString())
+    name_hash: Mapped[str | None] = lookup_hash_column()
+    # BCP 47 tag: the person's language for SMS and content, not always one the UI has.
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    referral_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    # Safe ways of contact.  The number is only a number until SMS enrolment confirms it.
     phone: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
     phone_hash: Mapped[str | None] = lookup_hash_column()
-    # BCP 47 tag from the language registry: the victim's language for SMS and content.
-    language: Mapped[str] = mapped_column(String(16), default="en")
+    safe_to_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    safe_to_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    safe_voicemail: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    code_word: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    contact_note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+
+    # Household, as numbers and ages: what a referral may carry is derived from these.
+    adults: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    children_ages: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    oldest_boy_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pets_note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+
+    # Needs: fixed vocabularies (space-separated AccessNeed values) plus the person's own words.
+    access_needs: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    access_note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    cultural_program: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    cultural_note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+
+    # What the person chose at intake.  A release to the tracking system needs its
+    # own written, time-limited consent record (hand-off); this is not one.
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    consent_share: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
+    close_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    danger: Mapped[str] = mapped_column(
+        String(16), default=Danger.UNSCREENED.value, server_default=Danger.UNSCREENED.value
+    )
+    last_screened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    owner = relationship("User", lazy="joined", innerjoin=True)
+
+    @property
+    def number(self) -> str:
+        """The case number people say and type: the year it opened and its id."""
+        return f"{self.opened_at.year}-{self.id:06d}"
+
+    @property
+    def high_danger(self) -> bool:
+        return self.danger == Danger.HIGH.value
+
+    @property
+    def ages(self) -> list[int]:
+        return [int(a) for a in (self.children_ages or "").split()]
+
+    @property
+    def needs(self) -> list[AccessNeed]:
+        return [AccessNeed(v) for v in self.access_needs.split()]
+
+
+class IntakeDraft(db.Model):
+    """An intake in progress: every step's answers, encrypted, until the case opens.
+
+    ``data`` is a JSON object of field values by name.  It is written at every
+    step and by the page's autosave before the session times out, so a person
+    who is signed out finds it again under "Unfinished intakes".
+    """
+
+    __tablename__ = "intake_draft"
+    __table_args__ = (Index("ix_intake_draft_agency_updated", "agency_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    data: Mapped[str] = mapped_column(EncryptedString())
+    step: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    owner = relationship("User", lazy="joined", innerjoin=True)
+
+
+class RiskInstrument(db.Model):
+    """An instrument an agency added from a file (a licensed one, say).
+
+    Instruments that ship with the app live in ``advocacy/intake/instruments/``
+    and are not rows; their keys are reserved.
+    """
+
+    __tablename__ = "risk_instrument"
+    __table_args__ = (UniqueConstraint("agency_id", "key", "version", name="uq_risk_instrument_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    # The file as it was accepted: an instrument's questions are not personal data.
+    definition: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RiskScreening(db.Model):
+    __tablename__ = "risk_screening"
+    __table_args__ = (Index("ix_risk_screening_case", "case_id", "screened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    instrument_key: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(32))
+    screened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    screened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    # Raw answers, JSON {question key: answer}: the owning agency's case page only.
+    answers: Mapped[str] = mapped_column(EncryptedString())
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[str] = mapped_column(String(32))
+    screened_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    by_judgment: Mapped[bool] = mapped_column(Boolean, default=False)
+    judgment_reason: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+
+    screened_by = relationship("User")
+
+
+class ProtocolStep(db.Model):
+    """One step of the high-danger protocol for one screening, and how it went."""
+
+    __tablename__ = "protocol_step"
+    __table_args__ = (UniqueConstraint("screening_id", "step", name="uq_protocol_step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    screening_id: Mapped[int] = mapped_column(ForeignKey("risk_screening.id"))
+    step: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+    done_by = relationship("User")
+
+
+class Placement(db.Model):
+    """Where the case's household sleeps, as far as the referring agency knows.
+
+    A referral to a shelter is linked here, on the referring side only: the
+    shelter's agency sees a token and numbers, never the case.
+    """
+
+    __tablename__ = "case_placement"
+    __table_args__ = (Index("ix_case_placement_case", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), nullable=True, unique=True)
+    note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+
+    referral = relationship("Referral")
+
+
+LABELS.update(
+    {
+        (CaseStatus, CaseStatus.OPEN.value): _l("Open"),
+        (CaseStatus, CaseStatus.CLOSED.value): _l("Closed"),
+        (Danger, Danger.HIGH.value): _l("High danger"),
+        (Danger, Danger.STANDARD.value): _l("Not screened in"),
+        (Danger, Danger.UNSCREENED.value): _l("Not screened yet"),
+        (ReferralSource, ReferralSource.SELF.value): _l("Came on their own"),
+        (ReferralSource, ReferralSource.HOTLINE.value): _l("Hotline"),
+        (ReferralSource, ReferralSource.POLICE.value): _l("Police or sheriff"),
+        (ReferralSource, ReferralSource.COURT.value): _l("Court"),
+        (ReferralSource, ReferralSource.PROSECUTOR.value): _l("Prosecutor's office"),
+        (ReferralSource, ReferralSource.HEALTH.value): _l("Hospital or clinic"),
+        (ReferralSource, ReferralSource.SOCIAL_SERVICES.value): _l("Social services"),
+        (ReferralSource, ReferralSource.ANOTHER_AGENCY.value): _l("Another advocacy program"),
+        (ReferralSource, ReferralSource.TRIBAL.value): _l("Tribal program or tribal court"),
+        (ReferralSource, ReferralSource.FAMILY_FRIEND.value): _l("Family or friend"),
+        (ReferralSource, ReferralSource.OTHER.value): _l("Other"),
+        (AccessNeed, AccessNeed.WHEELCHAIR.value): _l("Uses a wheelchair or needs step-free access"),
+        (AccessNeed, AccessNeed.DEAF.value): _l("Deaf or hard of hearing"),
+        (AccessNeed, AccessNeed.BLIND.value): _l("Blind or low vision"),
+        (AccessNeed, AccessNeed.INTERPRETER.value): _l("Needs a sign language interpreter"),
+        (AccessNeed, AccessNeed.COGNITIVE.value): _l("Cognitive or learning disability"),
+        (AccessNeed, AccessNeed.MEDICAL.value): _l("Medical needs (medication, equipment)"),
+        (AccessNeed, AccessNeed.SERVICE_ANIMAL.value): _l("Has a service animal"),
+        (CloseReason, CloseReason.SERVICES_COMPLETE.value): _l("Services complete"),
+        (CloseReason, CloseReason.NO_CONTACT.value): _l("No safe way to reach them"),
+        (CloseReason, CloseReason.DECLINED.value): _l("They declined further services"),
+        (CloseReason, CloseReason.MOVED.value): _l("Moved out of the area"),
+        (CloseReason, CloseReason.REFERRED.value): _l("Referred to another program"),
+        (CloseReason, CloseReason.OTHER.value): _l("Other"),
+        (ProtocolStepKey, ProtocolStepKey.HOTLINE.value): _l("Connect them with the hotline advocate now"),
+        (ProtocolStepKey, ProtocolStepKey.PRIORITY_PLACEMENT.value): _l("Give priority for a shelter bed"),
+        (ProtocolStepKey, ProtocolStepKey.DENSER_REMINDERS.value): _l(
+            "Use the denser reminder schedule for court dates"
+        ),
+        (ProtocolStepKey, ProtocolStepKey.OFFER_SHARE.value): _l(
+            "Offer to share the screen result with the coordinated response"
+        ),
+        (ProtocolOutcome, ProtocolOutcome.DONE.value): _l("Done"),
+        (ProtocolOutcome, ProtocolOutcome.DECLINED.value): _l("They declined"),
+        (ProtocolOutcome, ProtocolOutcome.NOT_POSSIBLE.value): _l("Not possible now"),
+        (PlacementKind, PlacementKind.REFERRAL.value): _l("Bed requested"),
+        (PlacementKind, PlacementKind.NO_BED_NEEDED.value): _l("No bed needed"),
+        (PlacementKind, PlacementKind.LATER.value): _l("Bed to be found later"),
+    }
+)

@@ -15,7 +15,6 @@ without a join.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -25,16 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from advocacy.appendonly import make_append_only
 from advocacy.extensions import db
 from advocacy.types import EncryptedString, UTCDateTime, utcnow
-
-
-class LabelledEnum(enum.StrEnum):
-    """A fixed vocabulary whose values are stored and whose labels are translated."""
-
-    @property
-    def label(self) -> str:
-        # Keyed by class as well: "safety" is both a decline and an out-of-service reason,
-        # and equal StrEnum values are equal dictionary keys.
-        return str(LABELS[type(self), self.value])
+from advocacy.vocab import LABELS, LabelledEnum
 
 
 class BedState(LabelledEnum):
@@ -99,44 +89,46 @@ class DeclineReason(LabelledEnum):
     OTHER = "other"
 
 
-LABELS: dict[tuple[type, str], object] = {
-    (BedState, BedState.AVAILABLE.value): _l("Available"),
-    (BedState, BedState.HELD.value): _l("Held"),
-    (BedState, BedState.OCCUPIED.value): _l("Occupied"),
-    (BedState, BedState.OUT_OF_SERVICE.value): _l("Out of service"),
-    (BedType, BedType.ADULT.value): _l("Adult bed"),
-    (BedType, BedType.CHILD.value): _l("Child bed"),
-    (BedType, BedType.CRIB.value): _l("Crib"),
-    (RoomType, RoomType.SINGLE.value): _l("Single room"),
-    (RoomType, RoomType.FAMILY.value): _l("Family room"),
-    (CulturalProgram, CulturalProgram.INDIGENOUS.value): _l("Indigenous-led"),
-    (CulturalProgram, CulturalProgram.BLACK.value): _l("Black-led"),
-    (CulturalProgram, CulturalProgram.LATINE.value): _l("Latine-led"),
-    (CulturalProgram, CulturalProgram.ASIAN_PACIFIC.value): _l("Asian and Pacific Islander"),
-    (CulturalProgram, CulturalProgram.IMMIGRANT_REFUGEE.value): _l("Immigrant and refugee"),
-    (CulturalProgram, CulturalProgram.LGBTQ.value): _l("LGBTQ+"),
-    (CulturalProgram, CulturalProgram.DEAF.value): _l("Deaf and hard of hearing"),
-    (CulturalProgram, CulturalProgram.ELDERS.value): _l("Elders"),
-    (OutOfServiceReason, OutOfServiceReason.REPAIR.value): _l("Repair"),
-    (OutOfServiceReason, OutOfServiceReason.CLEANING.value): _l("Cleaning"),
-    (OutOfServiceReason, OutOfServiceReason.SAFETY.value): _l("Safety concern"),
-    (OutOfServiceReason, OutOfServiceReason.STAFFING.value): _l("Not enough staff"),
-    (OutOfServiceReason, OutOfServiceReason.OTHER.value): _l("Other"),
-    (HoldStatus, HoldStatus.ACTIVE.value): _l("Active"),
-    (HoldStatus, HoldStatus.RELEASED.value): _l("Released"),
-    (HoldStatus, HoldStatus.EXPIRED.value): _l("Expired"),
-    (HoldStatus, HoldStatus.CHECKED_IN.value): _l("Checked in"),
-    (ReferralStatus, ReferralStatus.PENDING.value): _l("Waiting for the shelter"),
-    (ReferralStatus, ReferralStatus.ACCEPTED.value): _l("Accepted"),
-    (ReferralStatus, ReferralStatus.DECLINED.value): _l("Declined"),
-    (ReferralStatus, ReferralStatus.CANCELLED.value): _l("Cancelled"),
-    (ReferralStatus, ReferralStatus.EXPIRED.value): _l("Expired"),
-    (ReferralStatus, ReferralStatus.ARRIVED.value): _l("Arrived"),
-    (DeclineReason, DeclineReason.NO_LONGER_AVAILABLE.value): _l("The beds are no longer available"),
-    (DeclineReason, DeclineReason.NOT_A_FIT.value): _l("The shelter cannot meet this household's needs"),
-    (DeclineReason, DeclineReason.SAFETY.value): _l("Safety reasons"),
-    (DeclineReason, DeclineReason.OTHER.value): _l("Other reason: call the shelter's agency"),
-}
+LABELS.update(
+    {
+        (BedState, BedState.AVAILABLE.value): _l("Available"),
+        (BedState, BedState.HELD.value): _l("Held"),
+        (BedState, BedState.OCCUPIED.value): _l("Occupied"),
+        (BedState, BedState.OUT_OF_SERVICE.value): _l("Out of service"),
+        (BedType, BedType.ADULT.value): _l("Adult bed"),
+        (BedType, BedType.CHILD.value): _l("Child bed"),
+        (BedType, BedType.CRIB.value): _l("Crib"),
+        (RoomType, RoomType.SINGLE.value): _l("Single room"),
+        (RoomType, RoomType.FAMILY.value): _l("Family room"),
+        (CulturalProgram, CulturalProgram.INDIGENOUS.value): _l("Indigenous-led"),
+        (CulturalProgram, CulturalProgram.BLACK.value): _l("Black-led"),
+        (CulturalProgram, CulturalProgram.LATINE.value): _l("Latine-led"),
+        (CulturalProgram, CulturalProgram.ASIAN_PACIFIC.value): _l("Asian and Pacific Islander"),
+        (CulturalProgram, CulturalProgram.IMMIGRANT_REFUGEE.value): _l("Immigrant and refugee"),
+        (CulturalProgram, CulturalProgram.LGBTQ.value): _l("LGBTQ+"),
+        (CulturalProgram, CulturalProgram.DEAF.value): _l("Deaf and hard of hearing"),
+        (CulturalProgram, CulturalProgram.ELDERS.value): _l("Elders"),
+        (OutOfServiceReason, OutOfServiceReason.REPAIR.value): _l("Repair"),
+        (OutOfServiceReason, OutOfServiceReason.CLEANING.value): _l("Cleaning"),
+        (OutOfServiceReason, OutOfServiceReason.SAFETY.value): _l("Safety concern"),
+        (OutOfServiceReason, OutOfServiceReason.STAFFING.value): _l("Not enough staff"),
+        (OutOfServiceReason, OutOfServiceReason.OTHER.value): _l("Other"),
+        (HoldStatus, HoldStatus.ACTIVE.value): _l("Active"),
+        (HoldStatus, HoldStatus.RELEASED.value): _l("Released"),
+        (HoldStatus, HoldStatus.EXPIRED.value): _l("Expired"),
+        (HoldStatus, HoldStatus.CHECKED_IN.value): _l("Checked in"),
+        (ReferralStatus, ReferralStatus.PENDING.value): _l("Waiting for the shelter"),
+        (ReferralStatus, ReferralStatus.ACCEPTED.value): _l("Accepted"),
+        (ReferralStatus, ReferralStatus.DECLINED.value): _l("Declined"),
+        (ReferralStatus, ReferralStatus.CANCELLED.value): _l("Cancelled"),
+        (ReferralStatus, ReferralStatus.EXPIRED.value): _l("Expired"),
+        (ReferralStatus, ReferralStatus.ARRIVED.value): _l("Arrived"),
+        (DeclineReason, DeclineReason.NO_LONGER_AVAILABLE.value): _l("The beds are no longer available"),
+        (DeclineReason, DeclineReason.NOT_A_FIT.value): _l("The shelter cannot meet this household's needs"),
+        (DeclineReason, DeclineReason.SAFETY.value): _l("Safety reasons"),
+        (DeclineReason, DeclineReason.OTHER.value): _l("Other reason: call the shelter's agency"),
+    }
+)
 
 
 class NetworkSettings(db.Model):
@@ -261,6 +253,9 @@ class Referral(db.Model):
     pets: Mapped[int] = mapped_column(Integer, default=0)
     needs_accessible: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Asked for by the referring advocate (a screened-in case): the shelter sees
+    # "priority", never why.
+    priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default=ReferralStatus.PENDING.value)
     decline_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -894,7 +894,7 @@ def _pick_beds(shelter: Shelter, household: Household) -> list[int] | None:
 
 
 def request_referral(
-    shelter_id: int, household: Household, *, actor_id: int, from_agency_id: int
+    shelter_id: int, household: Household, *, actor_id: int, from_agency_id: int, priority: bool = False
 ) -> Referral:
     """Hold beds that fit the household at a shelter anywhere in the network.
 
@@ -969,6 +969,7 @@ def request_referral(
             pets=household.pets,
             needs_accessible=household.needs_accessible,
             language=household.language,
+            priority=priority,
             status=ReferralStatus.PENDING.value,
             created_at=now,
         )
