@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,6 +14,7 @@ from markupsafe import Markup
 
 from advocacy.auth.models import Role
 from advocacy.i18n import current_language, registry
+from advocacy.intake.instruments import pick
 from advocacy.security import idle_minutes
 
 
@@ -68,9 +71,29 @@ def phone(value: str) -> Markup:
 
 
 def language_name(tag: str) -> str:
-    """A registry tag as people read it: its own name ("Soomaali"), or the tag if unknown."""
+    """A language tag as people read it: its own name ("Soomaali", "Tiếng Việt").
+
+    The registry names the app's own languages; a victim's language outside it
+    is named from CLDR when Babel knows it, else shown as its tag.
+    """
     language = registry().get(tag)
-    return language.native if language else tag
+    if language:
+        return language.native
+    try:
+        name = Locale.parse(tag, sep="-").get_display_name()
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return name or tag
+
+
+def instrument_text(text: Mapping[str, str] | None, language: str | None = None) -> Markup:
+    """A text of a risk instrument in ``language`` (the UI's by default), marked with
+    the language it is really in when the instrument lacks a translation."""
+    wanted = language or current_language().tag
+    value, used = pick(text, wanted)
+    if used == wanted and language is None:
+        return Markup("{}").format(value)
+    return Markup('<span lang="{}" dir="auto">{}</span>').format(used, value)
 
 
 def init_app(app: Flask) -> None:
@@ -78,5 +101,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["phone"] = phone
     app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["itext"] = instrument_text
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,8 +1,8 @@
-"""Cases and intake.  This release holds the case record and its access rules;
-the guided intake with the risk screen builds on it."""
+"""Cases and intake: the guided intake with its risk screen, the case list and
+the case page, and the agency's risk instruments."""
 
 from flask import Blueprint
 
 bp = Blueprint("intake", __name__, url_prefix="/cases")
 
-from advocacy.intake import views  # noqa: E402,F401
+from advocacy.intake import instrument_views, views, wizard  # noqa: E402,F401

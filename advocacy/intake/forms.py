@@ -1,0 +1,383 @@
+"""The intake's step forms, also used to edit a case one section at a time.
+
+Each form's field names are the :class:`~advocacy.intake.models.Case` column
+names, so a validated form's ``values()`` can be stored in a draft and later
+passed to :func:`~advocacy.intake.service.open_case` or ``update_case``
+unchanged.  ``valid_values()`` returns only the fields that passed: a step
+with one bad field still saves the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from advocacy.intake import instruments as inst
+from advocacy.intake.models import AccessNeed, CloseReason, PlacementKind, ProtocolOutcome, ReferralSource
+from advocacy.shelters.models import CulturalProgram
+from advocacy.shelters.service import MAX_BEDS_PER_REQUEST
+
+MAX_CHILD_AGE = 17
+_SEPARATORS = re.compile(r"[\s,;،、]+")
+_BCP47 = re.compile(
+    r"^(?P<lang>[A-Za-z]{2,3})(?:-(?P<script>[A-Za-z]{4}))?(?:-(?P<region>[A-Za-z]{2}|\d{3}))?"
+    r"(?P<rest>(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*)$"
+)
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,25}$")
+
+
+def canonical_language_tag(value: str) -> str | None:
+    """A BCP 47 tag in its usual casing (``zh-Hant-TW``), or None if it is not one."""
+    match = _BCP47.match(value.strip().replace("_", "-"))
+    if not match:
+        return None
+    parts = [match["lang"].lower()]
+    if match["script"]:
+        parts.append(match["script"].title())
+    if match["region"]:
+        parts.append(match["region"].upper())
+    tag = "-".join(parts) + match["rest"].lower()
+    return tag if len(tag) <= 16 else None
+
+
+def normalize_phone(value: str) -> str | None:
+    """``(218) 555-0101`` → ``+12185550101``.  Ten digits are a US number; others need their ``+``."""
+    raw = value.strip()
+    if not _PHONE.match(raw):
+        return None
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+"):
+        return f"+{digits}" if 8 <= len(digits) <= 15 else None
+    if len(digits) == 10:
+        return f"+1{digits}"
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"+{digits}"
+    return None
+
+
+def parse_ages(value: str) -> list[int] | None:
+    """Children's ages as people type them: ``3, 7`` or ``3 7`` or with Arabic digits and comma; None if unreadable."""
+    ages = []
+    for part in _SEPARATORS.split(value.strip()):
+        if not part:
+            continue
+        try:
+            age = int(part)
+        except ValueError:
+            return None
+        if not 0 <= age <= MAX_CHILD_AGE:
+            return None
+        ages.append(age)
+    return ages
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class StepForm(FlaskForm):
+    """A form whose fields are case columns, plus ``values()`` to store them."""
+
+    #: Fields that are not case columns (a CSRF token, say).
+    skip: tuple[str, ...] = ("csrf_token",)
+
+    def value_of(self, field: Field) -> Any:
+        return field.data
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: self.value_of(f) for f in self if f.name not in self.skip}
+
+    def valid_values(self) -> dict[str, Any]:
+        """The fields that have no error, after ``validate()`` ran."""
+        return {f.name: self.value_of(f) for f in self if f.name not in self.skip and not f.errors}
+
+
+class PersonForm(StepForm):
+    alias = StringField(
+        _l("Name or alias"),
+        validators=[
+            InputRequired(_l("Enter a name or an alias the person chose.")),
+            Length(max=120, message=_l("Keep the name under 120 characters.")),
+        ],
+    )
+    language = StringField(
+        _l("Preferred language"),
+        default="en",
+        validators=[InputRequired(_l("Enter the person's preferred language."))],
+    )
+    interpreter_needed = BooleanField(_l("Needs an interpreter"))
+    referral_source = SelectField(_l("Who referred them"), choices=[], validate_choice=True, default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.referral_source.choices = [("", _l("Choose one")), *ReferralSource.choices()]
+
+    def validate_language(self, field: Field) -> None:
+        tag = canonical_language_tag(field.data or "")
+        if tag is None:
+            raise ValidationError(_l("Enter a language tag such as es, so, hmn or ar (BCP 47)."))
+        field.data = tag
+
+    def validate_referral_source(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose who referred them."))
+
+
+class ContactForm(StepForm):
+    phone = StringField(
+        _l("Phone number that is safe to use"),
+        validators=[Optional(), Length(max=25, message=_l("Enter a phone number."))],
+    )
+    safe_to_text = BooleanField(_l("Safe to send text messages"))
+    safe_to_call = BooleanField(_l("Safe to call"))
+    safe_voicemail = BooleanField(_l("Safe to leave a voicemail"))
+    code_word = StringField(
+        _l("Code word"),
+        validators=[Optional(), Length(max=60, message=_l("Keep the code word under 60 characters."))],
+    )
+    contact_note = TextAreaField(
+        _l("When and how to reach them safely"),
+        validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
+    )
+
+    def validate_phone(self, field: Field) -> None:
+        if not field.data:
+            field.data = None
+            if self.safe_to_text.data or self.safe_to_call.data or self.safe_voicemail.data:
+                raise ValidationError(_l("Enter the number, or untick the ways of contact that use it."))
+            return
+        phone = normalize_phone(field.data)
+        if phone is None:
+            raise ValidationError(
+                _l("Enter a phone number with its area code, such as 218 555 0101, or +252 …")
+            )
+        field.data = phone
+
+    def value_of(self, field: Field) -> Any:
+        if field.name in ("code_word", "contact_note"):
+            return (field.data or "").strip() or None
+        return field.data
+
+
+class HouseholdForm(StepForm):
+    adults = IntegerField(
+        _l("Adults, including the person"),
+        default=1,
+        validators=[
+            InputRequired(_l("Enter the number of adults.")),
+            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
+        ],
+    )
+    children_ages = StringField(
+        _l("Children's ages"), validators=[Optional(), Length(max=60, message=_l("Enter at most 12 ages."))]
+    )
+    oldest_boy_age = IntegerField(
+        _l("Age of the oldest boy, if any"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_CHILD_AGE, message=_l("Enter an age from 0 to 17.")),
+        ],
+    )
+    pets = IntegerField(
+        _l("Pets coming along"),
+        default=0,
+        validators=[
+            InputRequired(_l("Enter the number of pets (0 if none).")),
+            NumberRange(min=0, max=10, message=_l("Enter a number from 0 to 10.")),
+        ],
+    )
+    pets_note = StringField(
+        _l("About the pets"),
+        validators=[Optional(), Length(max=200, message=_l("Keep this under 200 characters."))],
+    )
+
+    def validate_children_ages(self, field: Field) -> None:
+        ages = parse_ages(field.data or "")
+        if ages is None:
+            raise ValidationError(_l("Enter each child's age in years (0 to 17), separated by commas."))
+        if len(ages) > MAX_BEDS_PER_REQUEST:
+            raise ValidationError(_l("Enter at most 12 ages."))
+        field.data = " ".join(str(a) for a in ages) or None
+
+    def validate_oldest_boy_age(self, field: Field) -> None:
+        if field.data is None or self.children_ages.errors:
+            return
+        ages = parse_ages(self.children_ages.data or "") or []
+        if field.data not in ages:
+            raise ValidationError(_l("This age is not among the children's ages."))
+
+    def value_of(self, field: Field) -> Any:
+        if field.name == "pets_note":
+            return (field.data or "").strip() or None
+        return field.data
+
+
+class NeedsForm(StepForm):
+    access_needs = MultiCheckboxField(_l("Accessibility needs"), choices=[], validate_choice=True, default=[])
+    access_note = TextAreaField(
+        _l("More about accessibility"),
+        validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
+    )
+    cultural_program = SelectField(
+        _l("Culturally specific program wanted"), choices=[], validate_choice=True, default=""
+    )
+    cultural_note = TextAreaField(
+        _l("Cultural, religious or dietary needs"),
+        validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_needs.choices = AccessNeed.choices()
+        self.cultural_program.choices = [("", _l("None in particular")), *CulturalProgram.choices()]
+
+    def value_of(self, field: Field) -> Any:
+        if field.name == "access_needs":
+            return " ".join(v for v in (a.value for a in AccessNeed) if v in (field.data or []))
+        if field.name == "cultural_program":
+            return field.data or None
+        if field.name in ("access_note", "cultural_note"):
+            return (field.data or "").strip() or None
+        return field.data
+
+
+class ConsentForm(StepForm):
+    consent_sms = BooleanField(_l("They want text-message reminders (court dates, appointments)"))
+    consent_share = BooleanField(
+        _l("They would like to hear about sharing information with the coordinated community response")
+    )
+
+
+class ScreenForm(FlaskForm):
+    """A risk screen; :func:`screen_form` adds one radio group per question of an instrument.
+
+    ``instrument`` empty means "not now": the case opens unscreened and says so.
+    """
+
+    instrument = SelectField(_l("Screening instrument"), choices=[], validate_choice=True, default="")
+    judgment = BooleanField(_l("In my judgment this person is in high danger, whatever the answers say"))
+    judgment_reason = TextAreaField(
+        _l("Why (required with your judgment)"),
+        validators=[Optional(), Length(max=1000, message=_l("Keep this under 1000 characters."))],
+    )
+    instruments: list[inst.Instrument]
+    chosen: inst.Instrument | None
+
+    @property
+    def question_fields(self) -> list[tuple[inst.Question, RadioField]]:
+        if self.chosen is None:
+            return []
+        return [(q, self[f"answer_{q.key}"]) for q in self.chosen.questions]
+
+    def validate_judgment_reason(self, field: Field) -> None:
+        if self.judgment.data and not (field.data or "").strip():
+            raise ValidationError(_l("Say why, so that colleagues understand the decision."))
+
+    def answers(self) -> dict[str, str]:
+        return {q.key: f.data for q, f in self.question_fields if f.data in q.answers}
+
+    def stored(self) -> dict[str, Any]:
+        """What the draft keeps: the valid answers and the judgment."""
+        return {
+            "instrument": self.instrument.data or "",
+            "answers": {
+                q.key: f.data for q, f in self.question_fields if not f.errors and f.data in q.answers
+            },
+            "judgment": bool(self.judgment.data),
+            "judgment_reason": ""
+            if self.judgment_reason.errors
+            else (self.judgment_reason.data or "").strip(),
+        }
+
+
+def screen_form(
+    instruments: list[inst.Instrument], chosen: inst.Instrument | None, **kwargs: Any
+) -> ScreenForm:
+    """A :class:`ScreenForm` with a required answer per question of ``chosen``."""
+    attrs: dict[str, Any] = {}
+    if chosen is not None:
+        for q in chosen.questions:
+            attrs[f"answer_{q.key}"] = RadioField(
+                q.number,
+                choices=[(a, a) for a in q.answers],
+                validators=[InputRequired(_l("Choose an answer, or “Did not answer”."))],
+            )
+    form = type("InstrumentScreenForm", (ScreenForm,), attrs)(**kwargs)
+    form.instruments = instruments
+    form.chosen = chosen
+    form.instrument.choices = [("", _l("Not now: screen later"))] + [(i.ref, i.ref) for i in instruments]
+    return form
+
+
+class PlacementForm(FlaskForm):
+    choice = RadioField(
+        _l("Bed"),
+        choices=[],
+        validators=[InputRequired(_l("Choose a bed, “No bed needed” or “Find a bed later”."))],
+    )
+    shelter_id = IntegerField(_l("Shelter"), validators=[Optional()])
+    priority = BooleanField(_l("Ask for priority (the shelter sees “priority”, not why)"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.choice.choices = [
+            (PlacementKind.REFERRAL.value, _l("Request a bed at the shelter I chose")),
+            (PlacementKind.NO_BED_NEEDED.value, _l("No bed needed")),
+            (PlacementKind.LATER.value, _l("Find a bed later")),
+        ]
+
+    def validate_shelter_id(self, field: Field) -> None:
+        if self.choice.data == PlacementKind.REFERRAL.value and not field.data:
+            raise ValidationError(_l("Choose a shelter from the list."))
+
+
+class CloseForm(FlaskForm):
+    reason = SelectField(_l("Why is the case closing?"), choices=[], validate_choice=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = CloseReason.choices()
+
+
+class ReassignForm(FlaskForm):
+    owner_id = SelectField(_l("Advocate"), choices=[], coerce=int, validate_choice=True)
+
+
+class ProtocolForm(FlaskForm):
+    outcome = RadioField(
+        _l("How did it go?"), choices=[], validators=[InputRequired(_l("Choose what happened."))]
+    )
+    note = StringField(
+        _l("Note (optional)"),
+        validators=[Optional(), Length(max=300, message=_l("Keep this under 300 characters."))],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = ProtocolOutcome.choices()
+
+
+#: The form of each intake step that edits case columns, by step name.
+SECTION_FORMS: dict[str, type[StepForm]] = {
+    "person": PersonForm,
+    "contact": ContactForm,
+    "household": HouseholdForm,
+    "needs": NeedsForm,
+    "consent": ConsentForm,
+}
