@@ -16,6 +16,7 @@ from advocacy.auth.models import Role
 from advocacy.i18n import current_language, registry
 from advocacy.intake.instruments import pick
 from advocacy.security import idle_minutes
+from advocacy.shelters.models import CulturalProgram
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,30 @@ def instrument_text(text: Mapping[str, str] | None, language: str | None = None)
     return Markup('<span lang="{}" dir="auto">{}</span>').format(used, value)
 
 
+def instrument_text_own(text: Mapping[str, str] | None, person_language: str | None) -> Markup:
+    """The same text in the person's own language, when the instrument has it and
+    it is not the language the page is already in; else nothing."""
+    if not text or not person_language:
+        return Markup("")
+    value, used = pick(text, person_language)
+    if used == "en" and not person_language.startswith("en"):
+        return Markup("")
+    if used.split("-")[0] == current_language().tag.split("-")[0]:
+        return Markup("")
+    return Markup('<span lang="{}" dir="auto">{}</span>').format(used, value)
+
+
+def program_label(value: str) -> str:
+    return CulturalProgram(value).label
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["phone"] = phone
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["itext"] = instrument_text
+    app.jinja_env.filters["itext_own"] = instrument_text_own
+    app.jinja_env.filters["program_label"] = program_label
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

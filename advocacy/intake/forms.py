@@ -27,6 +27,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from advocacy.i18n import current_language
 from advocacy.intake import instruments as inst
 from advocacy.intake.models import AccessNeed, CloseReason, PlacementKind, ProtocolOutcome, ReferralSource
 from advocacy.shelters.models import CulturalProgram
@@ -142,7 +143,8 @@ class PersonForm(StepForm):
 class ContactForm(StepForm):
     phone = StringField(
         _l("Phone number that is safe to use"),
-        validators=[Optional(), Length(max=25, message=_l("Enter a phone number."))],
+        # Not Optional(): an empty number is checked against the ways of contact below.
+        validators=[Length(max=25, message=_l("Enter a phone number."))],
     )
     safe_to_text = BooleanField(_l("Safe to send text messages"))
     safe_to_call = BooleanField(_l("Safe to call"))
@@ -274,7 +276,7 @@ class ScreenForm(FlaskForm):
     judgment = BooleanField(_l("In my judgment this person is in high danger, whatever the answers say"))
     judgment_reason = TextAreaField(
         _l("Why (required with your judgment)"),
-        validators=[Optional(), Length(max=1000, message=_l("Keep this under 1000 characters."))],
+        validators=[Length(max=1000, message=_l("Keep this under 1000 characters."))],
     )
     instruments: list[inst.Instrument]
     chosen: inst.Instrument | None
@@ -321,30 +323,59 @@ def screen_form(
     form = type("InstrumentScreenForm", (ScreenForm,), attrs)(**kwargs)
     form.instruments = instruments
     form.chosen = chosen
-    form.instrument.choices = [("", _l("Not now: screen later"))] + [(i.ref, i.ref) for i in instruments]
+    language = current_language().tag
+    form.instrument.choices = [("", _l("Not now: screen later"))] + [
+        (i.ref, inst.pick(i.title, language)[0]) for i in instruments
+    ]
     return form
 
 
 class PlacementForm(FlaskForm):
-    choice = RadioField(
-        _l("Bed"),
-        choices=[],
-        validators=[InputRequired(_l("Choose a bed, “No bed needed” or “Find a bed later”."))],
-    )
-    shelter_id = IntegerField(_l("Shelter"), validators=[Optional()])
-    priority = BooleanField(_l("Ask for priority (the shelter sees “priority”, not why)"))
+    """One choice: a shelter of the network that fits the household, no bed, or later.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.choice.choices = [
-            (PlacementKind.REFERRAL.value, _l("Request a bed at the shelter I chose")),
+    The shelters are those offered when the page was drawn (:meth:`offer`); one
+    that no longer fits when the form comes back is an error on the field, not
+    a request that would fail.
+    """
+
+    bed = RadioField(
+        _l("Where can they stay?"),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired(_l("Choose a shelter, “No bed needed” or “Find a bed later”."))],
+    )
+    priority = BooleanField(_l("Ask for priority (the shelter sees “priority”, never why)"))
+    shelters: list[Any]
+
+    def offer(self, shelters: list[Any]) -> PlacementForm:
+        self.shelters = shelters
+        self.bed.choices = [(f"shelter-{row.shelter_id}", row.public_label) for row in shelters] + [
             (PlacementKind.NO_BED_NEEDED.value, _l("No bed needed")),
             (PlacementKind.LATER.value, _l("Find a bed later")),
         ]
+        return self
 
-    def validate_shelter_id(self, field: Field) -> None:
-        if self.choice.data == PlacementKind.REFERRAL.value and not field.data:
-            raise ValidationError(_l("Choose a shelter from the list."))
+    def validate_bed(self, field: Field) -> None:
+        if field.data in (PlacementKind.NO_BED_NEEDED.value, PlacementKind.LATER.value):
+            return
+        if field.data not in {value for value, _label in self.bed.choices}:
+            raise ValidationError(
+                _l("This shelter has no open beds for this household any more. Choose another.")
+            )
+
+    @property
+    def kind(self) -> PlacementKind:
+        return (
+            PlacementKind.REFERRAL
+            if str(self.bed.data).startswith("shelter-")
+            else PlacementKind(self.bed.data)
+        )
+
+    @property
+    def shelter_id(self) -> int | None:
+        if self.kind is not PlacementKind.REFERRAL:
+            return None
+        return int(str(self.bed.data).removeprefix("shelter-"))
 
 
 class CloseForm(FlaskForm):

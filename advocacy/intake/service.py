@@ -432,9 +432,9 @@ def finish_draft(draft: IntakeDraft, *, actor_id: int) -> Case:
             judgment_reason=screen.get("judgment_reason") or None,
             actor_id=actor_id,
         )
-    placement = steps.get("placement", {})
-    if placement.get("choice") in (PlacementKind.NO_BED_NEEDED.value, PlacementKind.LATER.value):
-        _add_placement(case, placement["choice"], actor_id=actor_id)
+    bed = steps.get("placement", {}).get("bed")
+    if bed in (PlacementKind.NO_BED_NEEDED.value, PlacementKind.LATER.value):
+        _add_placement(case, bed, actor_id=actor_id)
     record("intake.finished", "intake_draft", draft.id, agency_id=draft.agency_id, actor_id=actor_id)
     db.session.delete(draft)
     db.session.commit()

@@ -1,3 +1,336 @@
-"""The guided intake: steps, drafts, autosave and the bed at the end."""
+"""The guided intake: one step per page, a draft saved at every step.
+
+A draft is created by the first POST (never by a GET, so following a link
+creates nothing).  Each step's POST validates its form, stores every valid
+field in the draft (a field with an error keeps its last good value), and
+moves on only when the whole step is valid.  The page's script also sends the
+step's fields to :func:`autosave` when they change and just before the idle
+timeout, with the background header so that saving never keeps an idle
+session open; a person who is signed out finds the draft under "Unfinished
+intakes".  The last step opens the case, with its screening, in one
+transaction, and then asks for a bed, if one is wanted.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+
+from advocacy.access import roles_required
+from advocacy.intake import bp, service
+from advocacy.intake import instruments as inst
+from advocacy.intake.forms import SECTION_FORMS, PlacementForm, ScreenForm, StepForm, screen_form
+from advocacy.intake.models import Case, IntakeDraft
+from advocacy.security import BACKGROUND_HEADER
+from advocacy.shelters.service import Household, NetworkFilters, NetworkRow, Refused, network_board
+
+STEP_TITLES = {
+    "person": _l("The person"),
+    "contact": _l("Safe contact"),
+    "household": _l("Household"),
+    "needs": _l("Needs"),
+    "screen": _l("Risk screen"),
+    "consent": _l("Choices"),
+    "placement": _l("Bed"),
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _screen_form(draft: IntakeDraft, formdata: Any = None) -> ScreenForm:
+    """The screen step's form for the instrument chosen (in the post, else in the draft)."""
+    instruments = service.available_instruments(draft.agency_id)
+    stored = service.step_values(draft, "screen")
+    if formdata is not None:
+        ref = formdata.get("instrument", "")
+    else:
+        ref = stored.get("instrument", inst.DEFAULT_INSTRUMENT + "@1" if not stored else "")
+    chosen = next((i for i in instruments if i.ref == ref), None)
+    if formdata is not None:
+        return screen_form(instruments, chosen, formdata=formdata)
+    data = {"instrument": chosen.ref if chosen else "", **_stored_screen(stored)}
+    return screen_form(instruments, chosen, formdata=None, data=data)
+
+
+def _stored_screen(stored: dict[str, Any]) -> dict[str, Any]:
+    data = {f"answer_{k}": v for k, v in stored.get("answers", {}).items()}
+    data["judgment"] = stored.get("judgment", False)
+    data["judgment_reason"] = stored.get("judgment_reason", "")
+    return data
+
+
+def _step_form(draft: IntakeDraft, step: str, formdata: Any = None) -> FlaskForm:
+    if step == "screen":
+        return _screen_form(draft, formdata)
+    if step == "placement":
+        stored = service.step_values(draft, step)
+        form = PlacementForm(formdata=formdata, data=stored or None)
+        if formdata is None and not stored:
+            outcome = _draft_outcome(draft)
+            form.priority.data = bool(outcome and outcome.screened_in)
+        return form.offer(_draft_shelters(draft))
+    form_class = SECTION_FORMS[step]
+    stored = service.step_values(draft, step)
+    if step == "needs" and "access_needs" in stored and isinstance(stored["access_needs"], str):
+        stored = {**stored, "access_needs": stored["access_needs"].split()}
+    if step == "household" and stored.get("children_ages"):
+        stored = {**stored, "children_ages": ", ".join(stored["children_ages"].split())}
+    return form_class(formdata=formdata, data=stored or None)
+
+
+def _values(form: FlaskForm, *, valid_only: bool) -> dict[str, Any]:
+    if isinstance(form, ScreenForm):
+        return form.stored()
+    if isinstance(form, StepForm):
+        return form.valid_values() if valid_only else form.values()
+    assert isinstance(form, PlacementForm)
+    return {"bed": None if form.bed.errors else form.bed.data, "priority": bool(form.priority.data)}
+
+
+def _draft_outcome(draft: IntakeDraft) -> inst.Outcome | None:
+    """What the draft's screen says, before the case exists (for the steps after it)."""
+    stored = service.step_values(draft, "screen")
+    if not stored.get("instrument") or "screen" not in service.steps_done(draft):
+        return None
+    instrument = service.get_instrument(stored["instrument"], draft.agency_id)
+    return inst.evaluate(instrument, stored.get("answers", {}), judgment=bool(stored.get("judgment_reason")))
+
+
+def household_filters(household: Household, *, shelter_id: int | None = None) -> NetworkFilters:
+    return NetworkFilters(
+        beds_needed=household.size,
+        accessible=household.needs_accessible,
+        pets=household.pets > 0,
+        family_room=household.size > 1,
+        boy_age=household.oldest_boy_age,
+        shelter_id=shelter_id,
+    )
+
+
+def fitting_shelters(household: Household, cultural_program: str | None) -> list[NetworkRow]:
+    """Shelters of the network with open beds for the household; the program asked for first,
+    then shelters whose staff speak the person's language."""
+    rows = network_board(household_filters(household))
+    primary = (household.language or "").split("-")[0]
+
+    def rank(row: NetworkRow) -> tuple[int, int, int]:
+        return (
+            0 if cultural_program and row.cultural_program == cultural_program else 1,
+            0 if primary and primary in row.languages else 1,
+            1 if row.stale else 0,
+        )
+
+    return sorted(rows, key=rank)
+
+
+def _draft_shelters(draft: IntakeDraft) -> list[NetworkRow]:
+    return fitting_shelters(
+        service.draft_household(draft), service.step_values(draft, "needs").get("cultural_program")
+    )
+
+
+def _progress(draft: IntakeDraft, current: str) -> list[dict[str, Any]]:
+    done = set(service.steps_done(draft))
+    return [
+        {
+            "key": step,
+            "title": STEP_TITLES[step],
+            "number": i + 1,
+            "done": step in done,
+            "current": step == current,
+            "url": url_for("intake.step", draft_id=draft.id, step=step),
+        }
+        for i, step in enumerate(service.STEPS)
+    ]
+
+
+def _render(draft: IntakeDraft, step: str, form: FlaskForm, status: int = 200) -> Any:
+    context: dict[str, Any] = {
+        "draft": draft,
+        "step": step,
+        "form": form,
+        "progress": _progress(draft, step),
+        "titles": STEP_TITLES,
+        "total": len(service.STEPS),
+        "number": service.STEPS.index(step) + 1,
+        "person_language": service.step_values(draft, "person").get("language"),
+        "outcome": _draft_outcome(draft) if step in ("consent", "placement") else None,
+    }
+    if step == "placement":
+        context["household"] = service.draft_household(draft)
+    return render_template(f"intake/steps/{step}.html", **context), status
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*service.CASE_ROLES)
+def new() -> Any:
+    form = FlaskForm()
+    if form.validate_on_submit():
+        draft = service.start_draft(agency_id=service.user_agency(), owner_id=current_user.id)
+        return redirect(url_for("intake.step", draft_id=draft.id, step=service.STEPS[0]))
+    return render_template(
+        "intake/new.html",
+        form=form,
+        titles=[STEP_TITLES[s] for s in service.STEPS],
+        drafts=service.unfinished_drafts(),
+    )
+
+
+@bp.route("/intake/<int:draft_id>")
+@roles_required(*service.CASE_ROLES)
+def resume(draft_id: int) -> Any:
+    draft = service.draft_or_404(draft_id)
+    return redirect(url_for("intake.step", draft_id=draft.id, step=draft.step))
+
+
+@bp.route("/intake/<int:draft_id>/<step>", methods=["GET", "POST"])
+@roles_required(*service.CASE_ROLES)
+def step(draft_id: int, step: str) -> Any:
+    if step not in service.STEPS:
+        abort(404)
+    draft = service.draft_or_404(draft_id)
+    if request.method == "GET":
+        return _render(draft, step, _step_form(draft, step))
+
+    form = _step_form(draft, step, request.form)
+    action = request.form.get("action", "next")
+    if step == "screen" and action == "choose":
+        # Only the instrument changed: show its questions, keep what was answered.
+        service.save_step(draft, step, {"instrument": form.instrument.data or ""}, complete=False)
+        return _render(draft, step, _screen_form(draft))
+    valid = form.validate()
+    service.save_step(draft, step, _values(form, valid_only=True), complete=valid)
+    if not valid:
+        return _render(draft, step, form, 400)
+    if action == "back" and service.STEPS.index(step) > 0:
+        return redirect(
+            url_for("intake.step", draft_id=draft.id, step=service.STEPS[service.STEPS.index(step) - 1])
+        )
+    if action == "later":
+        flash(_("The intake is saved. Find it under “Unfinished intakes” to go on."), "success")
+        return redirect(url_for("intake.index"))
+    following = service.next_step(step)
+    if following is not None:
+        return redirect(url_for("intake.step", draft_id=draft.id, step=following))
+    return _finish(draft, form)  # type: ignore[arg-type]
+
+
+def _finish(draft: IntakeDraft, form: PlacementForm) -> Any:
+    try:
+        case = service.finish_draft(draft, actor_id=current_user.id)
+    except service.NotReady as not_ready:
+        flash(
+            _("“%(step)s” still needs answers before the case can open.", step=STEP_TITLES[not_ready.step]),
+            "error",
+        )
+        return redirect(url_for("intake.step", draft_id=draft.id, step=not_ready.step))
+    flash(_("Case %(number)s is open.", number=case.number), "success")
+    if form.shelter_id is not None:
+        return _request_bed(case, form.shelter_id, priority=bool(form.priority.data))
+    return redirect(url_for("intake.detail", case_id=case.id))
+
+
+def _request_bed(case: Case, shelter_id: int, *, priority: bool) -> Any:
+    case_id = case.id
+    try:
+        placement = service.place_referral(case, shelter_id, actor_id=current_user.id, priority=priority)
+    except Refused as refused:
+        flash(
+            _("The bed was not held: %(reason)s Choose another shelter.", reason=refused.message),
+            "error",
+        )
+        return redirect(url_for("intake.find_bed", case_id=case_id))
+    referral = placement.referral
+    flash(
+        _(
+            "Beds are held at %(label)s. The shelter decides on referral %(token)s; its status is on the case page.",
+            label=referral.shelter.public_label,
+            token=referral.token,
+        ),
+        "success",
+    )
+    return redirect(url_for("intake.detail", case_id=case_id))
+
+
+@bp.route("/intake/<int:draft_id>/autosave", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def autosave(draft_id: int) -> Any:
+    """Save what is typed without moving on; answers JSON for the page's script.
+
+    Sent with the background header, so it does not count as activity.  A
+    field with an error is left as it was in the draft; the answer lists the
+    fields that were not saved, and the page shows nothing more: the person
+    sees the errors when they press a button.
+    """
+    draft = service.draft_or_404(draft_id)
+    step = request.form.get("step", "")
+    if step not in service.STEPS:
+        abort(400)
+    form = _step_form(draft, step, request.form)
+    form.validate()
+    service.save_step(
+        draft,
+        step,
+        _values(form, valid_only=True),
+        complete=False,
+        background=bool(request.headers.get(BACKGROUND_HEADER)),
+    )
+    unsaved = sorted(name for name, errors in form.errors.items() if errors and name != "csrf_token")
+    return jsonify(saved=True, saved_at=draft.updated_at.isoformat(), unsaved=unsaved)
+
+
+@bp.route("/intake/<int:draft_id>/discard", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def discard(draft_id: int) -> Any:
+    draft = service.draft_or_404(draft_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    service.discard_draft(draft, actor_id=current_user.id)
+    flash(_("The unfinished intake was deleted."), "success")
+    return redirect(url_for("intake.index"))
+
+
+@bp.route("/<int:case_id>/bed", methods=["GET", "POST"])
+@roles_required(*service.CASE_ROLES)
+def find_bed(case_id: int) -> Any:
+    """A bed for an open case: the network's shelters that fit its household."""
+    case = service.case_or_404(case_id)
+    household = service.case_household(case)
+    form = PlacementForm(formdata=request.form if request.method == "POST" else None)
+    form.offer(fitting_shelters(household, case.cultural_program))
+    if request.method == "GET":
+        form.priority.data = case.high_danger
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            if form.shelter_id is not None:
+                return _request_bed(case, form.shelter_id, priority=bool(form.priority.data))
+            service.record_placement(case, form.kind, actor_id=current_user.id)
+            flash(_("Saved on the case."), "success")
+            return redirect(url_for("intake.detail", case_id=case.id))
+        status = 400
+    return render_template("intake/find_bed.html", case=case, form=form, household=household), status
+
+
+def autosave_step_data(step: str, values: dict[str, Any]) -> MultiDict[str, Any]:
+    """Form data for a step as the browser would send it (tests and bench use it)."""
+    data: MultiDict[str, Any] = MultiDict({"step": step})
+    for key, value in values.items():
+        if isinstance(value, list):
+            for item in value:
+                data.add(key, item)
+        elif value is True:
+            data.add(key, "y")
+        elif value not in (None, False):
+            data.add(key, str(value))
+    return data

@@ -6,7 +6,9 @@
  * 1. Session timer: warns before the idle timeout signs the person out.
  * 2. Language switcher: applies a choice at once.
  * 3. Boards (beds, network) refresh themselves without a full reload.
- * 4. Marks the page as having JavaScript.
+ * 4. Intake drafts save themselves while the person types and just before
+ *    the session times out.
+ * 5. Marks the page as having JavaScript.
  */
 (function () {
   "use strict";
@@ -45,6 +47,8 @@
     // Navigating a moment after the server's deadline, never before it:
     // arriving early would count as activity and keep the session open.
     var GRACE_MS = 1000;
+    // A draft's last save starts this many seconds before the deadline.
+    var ENDING_SECONDS = 8;
     var deadline = 0;
     var timer = null;
     var leaving = false;
@@ -60,6 +64,17 @@
 
     function remainingSeconds() {
       return Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    }
+
+    // Tells the page (an intake draft, say) to save now: the server still
+    // accepts a background request until the deadline, and never after.
+    var endingAnnouncedFor = 0;
+    function announceEnding() {
+      if (endingAnnouncedFor === deadline) {
+        return;
+      }
+      endingAnnouncedFor = deadline;
+      document.dispatchEvent(new window.CustomEvent("advocacy:session-ending"));
     }
 
     function showWarning() {
@@ -104,6 +119,9 @@
         return;
       }
       var left = remainingSeconds();
+      if (left <= ENDING_SECONDS) {
+        announceEnding();
+      }
       if (left <= warning) {
         if (seconds) {
           seconds.textContent = String(left);
@@ -390,9 +408,106 @@
     document.addEventListener("visibilitychange", poll);
   }
 
+  /* -----------------------------------------------------------------------
+   * 4. Intake autosave.  A form with data-autosave-url sends its fields
+   * there a few seconds after the person stops typing, when the session is
+   * about to end, and when the page is left without submitting.  It sends
+   * the background header, so saving never counts as activity: an idle
+   * session still ends on time, and the draft holds what was typed.  The
+   * server keeps valid fields only; errors show when a button is pressed.
+   * --------------------------------------------------------------------- */
+  function startAutosave() {
+    var form = document.querySelector("form[data-autosave-url]");
+    if (!form || typeof window.fetch !== "function" || typeof window.FormData !== "function") {
+      return;
+    }
+    var url = form.getAttribute("data-autosave-url");
+    var step = form.getAttribute("data-autosave-step");
+    var status = form.querySelector("[data-autosave-status]");
+    var DELAY_MS = 3000;
+    var timer = null;
+    var dirty = false;
+    var inflight = false;
+    var submitting = false;
+
+    function say(attribute) {
+      if (status && status.getAttribute(attribute)) {
+        status.textContent = status.getAttribute(attribute);
+      }
+    }
+
+    function save(leaving) {
+      window.clearTimeout(timer);
+      if (!dirty || submitting || (inflight && !leaving)) {
+        return;
+      }
+      var data = new window.FormData(form);
+      data.delete("action");
+      data.set("step", step);
+      dirty = false;
+      inflight = true;
+      window
+        .fetch(url, {
+          method: "POST",
+          body: data,
+          mode: "same-origin",
+          credentials: "same-origin",
+          cache: "no-store",
+          redirect: "manual",
+          keepalive: !!leaving,
+          headers: { "X-Advocacy-Background": "1", Accept: "application/json" },
+        })
+        .then(function (response) {
+          inflight = false;
+          if (!response.ok) {
+            throw new Error("not saved");
+          }
+          say("data-saved-text");
+        })
+        .catch(function () {
+          inflight = false;
+          dirty = true;
+          say("data-failed-text");
+        });
+    }
+
+    function changed() {
+      dirty = true;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(save, DELAY_MS);
+    }
+
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+    form.addEventListener("submit", function () {
+      submitting = true;
+      window.clearTimeout(timer);
+    });
+    document.addEventListener("advocacy:session-ending", function () {
+      save(true);
+    });
+    window.addEventListener("pagehide", function () {
+      save(true);
+    });
+  }
+
+  /* A form with data-confirm asks before it is sent (deleting a draft, say). */
+  function startConfirmations() {
+    var forms = document.querySelectorAll("form[data-confirm]");
+    Array.prototype.forEach.call(forms, function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) {
+          event.preventDefault();
+        }
+      });
+    });
+  }
+
   function start() {
     startLanguageSwitcher();
     startBoardPolling();
+    startAutosave();
+    startConfirmations();
     if (document.body && document.body.hasAttribute("data-idle-timeout")) {
       startSessionTimer();
     }

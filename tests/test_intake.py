@@ -1,0 +1,396 @@
+"""The guided intake through the app: steps, drafts, autosave, timeout, the bed at the end."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from advocacy.audit.models import AuditEvent
+from advocacy.auth.models import Role
+from advocacy.extensions import db
+from advocacy.intake import service, wizard
+from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskScreening
+from advocacy.security import BACKGROUND_HEADER, LAST_SEEN_KEY
+from advocacy.shelters import service as shelters
+from advocacy.shelters.models import BedType, Referral, RoomType
+from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
+
+PERSON = {"alias": "Amina Test", "language": "so", "referral_source": "police", "interpreter_needed": "y"}
+CONTACT = {"phone": "(218) 555-0199", "safe_to_text": "y", "code_word": "blue kettle", "contact_note": "after 6 pm"}
+HOUSEHOLD = {"adults": "1", "children_ages": "3, 9", "oldest_boy_age": "9", "pets": "0"}
+NEEDS = {"access_needs": ["wheelchair", "medical"], "access_note": "insulin", "cultural_program": ""}
+ALL_NO = {f"answer_q{i}": "no" for i in range(1, 12)}
+SCREEN = {"instrument": "lethality-screen@1", **ALL_NO}
+CONSENT = {"consent_sms": "y"}
+
+
+@pytest.fixture
+def place(app: Flask) -> SimpleNamespace:
+    north = make_agency("north", "North Shore")
+    valley = make_agency("valley", "River Valley")
+    shelter = shelters.add_shelter(valley.id, "Cedar Haven", "RV-1", "River Valley", address="9 Placeholder Rd")
+    shelters.add_room(
+        shelter,
+        "Room 1",
+        room_type=RoomType.FAMILY,
+        accessible=True,
+        beds=[("1A", BedType.ADULT), ("1B", BedType.CHILD), ("1C", BedType.CHILD)],
+    )
+    db.session.commit()
+    return SimpleNamespace(
+        north=north,
+        valley=valley,
+        shelter_id=shelter.id,
+        advocate=make_user(north, Role.ADVOCATE),
+        colleague=make_user(north, Role.ADVOCATE),
+        stranger=make_user(valley, Role.ADVOCATE),
+    )
+
+
+def sign_in(client: CSRFClient, user: Any) -> None:
+    client.post("/auth/logout")
+    login(client, user)
+
+
+def start(client: CSRFClient) -> int:
+    response = client.post("/cases/new")
+    assert response.status_code == 302
+    draft_id = int(response.headers["Location"].split("/")[3])
+    assert response.headers["Location"].endswith(f"/cases/intake/{draft_id}/person")
+    return draft_id
+
+
+def post_step(client: CSRFClient, draft_id: int, step: str, data: dict[str, Any], action: str = "next") -> Any:
+    return client.post(f"/cases/intake/{draft_id}/{step}", data={**data, "action": action})
+
+
+def draft(draft_id: int) -> IntakeDraft | None:
+    db.session.expire_all()
+    return db.session.get(IntakeDraft, draft_id)
+
+
+def stored(draft_id: int, step: str) -> dict[str, Any]:
+    row = draft(draft_id)
+    assert row is not None
+    return service.step_values(row, step)
+
+
+def walk(client: CSRFClient, screen: dict[str, Any] | None = None, upto: str = "placement") -> int:
+    draft_id = start(client)
+    for step, data in (
+        ("person", PERSON),
+        ("contact", CONTACT),
+        ("household", HOUSEHOLD),
+        ("needs", NEEDS),
+        ("screen", screen or SCREEN),
+        ("consent", CONSENT),
+    ):
+        if step == upto:
+            break
+        response = post_step(client, draft_id, step, data)
+        assert response.status_code == 302, (step, text_of(response)[:1500])
+    return draft_id
+
+
+def count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_get_creates_nothing_and_a_post_starts_a_draft(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    page = client.get("/cases/new")
+    assert page.status_code == 200
+    assert count(IntakeDraft) == 0
+    draft_id = start(client)
+    page = client.get(f"/cases/intake/{draft_id}/person")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Step 1 of 7" in text
+    for title in ("The person", "Safe contact", "Household", "Needs", "Risk screen", "Choices", "Bed"):
+        assert title in text
+
+
+def test_the_whole_intake_opens_a_case_with_its_screen_and_no_bed(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client)
+    page = client.get(f"/cases/intake/{draft_id}/placement")
+    assert "Cedar Haven" not in page.get_data(as_text=True)  # the network shows labels only
+    assert "RV-1" in text_of(page)
+    response = post_step(client, draft_id, "placement", {"bed": "no_bed_needed"})
+    assert response.status_code == 302
+    case = db.session.scalars(select(Case)).one()
+    assert response.headers["Location"].endswith(f"/cases/{case.id}")
+    assert draft(draft_id) is None
+    assert (case.alias, case.language, case.referral_source, case.interpreter_needed) == (
+        "Amina Test",
+        "so",
+        "police",
+        True,
+    )
+    assert (case.phone, case.safe_to_text, case.safe_to_call, case.code_word) == (
+        "+12185550199",
+        True,
+        False,
+        "blue kettle",
+    )
+    assert (case.adults, case.ages, case.oldest_boy_age, case.pets) == (1, [3, 9], 9, 0)
+    assert case.needs[0].value == "wheelchair" and case.access_note == "insulin"
+    assert case.consent_sms and not case.consent_share
+    assert case.owner_id == place.advocate.id and case.agency_id == place.north.id
+    assert case.danger == "standard"
+    assert case.name_hash == service.lookup_hash("  amina   TEST ", service.NAME_PURPOSE)
+    screening = db.session.scalars(select(RiskScreening)).one()
+    assert not screening.screened_in and json.loads(screening.answers) == {f"q{i}": "no" for i in range(1, 12)}
+    (placement,) = db.session.scalars(select(Placement)).all()
+    assert placement.kind == "no_bed_needed"
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"intake.started", "intake.saved", "intake.finished", "case.created", "case.screened"} <= actions
+    assert "case.placement.no_bed_needed" in actions
+
+
+def test_a_screened_in_intake_shows_the_protocol_and_asks_a_priority_bed(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client, screen={**SCREEN, "answer_q2": "yes"})
+    page = client.get(f"/cases/intake/{draft_id}/placement")
+    text = text_of(page)
+    assert "High danger" in text and "Connect them with the hotline advocate now" in text
+    assert re.search(r'<input checked[^>]*name="priority"', page.get_data(as_text=True))
+    response = post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}", "priority": "y"})
+    assert response.status_code == 302
+    case = db.session.scalars(select(Case)).one()
+    assert case.danger == "high"
+    referral = db.session.scalars(select(Referral)).one()
+    assert referral.priority and referral.from_agency_id == place.north.id
+    # The referral carries numbers and ages only; the case is linked on the referring side.
+    assert (referral.adults, referral.ages, referral.oldest_boy_age, referral.needs_accessible) == (1, [3, 9], 9, True)
+    assert db.session.scalars(select(Placement)).one().referral_id == referral.id
+    steps = {s.step: s for s in db.session.scalars(select(ProtocolStep))}
+    assert set(steps) == {"hotline", "priority_placement", "denser_reminders", "offer_share"}
+    assert steps["priority_placement"].done_at is not None and steps["hotline"].done_at is None
+
+
+def test_a_shelter_full_since_the_page_was_drawn_is_an_error_and_nothing_opens(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client)
+    client.get(f"/cases/intake/{draft_id}/placement")
+    shelters.request_referral(
+        place.shelter_id, shelters.Household(adults=1), actor_id=place.stranger.id, from_agency_id=place.valley.id
+    )
+    response = post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}"})
+    assert response.status_code == 400
+    assert "This shelter has no open beds for this household any more" in text_of(response)
+    assert count(Case) == 0 and draft(draft_id) is not None
+
+
+def test_a_bed_taken_in_the_last_moment_keeps_the_case_and_offers_another_choice(
+    client: CSRFClient, place: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client)
+    client.get(f"/cases/intake/{draft_id}/placement")
+    # The form still offers the shelter (it was checked a moment before)...
+    offered = wizard.fitting_shelters(service.draft_household(draft(draft_id)), None)  # type: ignore[arg-type]
+    monkeypatch.setattr(wizard, "fitting_shelters", lambda *args: offered)
+    # ...but another agency's request takes the family room first.
+    shelters.request_referral(
+        place.shelter_id, shelters.Household(adults=1), actor_id=place.stranger.id, from_agency_id=place.valley.id
+    )
+    response = post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}"})
+    assert response.status_code == 302
+    case = db.session.scalars(select(Case)).one()
+    assert response.headers["Location"].endswith(f"/cases/{case.id}/bed")
+    assert draft(draft_id) is None
+    assert count(Placement) == 0 and count(Referral) == 1
+    monkeypatch.undo()
+    page = client.get(response.headers["Location"])
+    assert "The bed was not held" in text_of(page)
+    assert "No shelter of the network has open beds that fit this household" in text_of(page)
+    response = client.post(f"/cases/{case.id}/bed", data={"bed": "later"})
+    assert response.status_code == 302
+    assert db.session.scalars(select(Placement)).one().kind == "later"
+
+
+def test_bad_input_is_shown_next_to_its_field_and_the_draft_keeps_the_rest(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = start(client)
+    response = post_step(client, draft_id, "person", {**PERSON, "language": "not a tag!"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="language-error-1"' in html and "BCP 47" in html
+    assert stored(draft_id, "person")["alias"] == "Amina Test"
+    assert "language" not in stored(draft_id, "person")
+    assert "person" not in service.steps_done(draft(draft_id))  # type: ignore[arg-type]
+
+    response = post_step(client, draft_id, "household", {**HOUSEHOLD, "children_ages": "3, 40", "pets": "2"})
+    assert response.status_code == 400
+    assert "Enter each child's age in years" in text_of(response)
+    assert stored(draft_id, "household")["pets"] == 2
+    assert "children_ages" not in stored(draft_id, "household")
+
+    response = post_step(client, draft_id, "contact", {"safe_to_text": "y"})
+    assert response.status_code == 400
+    assert "Enter the number, or untick" in text_of(response)
+
+    response = post_step(client, draft_id, "screen", {**SCREEN, "answer_q5": "", "judgment": "y"})
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "Choose an answer" in text and "Say why" in text
+    assert stored(draft_id, "screen")["answers"]["q4"] == "no"
+
+
+def test_bad_input_is_translated(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    client.post("/language", data={"language": "es"})
+    draft_id = start(client)
+    response = post_step(client, draft_id, "household", {**HOUSEHOLD, "adults": "0"})
+    assert response.status_code == 400
+    assert "Enter a number from 1 to 12." not in text_of(response)
+
+
+def test_the_case_cannot_open_before_every_step_is_answered(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client, upto="household")
+    client.post(f"/cases/intake/{draft_id}/consent", data={**CONSENT, "action": "next"})
+    response = post_step(client, draft_id, "placement", {"bed": "later"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/cases/intake/{draft_id}/household")
+    assert count(Case) == 0 and draft(draft_id) is not None
+
+
+def test_screen_later_opens_an_unscreened_case(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client, screen={"instrument": ""})
+    post_step(client, draft_id, "placement", {"bed": "later"})
+    case = db.session.scalars(select(Case)).one()
+    assert case.danger == "unscreened" and count(RiskScreening) == 0
+
+
+def test_choosing_an_instrument_shows_its_questions_without_errors(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client, upto="screen")
+    post_step(client, draft_id, "screen", {"instrument": ""})
+    response = post_step(client, draft_id, "screen", {"instrument": "lethality-screen@1"}, action="choose")
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "Has your partner ever tried to choke or strangle you?" in text
+    assert "Choose an answer" not in text
+
+
+def test_questions_show_in_the_persons_language_too(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = start(client)
+    post_step(client, draft_id, "person", {**PERSON, "language": "es-MX"})
+    html = client.get(f"/cases/intake/{draft_id}/screen").get_data(as_text=True)
+    assert "Has your partner threatened to kill you or your children?" in html
+    assert '<span lang="es" dir="auto">¿Su pareja ha amenazado con matarla/matarlo' in html
+
+
+def test_autosave_keeps_valid_fields_and_does_not_count_as_activity(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = start(client)
+    with client.session_transaction() as sess:
+        sess[LAST_SEEN_KEY] = seen = time.time() - 60
+    response = client.post(
+        f"/cases/intake/{draft_id}/autosave",
+        data={"step": "contact", "phone": "555", "code_word": "kettle", "safe_to_call": "y"},
+        headers={BACKGROUND_HEADER: "1", "Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json["unsaved"] == ["phone"]
+    assert stored(draft_id, "contact")["code_word"] == "kettle"
+    assert "contact" not in service.steps_done(draft(draft_id))  # type: ignore[arg-type]
+    with client.session_transaction() as sess:
+        assert sess[LAST_SEEN_KEY] == seen
+    assert "intake.autosaved" in set(db.session.scalars(select(AuditEvent.action)))
+
+
+def test_a_draft_survives_a_forced_session_timeout(client: CSRFClient, place: SimpleNamespace, app: Flask) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client, upto="household")
+    # The page's script saves what is typed just before the deadline...
+    client.post(
+        f"/cases/intake/{draft_id}/autosave",
+        data={"step": "household", "adults": "2", "children_ages": "4", "pets": "1", "pets_note": "old cat"},
+        headers={BACKGROUND_HEADER: "1"},
+    )
+    # ...and then the session times out.
+    with client.session_transaction() as sess:
+        sess[LAST_SEEN_KEY] = time.time() - app.config["SETTINGS"].idle_timeout_seconds - 5
+    response = client.get(f"/cases/intake/{draft_id}/household")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    # A late post of the step does not get through, and changes nothing.
+    response = post_step(client, draft_id, "household", {**HOUSEHOLD, "pets_note": "lost"})
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+    login(client, place.advocate)
+    listing = text_of(client.get("/cases/new"))
+    assert "Unfinished intakes" in listing
+    page = client.get(f"/cases/intake/{draft_id}")
+    assert page.headers["Location"].endswith(f"/cases/intake/{draft_id}/household")
+    html = client.get(f"/cases/intake/{draft_id}/household").get_data(as_text=True)
+    assert 'value="old cat"' in html and 'name="adults" type="text" value="2"' in html or 'value="2"' in html
+    assert stored(draft_id, "person")["alias"] == "Amina Test"
+
+
+def test_a_colleague_can_finish_a_draft_and_another_agency_cannot_see_it(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client, upto="placement")
+    sign_in(client, place.colleague)
+    assert client.get(f"/cases/intake/{draft_id}/placement").status_code == 200
+    sign_in(client, place.stranger)
+    for url in (f"/cases/intake/{draft_id}", f"/cases/intake/{draft_id}/person"):
+        assert client.get(url).status_code == 404
+    assert post_step(client, draft_id, "person", PERSON).status_code == 404
+    assert client.post(f"/cases/intake/{draft_id}/autosave", data={"step": "person"}).status_code == 404
+    assert client.post(f"/cases/intake/{draft_id}/discard").status_code == 404
+    assert "Amina" not in text_of(client.get("/cases/new"))
+    assert draft(draft_id) is not None
+
+
+def test_a_draft_can_be_deleted(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client, upto="contact")
+    response = client.post(f"/cases/intake/{draft_id}/discard")
+    assert response.status_code == 302
+    assert draft(draft_id) is None
+    assert "intake.discarded" in set(db.session.scalars(select(AuditEvent.action)))
+
+
+def test_unknown_steps_and_shelter_staff_are_refused(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = start(client)
+    assert client.get(f"/cases/intake/{draft_id}/nope").status_code == 404
+    assert client.post(f"/cases/intake/{draft_id}/autosave", data={"step": "nope"}).status_code == 400
+    staff = make_user(place.north, Role.SHELTER_STAFF)
+    sign_in(client, staff)
+    assert client.get("/cases/new").status_code == 403
+    assert client.get(f"/cases/intake/{draft_id}/person").status_code == 403
+
+
+def test_a_personal_field_is_never_stored_in_clear(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client)
+    raw = db.session.execute(text("SELECT data FROM intake_draft")).scalar_one()
+    assert "Amina" not in raw and "kettle" not in raw
+    post_step(client, draft_id, "placement", {"bed": "later"})
+    row = db.session.execute(text("SELECT * FROM case_file")).mappings().one()
+    dumped = json.dumps({k: str(v) for k, v in row.items()})
+    for secret in ("Amina", "kettle", "5550199", "insulin", "after 6 pm"):
+        assert secret not in dumped
