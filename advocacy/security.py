@@ -126,7 +126,9 @@ def _return_path() -> str | None:
 
 
 def enforce_idle_timeout() -> Response | None:
-    if not current_user.is_authenticated:
+    # A stylesheet, font or icon the browser fetches by itself (when the timeout
+    # warning first shows, say) is not the person doing something.
+    if not current_user.is_authenticated or request.endpoint == "static":
         return None
     timeout = g.settings.idle_timeout_seconds
     now = time.time()

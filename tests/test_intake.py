@@ -176,6 +176,12 @@ def test_a_screened_in_intake_shows_the_protocol_and_asks_a_priority_bed(
     steps = {s.step: s for s in db.session.scalars(select(ProtocolStep))}
     assert set(steps) == {"hotline", "priority_placement", "denser_reminders", "offer_share"}
     assert steps["priority_placement"].done_at is not None and steps["hotline"].done_at is None
+    # The shelter's staff see "Priority" and the numbers; never the case, the screen or the name.
+    sign_in(client, make_user(place.valley, Role.SHELTER_STAFF))
+    board = text_of(client.get(f"/shelters/{place.shelter_id}/board"))
+    assert f"{referral.token} Priority" in board
+    for private in ("Amina", "High danger", "lethality", "blue kettle", case.number):
+        assert private not in board
 
 
 def test_a_shelter_full_since_the_page_was_drawn_is_an_error_and_nothing_opens(

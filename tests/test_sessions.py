@@ -90,6 +90,15 @@ def test_a_background_request_does_not_count_as_activity(client: Any, user: User
     assert last_seen(client) == earlier
 
 
+def test_a_file_the_browser_fetches_by_itself_does_not_count_as_activity(client: Any, user: User) -> None:
+    # A font or icon first needed when the timeout warning shows must not keep the session open.
+    login(client, user)
+    earlier = time.time() - 120
+    set_last_seen(client, earlier)
+    assert client.get("/static/css/app.css").status_code == 200
+    assert last_seen(client) == earlier
+
+
 def test_a_page_request_counts_as_activity(client: Any, user: User) -> None:
     login(client, user)
     earlier = time.time() - 120

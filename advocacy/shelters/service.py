@@ -1173,7 +1173,8 @@ def staff_board(shelter: Shelter, filters: BoardFilters | None = None) -> StaffB
                 Referral.shelter_id == shelter.id,
                 Referral.status.in_([ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]),
             )
-            .order_by(Referral.created_at)
+            # Priority first: the referring advocate asked for it (a screened-in case).
+            .order_by(Referral.priority.desc(), Referral.created_at)
         )
     )
     settings = network_settings(shelter.agency_id)

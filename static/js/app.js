@@ -57,6 +57,9 @@
     var busy = false;
 
     function restart(fromMs) {
+      if (deadline) {
+        document.dispatchEvent(new window.CustomEvent("advocacy:session-renewed"));
+      }
       deadline = fromMs + timeout * 1000;
       hideWarning();
       tick();
@@ -471,10 +474,14 @@
         });
     }
 
+    // Once the session is about to end, every change is saved at once:
+    // a pause of DELAY_MS could fall after the deadline.
+    var urgent = false;
+
     function changed() {
       dirty = true;
       window.clearTimeout(timer);
-      timer = window.setTimeout(save, DELAY_MS);
+      timer = window.setTimeout(save, urgent ? 0 : DELAY_MS);
     }
 
     form.addEventListener("input", changed);
@@ -484,7 +491,11 @@
       window.clearTimeout(timer);
     });
     document.addEventListener("advocacy:session-ending", function () {
+      urgent = true;
       save(true);
+    });
+    document.addEventListener("advocacy:session-renewed", function () {
+      urgent = false;
     });
     window.addEventListener("pagehide", function () {
       save(true);
