@@ -23,7 +23,12 @@ from advocacy.shelters.models import BedType, Referral, RoomType
 from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
 
 PERSON = {"alias": "Amina Test", "language": "so", "referral_source": "police", "interpreter_needed": "y"}
-CONTACT = {"phone": "(218) 555-0199", "safe_to_text": "y", "code_word": "blue kettle", "contact_note": "after 6 pm"}
+CONTACT = {
+    "phone": "(218) 555-0199",
+    "safe_to_text": "y",
+    "code_word": "blue kettle",
+    "contact_note": "after 6 pm",
+}
 HOUSEHOLD = {"adults": "1", "children_ages": "3, 9", "oldest_boy_age": "9", "pets": "0"}
 NEEDS = {"access_needs": ["wheelchair", "medical"], "access_note": "insulin", "cultural_program": ""}
 ALL_NO = {f"answer_q{i}": "no" for i in range(1, 12)}
@@ -35,7 +40,9 @@ CONSENT = {"consent_sms": "y"}
 def place(app: Flask) -> SimpleNamespace:
     north = make_agency("north", "North Shore")
     valley = make_agency("valley", "River Valley")
-    shelter = shelters.add_shelter(valley.id, "Cedar Haven", "RV-1", "River Valley", address="9 Placeholder Rd")
+    shelter = shelters.add_shelter(
+        valley.id, "Cedar Haven", "RV-1", "River Valley", address="9 Placeholder Rd"
+    )
     shelters.add_room(
         shelter,
         "Room 1",
@@ -67,7 +74,9 @@ def start(client: CSRFClient) -> int:
     return draft_id
 
 
-def post_step(client: CSRFClient, draft_id: int, step: str, data: dict[str, Any], action: str = "next") -> Any:
+def post_step(
+    client: CSRFClient, draft_id: int, step: str, data: dict[str, Any], action: str = "next"
+) -> Any:
     return client.post(f"/cases/intake/{draft_id}/{step}", data={**data, "action": action})
 
 
@@ -117,7 +126,9 @@ def test_a_get_creates_nothing_and_a_post_starts_a_draft(client: CSRFClient, pla
         assert title in text
 
 
-def test_the_whole_intake_opens_a_case_with_its_screen_and_no_bed(client: CSRFClient, place: SimpleNamespace) -> None:
+def test_the_whole_intake_opens_a_case_with_its_screen_and_no_bed(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
     sign_in(client, place.advocate)
     draft_id = walk(client)
     page = client.get(f"/cases/intake/{draft_id}/placement")
@@ -147,7 +158,9 @@ def test_the_whole_intake_opens_a_case_with_its_screen_and_no_bed(client: CSRFCl
     assert case.danger == "standard"
     assert case.name_hash == service.lookup_hash("  amina   TEST ", service.NAME_PURPOSE)
     screening = db.session.scalars(select(RiskScreening)).one()
-    assert not screening.screened_in and json.loads(screening.answers) == {f"q{i}": "no" for i in range(1, 12)}
+    assert not screening.screened_in and json.loads(screening.answers) == {
+        f"q{i}": "no" for i in range(1, 12)
+    }
     (placement,) = db.session.scalars(select(Placement)).all()
     assert placement.kind == "no_bed_needed"
     actions = set(db.session.scalars(select(AuditEvent.action)))
@@ -164,14 +177,21 @@ def test_a_screened_in_intake_shows_the_protocol_and_asks_a_priority_bed(
     text = text_of(page)
     assert "High danger" in text and "Connect them with the hotline advocate now" in text
     assert re.search(r'<input checked[^>]*name="priority"', page.get_data(as_text=True))
-    response = post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}", "priority": "y"})
+    response = post_step(
+        client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}", "priority": "y"}
+    )
     assert response.status_code == 302
     case = db.session.scalars(select(Case)).one()
     assert case.danger == "high"
     referral = db.session.scalars(select(Referral)).one()
     assert referral.priority and referral.from_agency_id == place.north.id
     # The referral carries numbers and ages only; the case is linked on the referring side.
-    assert (referral.adults, referral.ages, referral.oldest_boy_age, referral.needs_accessible) == (1, [3, 9], 9, True)
+    assert (referral.adults, referral.ages, referral.oldest_boy_age, referral.needs_accessible) == (
+        1,
+        [3, 9],
+        9,
+        True,
+    )
     assert db.session.scalars(select(Placement)).one().referral_id == referral.id
     steps = {s.step: s for s in db.session.scalars(select(ProtocolStep))}
     assert set(steps) == {"hotline", "priority_placement", "denser_reminders", "offer_share"}
@@ -191,7 +211,10 @@ def test_a_shelter_full_since_the_page_was_drawn_is_an_error_and_nothing_opens(
     draft_id = walk(client)
     client.get(f"/cases/intake/{draft_id}/placement")
     shelters.request_referral(
-        place.shelter_id, shelters.Household(adults=1), actor_id=place.stranger.id, from_agency_id=place.valley.id
+        place.shelter_id,
+        shelters.Household(adults=1),
+        actor_id=place.stranger.id,
+        from_agency_id=place.valley.id,
     )
     response = post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}"})
     assert response.status_code == 400
@@ -210,7 +233,10 @@ def test_a_bed_taken_in_the_last_moment_keeps_the_case_and_offers_another_choice
     monkeypatch.setattr(wizard, "fitting_shelters", lambda *args: offered)
     # ...but another agency's request takes the family room first.
     shelters.request_referral(
-        place.shelter_id, shelters.Household(adults=1), actor_id=place.stranger.id, from_agency_id=place.valley.id
+        place.shelter_id,
+        shelters.Household(adults=1),
+        actor_id=place.stranger.id,
+        from_agency_id=place.valley.id,
     )
     response = post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}"})
     assert response.status_code == 302
@@ -266,7 +292,9 @@ def test_bad_input_is_translated(client: CSRFClient, place: SimpleNamespace) -> 
     assert "Enter a number from 1 to 12." not in text_of(response)
 
 
-def test_the_case_cannot_open_before_every_step_is_answered(client: CSRFClient, place: SimpleNamespace) -> None:
+def test_the_case_cannot_open_before_every_step_is_answered(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
     sign_in(client, place.advocate)
     draft_id = walk(client, upto="household")
     client.post(f"/cases/intake/{draft_id}/consent", data={**CONSENT, "action": "next"})
@@ -274,6 +302,29 @@ def test_the_case_cannot_open_before_every_step_is_answered(client: CSRFClient, 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/cases/intake/{draft_id}/household")
     assert count(Case) == 0 and draft(draft_id) is not None
+
+
+def test_judgment_screens_in_only_with_its_box_ticked_and_a_reason(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client, screen={**SCREEN, "judgment_reason": "typed, box not ticked"})
+    assert "High danger" not in text_of(client.get(f"/cases/intake/{draft_id}/placement"))
+    post_step(client, draft_id, "placement", {"bed": "later"})
+    assert db.session.scalars(select(Case)).one().danger == "standard"
+
+    draft_id = walk(client, screen={**SCREEN, "judgment": "y", "judgment_reason": "he has said it before"})
+    assert "Screened in by the advocate's judgment." in text_of(
+        client.get(f"/cases/intake/{draft_id}/placement")
+    )
+    post_step(client, draft_id, "placement", {"bed": "later"})
+    case = db.session.scalars(select(Case).order_by(Case.id.desc())).first()
+    screening = db.session.scalars(select(RiskScreening).where(RiskScreening.case_id == case.id)).one()
+    assert (case.danger, screening.by_judgment, screening.judgment_reason) == (
+        "high",
+        True,
+        "he has said it before",
+    )
 
 
 def test_screen_later_opens_an_unscreened_case(client: CSRFClient, place: SimpleNamespace) -> None:
@@ -284,7 +335,9 @@ def test_screen_later_opens_an_unscreened_case(client: CSRFClient, place: Simple
     assert case.danger == "unscreened" and count(RiskScreening) == 0
 
 
-def test_choosing_an_instrument_shows_its_questions_without_errors(client: CSRFClient, place: SimpleNamespace) -> None:
+def test_choosing_an_instrument_shows_its_questions_without_errors(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
     sign_in(client, place.advocate)
     draft_id = walk(client, upto="screen")
     post_step(client, draft_id, "screen", {"instrument": ""})
@@ -325,7 +378,9 @@ def test_autosave_keeps_valid_fields_and_does_not_count_as_activity(
     assert "intake.autosaved" in set(db.session.scalars(select(AuditEvent.action)))
 
 
-def test_a_draft_survives_a_forced_session_timeout(client: CSRFClient, place: SimpleNamespace, app: Flask) -> None:
+def test_a_draft_survives_a_forced_session_timeout(
+    client: CSRFClient, place: SimpleNamespace, app: Flask
+) -> None:
     sign_in(client, place.advocate)
     draft_id = walk(client, upto="household")
     # The page's script saves what is typed just before the deadline...

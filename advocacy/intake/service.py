@@ -429,7 +429,8 @@ def finish_draft(draft: IntakeDraft, *, actor_id: int) -> Case:
             case,
             instrument,
             screen.get("answers", {}),
-            judgment_reason=screen.get("judgment_reason") or None,
+            # The reason counts only with the judgment box ticked.
+            judgment_reason=(screen.get("judgment_reason") or None) if screen.get("judgment") else None,
             actor_id=actor_id,
         )
     bed = steps.get("placement", {}).get("bed")

@@ -100,7 +100,8 @@ def _draft_outcome(draft: IntakeDraft) -> inst.Outcome | None:
     if not stored.get("instrument") or "screen" not in service.steps_done(draft):
         return None
     instrument = service.get_instrument(stored["instrument"], draft.agency_id)
-    return inst.evaluate(instrument, stored.get("answers", {}), judgment=bool(stored.get("judgment_reason")))
+    judgment = bool(stored.get("judgment") and stored.get("judgment_reason"))
+    return inst.evaluate(instrument, stored.get("answers", {}), judgment=judgment)
 
 
 def household_filters(household: Household, *, shelter_id: int | None = None) -> NetworkFilters:
