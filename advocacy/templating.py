@@ -32,6 +32,7 @@ NAVIGATION = (
     NavItem("shelters.index", _l("Shelters"), (Role.SHELTER_STAFF, Role.ADMIN)),
     NavItem("shelters.network", _l("Open beds"), (Role.ADVOCATE, Role.SHELTER_STAFF, Role.ADMIN)),
     NavItem("admin.users", _l("Users"), (Role.ADMIN,)),
+    NavItem("intake.instruments", _l("Risk instruments"), (Role.ADMIN,)),
     NavItem("admin.audit", _l("Audit log"), (Role.ADMIN,)),
 )
 

@@ -43,11 +43,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.lists import format_list
+from flask_babel import format_number, get_locale, ngettext
 from flask_babel import gettext as _
 
 FORMAT = 1
 MAX_FILE_BYTES = 256 * 1024
 MAX_QUESTIONS = 100
+#: How deep ``any``/``all`` may nest: deeper is never needed, and a deeper
+#: (or garbled) file must be refused with a message, not a RecursionError.
+MAX_DEPTH = 8
 NO_ANSWER = "no_answer"
 YES = "yes"
 NO = "no"
@@ -149,7 +154,8 @@ def parse(raw: bytes | str, *, shipped: bool = False) -> Instrument:
     if len(data) > MAX_FILE_BYTES:
         raise InstrumentError("", _("The file is larger than %(kb)d KB.", kb=MAX_FILE_BYTES // 1024))
     try:
-        doc = json.loads(data.decode("utf-8"))
+        # "utf-8-sig": editors on Windows save UTF-8 with a byte order mark.
+        doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InstrumentError("", _("The file is not UTF-8 text.")) from None
     except json.JSONDecodeError as exc:
@@ -157,6 +163,9 @@ def parse(raw: bytes | str, *, shipped: bool = False) -> Instrument:
             "",
             _("The file is not valid JSON (line %(line)d, column %(col)d).", line=exc.lineno, col=exc.colno),
         ) from None
+    except RecursionError:
+        # json.loads recurses per bracket: thousands of "[" are not an instrument.
+        raise InstrumentError("", _("The file nests lists or objects too deeply.")) from None
     return _Reader(hashlib.sha256(data).hexdigest(), shipped).instrument(doc)
 
 
@@ -215,7 +224,7 @@ class _Reader:
             {"format", "key", "version", "languages", "title", "summary", "source", "questions", "levels"},
             {"licence", "scoring", "judgment_level"},
         )
-        if doc["format"] != FORMAT:
+        if type(doc["format"]) is not int or doc["format"] != FORMAT:  # true == 1 in Python
             raise InstrumentError("format", _("this app reads format %(num)d.", num=FORMAT))
         key = self.string(doc["key"], "key", _KEY, 64)
         version = self.string(doc["version"], "version", _VERSION, 32)
@@ -286,10 +295,13 @@ class _Reader:
                 options = self.options(q.get("options"), f"{path}.options")
             elif "options" in q:
                 raise InstrumentError(f"{path}.options", _("only a “choice” question has options."))
+            number = q.get("number", i + 1)
+            if isinstance(number, int) and not isinstance(number, bool):
+                number = str(number)
             out.append(
                 Question(
                     key=key,
-                    number=self.string(str(q.get("number", i + 1)), f"{path}.number", limit=8),
+                    number=self.string(number, f"{path}.number", limit=8),
                     type=qtype,
                     text=self.text(q["text"], f"{path}.text"),
                     hint=self.text(q["hint"], f"{path}.hint") if "hint" in q else None,
@@ -350,7 +362,7 @@ class _Reader:
                 if lv["when"] != "otherwise":
                     raise InstrumentError(f"{path}.when", _('the last level must say "otherwise".'))
             else:
-                self.condition(lv["when"], f"{path}.when", yes_no)
+                self.condition(lv["when"], f"{path}.when", yes_no, 1)
             out.append(
                 Level(
                     key=key,
@@ -362,7 +374,9 @@ class _Reader:
             )
         return tuple(out)
 
-    def condition(self, value: Any, path: str, yes_no: set[str]) -> None:
+    def condition(self, value: Any, path: str, yes_no: set[str], depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise InstrumentError(path, _("conditions may nest at most %(num)d deep.", num=MAX_DEPTH))
         if value == "otherwise":
             raise InstrumentError(path, _('only the last level may say "otherwise".'))
         if not isinstance(value, dict) or not value:
@@ -374,7 +388,7 @@ class _Reader:
             if not isinstance(parts, list) or not parts:
                 raise InstrumentError(f"{path}.{name}", _("must be a list of conditions."))
             for i, part in enumerate(parts):
-                self.condition(part, f"{path}.{name}[{i}]", yes_no)
+                self.condition(part, f"{path}.{name}[{i}]", yes_no, depth + 1)
         elif "yes_any" in value:
             self.obj(value, path, {"yes_any"})
             self.question_list(value["yes_any"], f"{path}.yes_any", yes_no)
@@ -456,6 +470,89 @@ def evaluate(instrument: Instrument, answers: Mapping[str, str], *, judgment: bo
     return Outcome(total, level, level.screened_in, False)
 
 
+def weighted(instrument: Instrument) -> bool:
+    """Whether points matter: a weight in the file, or a level chosen by score.
+
+    Without either, a screen is read by its yes answers alone and its page
+    need not speak of points.
+    """
+    if instrument.weights or any(o.weight for q in instrument.questions for o in q.options):
+        return True
+    return any(_uses_score(lv.when) for lv in instrument.levels)
+
+
+def _uses_score(condition: Any) -> bool:
+    if not isinstance(condition, dict):
+        return False
+    if "score_at_least" in condition:
+        return True
+    return any(_uses_score(c) for c in condition.get("any", condition.get("all", [])))
+
+
+# --- conditions in words ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A level's condition as people read it: a sentence, and for any/all the parts under it."""
+
+    text: str
+    parts: tuple[Rule, ...] = ()
+
+
+_DIGITS = re.compile(r"^[0-9]{1,6}$")
+
+
+def _question_numbers(instrument: Instrument, keys: list[str]) -> str:
+    """Questions as their printed numbers: a run of four or more as a range (4 to 11), else a list."""
+    numbers = [instrument.question(k).number for k in keys]
+    if len(numbers) >= 4 and all(_DIGITS.match(n) for n in numbers):
+        first = int(numbers[0])
+        if [int(n) for n in numbers] == list(range(first, first + len(numbers))):
+            return f"{numbers[0]}\u2013{numbers[-1]}"
+    try:
+        return format_list(numbers, "standard-narrow", get_locale() or "en")
+    except (KeyError, ValueError):  # a CLDR locale without this list style
+        return ", ".join(numbers)
+
+
+def describe(instrument: Instrument, condition: Any) -> Rule:
+    """A condition of :func:`parse`'s grammar in plain words, in the UI language.
+
+    Admins check an uploaded file against its documentation by reading this,
+    so it names questions by the numbers the file prints, not by their keys.
+    """
+    if condition == "otherwise":
+        return Rule(_("Otherwise"))
+    for name in ("any", "all"):
+        if name in condition:
+            parts = tuple(describe(instrument, c) for c in condition[name])
+            if len(parts) == 1:
+                return parts[0]
+            return Rule(_("Any one of these:") if name == "any" else _("All of these:"), parts)
+    if "yes_any" in condition:
+        keys = condition["yes_any"]
+        if len(keys) == 1:
+            return Rule(_("Yes to question %(number)s", number=instrument.question(keys[0]).number))
+        return Rule(_("Yes to any of questions %(numbers)s", numbers=_question_numbers(instrument, keys)))
+    if "yes_at_least" in condition:
+        keys, least = condition["of"], condition["yes_at_least"]
+        numbers = _question_numbers(instrument, keys)
+        if least == len(keys):
+            return Rule(_("Yes to all of questions %(numbers)s", numbers=numbers))
+        return Rule(
+            ngettext(
+                "Yes to at least %(num)d of questions %(numbers)s",
+                "Yes to at least %(num)d of questions %(numbers)s",
+                least,
+                numbers=numbers,
+            )
+        )
+    if "score_at_least" in condition:
+        return Rule(_("Score at least %(score)s", score=format_number(condition["score_at_least"])))
+    raise AssertionError(condition)  # parse() admits nothing else
+
+
 # --- texts ------------------------------------------------------------------------------------
 
 
@@ -475,13 +572,23 @@ def pick(text: Text | None, language: str) -> tuple[str, str]:
 
 
 @cache
-def shipped() -> dict[str, Instrument]:
-    """The instruments in the package, by ``key@version``; a broken one stops start-up in tests."""
+def _shipped_files() -> dict[str, tuple[Instrument, Path]]:
     found = {}
     for path in sorted(SHIPPED_DIR.glob("*.json")):
         instrument = parse(path.read_bytes(), shipped=True)
-        found[instrument.ref] = instrument
+        found[instrument.ref] = (instrument, path)
     return found
+
+
+def shipped() -> dict[str, Instrument]:
+    """The instruments in the package, by ``key@version``; a broken one stops start-up in tests."""
+    return {ref: instrument for ref, (instrument, _path) in _shipped_files().items()}
+
+
+def shipped_file(ref: str) -> bytes | None:
+    """A shipped instrument's file as it is: the example an agency writes its own from."""
+    found = _shipped_files().get(ref)
+    return found[1].read_bytes() if found else None
 
 
 DEFAULT_INSTRUMENT = "lethality-screen"

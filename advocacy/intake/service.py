@@ -25,6 +25,7 @@ from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, load_only
 
 from advocacy.access import agency_ids, get_scoped_or_404, scoped
@@ -515,8 +516,14 @@ def add_instrument(agency_id: int, raw: bytes, *, actor_id: int | None = None) -
         sha256=instrument.sha256,
         added_by_id=actor_id,
     )
-    db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # the same version uploaded twice at the same moment
+        raise inst.InstrumentError(
+            "version",
+            _("Your agency already has version %(version)s of this instrument.", version=instrument.version),
+        ) from None
     record("instrument.added", "risk_instrument", row.id, agency_id=agency_id, actor_id=actor_id)
     db.session.commit()
     return row
