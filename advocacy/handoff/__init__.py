@@ -5,3 +5,5 @@ way out, and ``/api/`` answers 401 JSON, never a login page."""
 from flask import Blueprint
 
 bp = Blueprint("handoff", __name__, url_prefix="/handoff")
+
+from advocacy.handoff import views  # noqa: E402,F401

@@ -244,7 +244,7 @@ def search_cases(query: CaseQuery, *, per_page: int = PER_PAGE) -> CasePage:
     one index look-up at any number of cases.  Each filter has an index that
     starts with the agency.
     """
-    record("case.search" if query.searching else "case.list", "case")
+    record("case.search" if query.searching else "case.list", "case", agency_id=user_agency())
     # Audit first: a commit expires loaded objects, and reloading each row
     # afterwards would cost one query per case.
     db.session.commit()

@@ -1,18 +1,435 @@
+"""The case list with its search, the case page, and the changes made from it.
+
+Views stay thin: every read and change goes through
+:mod:`advocacy.intake.service`, which scopes it to the user's agency (another
+agency's case is a 404 on every route) and writes the audit event.  A page
+that shows a case records a view; a change records itself.  Bad input
+re-renders the page with status 400 and the error next to its field, and
+changes nothing.
+"""
+
 from __future__ import annotations
 
-from flask import render_template
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
 
 from advocacy.access import roles_required
+from advocacy.audit.service import record
+from advocacy.extensions import db
+from advocacy.i18n import current_language
 from advocacy.intake import bp, service
+from advocacy.intake import instruments as inst
+from advocacy.intake.forms import SECTION_FORMS, CloseForm, ProtocolForm, ReassignForm, screen_form
+from advocacy.intake.models import (
+    AccessNeed,
+    Case,
+    CaseStatus,
+    CloseReason,
+    Danger,
+    PlacementKind,
+    ProtocolOutcome,
+    ProtocolStepKey,
+    ReferralSource,
+)
+from advocacy.intake.wizard import STEP_TITLES
+from advocacy.shelters.forms import GetForm
+from advocacy.shelters.service import Refused
+
+#: The sections of the case page that can be changed (the intake's steps, after it).
+SECTION_TITLES: dict[str, Any] = {
+    "person": _l("The person"),
+    "contact": _l("Safe contact"),
+    "household": _l("Household"),
+    "needs": _l("Needs"),
+    "consent": _l("Consent"),
+}
+
+TRENDS: dict[str | None, Any] = {
+    "higher": _l("Higher than before"),
+    "lower": _l("Lower than before"),
+    "same": _l("Same as before"),
+    None: _l("First screening with this instrument"),
+}
 
 
-@bp.route("/")
+# --- the case list ----------------------------------------------------------------------------
+
+
+class CaseSearchForm(GetForm):
+    """The list's filters.  They travel in the query string: nothing changes."""
+
+    name = StringField(
+        _l("Name or alias"),
+        validators=[Optional(), Length(max=120, message=_l("Keep the name under 120 characters."))],
+    )
+    number = StringField(
+        _l("Case number"),
+        validators=[
+            Optional(),
+            Length(max=30, message=_l("Enter a case number such as 2026-000123 or 123.")),
+        ],
+    )
+    status = SelectField(_l("Status"), choices=[], validate_choice=False, default="")
+    danger = SelectField(_l("Danger"), choices=[], validate_choice=False, default="")
+    owner = SelectField(_l("Advocate"), choices=[], validate_choice=False, default="")
+    page = StringField(_l("Page"), default="")
+
+    def __init__(self, owners: list[Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [
+            ("", _l("Any status")),
+            (CaseStatus.OPEN.value, CaseStatus.OPEN.label),
+            (CaseStatus.CLOSED.value, CaseStatus.CLOSED.label),
+        ]
+        self.danger.choices = [("", _l("Any")), *((d.value, d.label) for d in Danger)]
+        self.owner.choices = [
+            ("", _l("Anyone")),
+            ("me", _l("Me")),
+            *((str(user.id), user.display_name) for user in owners),
+        ]
+
+    # The choices are checked here, with a message in plain words, rather than
+    # by WTForms, whose own message would name no field.
+    def _check_choice(self, field: Any) -> None:
+        if (field.data or "") not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose one of the options in the list."))
+
+    def validate_status(self, field: Any) -> None:
+        self._check_choice(field)
+
+    def validate_danger(self, field: Any) -> None:
+        self._check_choice(field)
+
+    def validate_owner(self, field: Any) -> None:
+        self._check_choice(field)
+
+    def validate_number(self, field: Any) -> None:
+        if field.data and service.parse_case_number(field.data) is None:
+            raise ValidationError(_l("Enter a case number such as 2026-000123 or 123."))
+
+    def validate_page(self, field: Any) -> None:
+        text = (field.data or "").strip()
+        if text and not (text.isascii() and text.isdigit() and 1 <= int(text) <= 10**9):
+            raise ValidationError(_l("Enter a page number, such as 2."))
+
+    def query(self) -> service.CaseQuery:
+        page = (self.page.data or "").strip()
+        return service.CaseQuery(
+            name=(self.name.data or "").strip(),
+            number=(self.number.data or "").strip(),
+            status=self.status.data or "",
+            danger=self.danger.data or "",
+            owner=self.owner.data or "",
+            page=int(page) if page else 1,
+        )
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters in use, for links that keep them (another page of results)."""
+        names = ("number", "status", "danger", "owner")  # never the name: see index()
+        return {
+            name: str(self[name].data).strip() for name in names if self[name].data and not self[name].errors
+        }
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page links to show: the first, the last and a few around the current one.
+
+    ``None`` stands for pages left out ("…"), so that 2,000 pages make a short row.
+    """
+    shown = {1, pages, *range(max(1, page - around), min(pages, page + around) + 1)}
+    out: list[int | None] = []
+    for number in sorted(shown):
+        if out and out[-1] is not None and number > out[-1] + 1:
+            out.append(None)
+        out.append(number)
+    return out
+
+
+@bp.route("/", methods=["GET", "POST"])
 @roles_required(*service.CASE_ROLES)
-def index() -> str:
-    return render_template("intake/index.html", cases=service.list_cases())
+def index() -> Any:
+    """The list and its search.
+
+    The search form is sent by POST, so that a person's name never sits in a
+    URL: not in the browser's history on a shared front-desk computer, not in
+    a proxy's log.  Filters without a name also work as a GET (page links).
+    """
+    owners = service.case_owners(service.user_agency(*service.CASE_ROLES))
+    form = CaseSearchForm(owners, request.form if request.method == "POST" else request.args)
+    drafts = service.unfinished_drafts()
+    if not form.validate():
+        # Nothing is searched with a filter that makes no sense.
+        return (
+            render_template("intake/index.html", form=form, result=None, drafts=drafts, **_list_links(form)),
+            400,
+        )
+    result = service.search_cases(form.query())
+    high = [case.id for case in result.cases if case.high_danger]
+    return render_template(
+        "intake/index.html",
+        form=form,
+        result=result,
+        open_steps=service.open_protocol_steps(high),
+        pages=page_numbers(result.page, result.pages),
+        drafts=drafts,
+        **_list_links(form),
+    )
+
+
+def _list_links(form: CaseSearchForm) -> dict[str, Any]:
+    filters = form.filters()
+
+    def page_url(number: int) -> str:
+        query = {**filters, **({"page": str(number)} if number > 1 else {})}
+        base = url_for("intake.index")
+        return f"{base}?{urlencode(query)}" if query else base
+
+    return {
+        "page_url": page_url,
+        "step_titles": STEP_TITLES,
+    }
+
+
+# --- the case page ----------------------------------------------------------------------------
+
+
+def _protocol_form(step_id: int, **kwargs: Any) -> ProtocolForm:
+    return ProtocolForm(prefix=f"step{step_id}", **kwargs)
+
+
+def _reassign_form(case: Case, **kwargs: Any) -> ReassignForm:
+    """The advocates of the case's agency; on the page, the current one is chosen."""
+    if kwargs.get("formdata", ...) is None:
+        kwargs["data"] = {"owner_id": case.owner_id}
+    form = ReassignForm(**kwargs)
+    form.owner_id.choices = [(user.id, user.display_name) for user in service.case_owners(case.agency_id)]
+    return form
+
+
+def _render_case(case: Case, status: int = 200, **forms: Any) -> tuple[str, int]:
+    steps = service.protocol_steps(case) if case.high_danger else []
+    step_forms = {
+        step.id: forms.get(f"step{step.id}") or _protocol_form(step.id, formdata=None)
+        for step in steps
+        if step.done_at is None
+    }
+    body = render_template(
+        "intake/detail.html",
+        case=case,
+        steps=steps,
+        step_forms=step_forms,
+        history=service.risk_history(case),
+        placements=service.placements(case),
+        close_form=forms.get("close") or CloseForm(formdata=None),
+        reassign_form=forms.get("reassign") or _reassign_form(case, formdata=None),
+        section_titles=SECTION_TITLES,
+        trends=TRENDS,
+    )
+    return body, status
+
+
+def _shown_again(case: Case) -> None:
+    """A page re-rendered after bad input shows the case again: that is a view too."""
+    record("case.view", "case", case.id, agency_id=case.agency_id)
+    db.session.commit()
 
 
 @bp.route("/<int:case_id>")
 @roles_required(*service.CASE_ROLES)
-def detail(case_id: int) -> str:
-    return render_template("intake/detail.html", case=service.view_case(case_id))
+def detail(case_id: int) -> Any:
+    return _render_case(service.view_case(case_id))
+
+
+def _back(case_id: int, anchor: str | None = None) -> Response:
+    return redirect(url_for("intake.detail", case_id=case_id, _anchor=anchor))
+
+
+@bp.route("/<int:case_id>/protocol/<int:step_id>", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def case_protocol(case_id: int, step_id: int) -> Any:
+    case = service.case_or_404(case_id)
+    step = next((s for s in service.protocol_steps(case) if s.id == step_id), None)
+    if step is None:
+        abort(404)
+    if step.done_at is not None:
+        flash(_("This step is already recorded."), "info")
+        return _back(case.id, "protocol")
+    form = _protocol_form(step_id)
+    if not form.validate_on_submit():
+        _shown_again(case)
+        return _render_case(case, 400, **{f"step{step_id}": form})
+    service.complete_step(
+        case,
+        step_id,
+        ProtocolOutcome(form.outcome.data),
+        note=(form.note.data or "").strip() or None,
+        actor_id=current_user.id,
+    )
+    flash(_("The step is recorded."), "success")
+    return _back(case.id, "protocol")
+
+
+@bp.route("/<int:case_id>/close", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def case_close(case_id: int) -> Any:
+    case = service.case_or_404(case_id)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        _shown_again(case)
+        return _render_case(case, 400, close=form)
+    try:
+        service.close_case(case, form.reason.data, actor_id=current_user.id)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The case is closed. You can reopen it from this page."), "success")
+    return _back(case_id)
+
+
+@bp.route("/<int:case_id>/reopen", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def case_reopen(case_id: int) -> Any:
+    case = service.case_or_404(case_id)
+    try:
+        service.reopen_case(case, actor_id=current_user.id)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The case is open again."), "success")
+    return _back(case_id)
+
+
+@bp.route("/<int:case_id>/reassign", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def case_reassign(case_id: int) -> Any:
+    case = service.case_or_404(case_id)
+    form = _reassign_form(case)
+    if not form.validate_on_submit():
+        _shown_again(case)
+        return _render_case(case, 400, reassign=form)
+    try:
+        service.reassign_case(case, form.owner_id.data, actor_id=current_user.id)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The case has a new advocate."), "success")
+    return _back(case_id, "status")
+
+
+# --- editing one section ----------------------------------------------------------------------
+
+
+def _section_data(case: Case, section: str) -> dict[str, Any]:
+    """The case's values as the section's form shows them."""
+    names = [field.name for field in SECTION_FORMS[section](formdata=None) if field.name != "csrf_token"]
+    data = {name: getattr(case, name) for name in names}
+    if "access_needs" in data:
+        data["access_needs"] = case.access_needs.split()
+    if "children_ages" in data:
+        data["children_ages"] = ", ".join(str(age) for age in case.ages)
+    for name in ("referral_source", "cultural_program"):
+        if name in data and data[name] is None:
+            data[name] = ""
+    return data
+
+
+@bp.route("/<int:case_id>/edit/<section>", methods=["GET", "POST"])
+@roles_required(*service.CASE_ROLES)
+def case_edit(case_id: int, section: str) -> Any:
+    if section not in SECTION_FORMS:
+        abort(404)
+    form_class = SECTION_FORMS[section]
+    if request.method == "GET":
+        case = service.view_case(case_id)
+        form = form_class(data=_section_data(case, section))
+        return _render_edit(case, section, form)
+    case = service.case_or_404(case_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        _shown_again(case)
+        return _render_edit(case, section, form, 400)
+    service.update_case(case, form.values(), section=section, actor_id=current_user.id)
+    flash(_("%(section)s: saved.", section=SECTION_TITLES[section]), "success")
+    return _back(case_id, section)
+
+
+def _render_edit(case: Case, section: str, form: Any, status: int = 200) -> tuple[str, int]:
+    body = render_template(
+        "intake/edit.html", case=case, section=section, title=SECTION_TITLES[section], form=form
+    )
+    return body, status
+
+
+# --- screening again --------------------------------------------------------------------------
+
+
+@bp.route("/<int:case_id>/screen", methods=["GET", "POST"])
+@roles_required(*service.CASE_ROLES)
+def case_screen(case_id: int) -> Any:
+    case = service.view_case(case_id) if request.method == "GET" else service.case_or_404(case_id)
+    instruments = service.available_instruments(case.agency_id)
+    by_ref = {instrument.ref: instrument for instrument in instruments}
+    default = next((i.ref for i in instruments if i.key == inst.DEFAULT_INSTRUMENT), "")
+    source = request.form if request.method == "POST" else request.args
+    ref = source.get("instrument", default)
+    chosen = by_ref.get(ref)
+    form = screen_form(instruments, chosen)
+    ui = current_language().tag
+    form.instrument.choices = [("", _l("Choose an instrument"))] + [
+        (i.ref, inst.pick(i.title, ui)[0]) for i in instruments
+    ]
+    if request.method == "GET":
+        form.instrument.data = ref if chosen else ""
+        return _render_screen(case, form)
+    if request.form.get("action") == "show":
+        # Without JavaScript, choosing an instrument reloads the form with its questions.
+        _shown_again(case)
+        return _render_screen(case, form)
+    valid = form.validate_on_submit()
+    if chosen is None:
+        form.instrument.errors = [_("Choose the instrument you screened with.")]
+        valid = False
+    if not valid:
+        _shown_again(case)
+        return _render_screen(case, form, 400)
+    reason = (form.judgment_reason.data or "").strip() if form.judgment.data else ""
+    screening = service.screen_case(
+        case, chosen, form.answers(), judgment_reason=reason or None, actor_id=current_user.id
+    )
+    if screening.screened_in:
+        flash(_("Screened in: this case is high danger. Follow the protocol steps now."), "info")
+    else:
+        flash(_("Not screened in. The screening is added to the risk history."), "success")
+    return _back(case_id, "risk")
+
+
+def _render_screen(case: Case, form: Any, status: int = 200) -> tuple[str, int]:
+    return render_template("intake/screen.html", case=case, form=form), status
+
+
+# --- labels the case templates use -------------------------------------------------------------
+
+
+@bp.app_context_processor
+def _case_labels() -> dict[str, Any]:
+    def label(enum: Any) -> Any:
+        return lambda value: enum(value).label if value else ""
+
+    return {
+        "case_status_label": label(CaseStatus),
+        "danger_label": label(Danger),
+        "referral_source_label": label(ReferralSource),
+        "access_need_label": label(AccessNeed),
+        "close_reason_label": label(CloseReason),
+        "protocol_step_label": label(ProtocolStepKey),
+        "protocol_outcome_label": label(ProtocolOutcome),
+        "placement_label": label(PlacementKind),
+    }
