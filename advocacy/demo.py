@@ -1,5 +1,6 @@
 """Demo data: three agencies, a shelter network of eight shelters and 171 beds
-with five weeks of history, one user per role, a few cases.
+with five weeks of history, one user per role, two dozen cases with their
+screenings, and two unfinished intakes.
 
 Passwords are random and printed once by ``flask demo load``; demo users are
 already enrolled in TOTP so that ``make code USER=...`` gives a newcomer a
@@ -32,7 +33,9 @@ from sqlalchemy import select
 from advocacy.auth.models import Agency, Role
 from advocacy.auth.service import create_agency, create_user, password_problems, random_passphrase
 from advocacy.extensions import db
-from advocacy.intake.service import open_case
+from advocacy.intake import service as intake
+from advocacy.intake.instruments import shipped
+from advocacy.intake.models import Case, CloseReason, PlacementKind, ProtocolOutcome, ProtocolStepKey
 from advocacy.shelters import service
 from advocacy.shelters.models import (
     Bed,
@@ -464,10 +467,6 @@ def load_demo(*, if_empty: bool = True) -> list[tuple[str, str, str]] | None:
         users[username] = create_user(username, name, password, [(agency, role)], enrol_totp=True)
         logins.append((username, role.value, password))
 
-    open_case(north.id, users["advocate"].id, "Rosa M. (demo)", phone="+12185550101", language="es")
-    open_case(north.id, users["advocate"].id, "Hodan A. (demo)", phone="+12185550102", language="so")
-    open_case(valley.id, users["valley"].id, "Mai V. (demo)", phone="+15075550103", language="hmn")
-    open_case(lodge.id, users["lodge"].id, "Winona B. (demo)", phone="+12185550104", language="oj")
     db.session.commit()
     service.update_network_settings(lodge.id, hold_minutes=180, stale_after_minutes=720)
 
@@ -495,6 +494,9 @@ def load_demo(*, if_empty: bool = True) -> list[tuple[str, str, str]] | None:
             history.plan(place, start)
         history.run()
     _present(history, places, users)
+    # Cases come last, at the real time, on the network as it stands today:
+    # the referral among them holds real beds that must still be free.
+    _cases(agencies, users, places)
     return logins
 
 
@@ -545,3 +547,357 @@ def _present(history: _History, places: list[_Place], users: dict[str, Any]) -> 
     for place in places:
         if not place.spec.stale and now - place.shelter.availability_updated_at > timedelta(hours=2):
             service.confirm_board(place.shelter, actor_id=place.staff_id)
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+S = ProtocolStepKey
+Y, NO_GO = ProtocolOutcome.DONE, ProtocolOutcome.DECLINED
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One lethality screen: when (days before today) and which questions got "yes".
+
+    Every other question is "no", except ``unanswered`` ones (the person chose
+    not to answer).  A ``judgment`` reason screens the case in whatever the
+    answers say, as the advocate may.
+    """
+
+    days_ago: float
+    yes: tuple[int, ...]
+    unanswered: tuple[int, ...] = ()
+    judgment: str | None = None
+
+    def answers(self) -> dict[str, str]:
+        return {
+            f"q{n}": "yes" if n in self.yes else "no_answer" if n in self.unanswered else "no"
+            for n in range(1, 12)
+        }
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One demo case and its story; times are days before today.
+
+    ``steps`` are the protocol steps of the newest screened-in screening that
+    are finished, in order, a quarter of an hour apart after it; the others stay
+    open.  ``refer_to`` lists shelter labels of another agency, tried in order
+    for a referral at the real time (the first with beds that fit wins).
+    """
+
+    agency: str
+    owner: str
+    alias: str
+    language: str
+    phone: str | None
+    opened: float
+    details: dict[str, Any] = field(default_factory=dict)
+    screens: tuple[Screen, ...] = ()
+    steps: tuple[tuple[ProtocolStepKey, ProtocolOutcome, str | None], ...] = ()
+    no_bed: str | None = None
+    refer_to: tuple[str, ...] = ()
+    closed: tuple[float, CloseReason] | None = None
+
+
+CASES = (
+    # North Shore: two advocates' caseload, every kind of screen result.
+    CaseSpec(
+        "north-shore", "advocate", "Rosa M. (demo)", "es", "+12185550101", 21,
+        dict(referral_source="police", safe_to_text=True, code_word="lemon tea", consent_sms=True,
+             contact_note="Text only. Her partner checks the call log.", children_ages="4 9",
+             oldest_boy_age=9, cultural_program=CulturalProgram.LATINE.value,
+             cultural_note="Would like a Spanish-speaking counselor."),
+        screens=(Screen(21, (2, 5, 6, 7)),),
+        steps=((S.HOTLINE, Y, "Talked with the hotline advocate for 20 minutes."),
+               (S.PRIORITY_PLACEMENT, NO_GO, "Staying with her aunt for now."),
+               (S.DENSER_REMINDERS, Y, None)),
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Hodan A. (demo)", "so", "+12185550102", 9,
+        dict(referral_source="hotline", interpreter_needed=True, safe_to_call=True,
+             children_ages="1 5 11", oldest_boy_age=11,
+             cultural_program=CulturalProgram.IMMIGRANT_REFUGEE.value,
+             cultural_note="Halal meals. Needs a quiet place to pray."),
+        screens=(Screen(9, (1, 4, 11)),),
+        steps=((S.HOTLINE, Y, "Somali interpreter on the line."),),
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Amina K. (demo)", "ar", "+12185550105", 62,
+        dict(referral_source="social_services", interpreter_needed=True, safe_to_text=True,
+             children_ages="7", cultural_program=CulturalProgram.IMMIGRANT_REFUGEE.value,
+             contact_note="Mornings only, while the children are at school."),
+        # Re-screened as things changed: the trend goes up until she screens in.
+        screens=(Screen(62, (6, 7)), Screen(34, (5, 6, 7)), Screen(3, (3, 5, 6, 7, 11))),
+        steps=((S.HOTLINE, Y, None),),
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Ayaan D. (demo)", "om", "+12185550106", 0.3,
+        dict(referral_source="family_friend", safe_to_call=True, safe_voicemail=True),
+        screens=(Screen(0.3, (6,)),),
+        no_bed="Staying with her brother's family for now.",
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Lan T. (demo)", "vi", "+12185550107", 0.1,
+        dict(referral_source="health", interpreter_needed=True,
+             contact_note="A Vietnamese interpreter by phone worked well."),
+    ),
+    CaseSpec(
+        "north-shore", "admin", "Beth S. (demo)", "en", "+12185550108", 118,
+        dict(referral_source="court", safe_to_call=True, safe_voicemail=True,
+             access_needs="wheelchair medical",
+             access_note="Power wheelchair; needs a fridge for insulin."),
+        screens=(Screen(118, (4, 8)),),
+        closed=(12, CloseReason.SERVICES_COMPLETE),
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Grace W. (demo)", "en", "+12185550109", 5,
+        dict(referral_source="self", safe_to_text=True, access_needs="deaf interpreter",
+             cultural_program=CulturalProgram.DEAF.value,
+             contact_note="Text only. Calls through the relay service."),
+        screens=(Screen(5, (6, 11), judgment=(
+            "Most answers are no, but he was released from jail yesterday and has come to her "
+            "work twice. I believe she is in high danger.")),),
+        steps=((S.HOTLINE, Y, "Connected through video relay."),),
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Luz P. (demo)", "es", "+12185550110", 0.15,
+        dict(referral_source="prosecutor", safe_to_text=True, children_ages="6", oldest_boy_age=6,
+             consent_sms=True, contact_note="Wants a shelter in another county."),
+        screens=(Screen(0.12, (2, 3, 5, 6)),),
+        steps=((S.HOTLINE, Y, None),),
+        refer_to=("RV-1", "RV-2", "RV-3", "FD-2", "FD-1"),
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Dawn L. (demo)", "oj", "+12185550111", 30,
+        dict(referral_source="tribal", safe_to_call=True, children_ages="13 15", oldest_boy_age=15,
+             cultural_program=CulturalProgram.INDIGENOUS.value,
+             cultural_note="Would like to meet a tribal advocate."),
+        screens=(Screen(30, (4, 6, 8)),),
+    ),
+    CaseSpec(
+        "north-shore", "admin", "Tamara R. (demo)", "en", "+12185550112", 2,
+        dict(referral_source="court", safe_to_text=True, pets=1,
+             pets_note="A small dog; she will not leave without him."),
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Halima Y. (demo)", "so", "+12185550113", 45,
+        dict(referral_source="hotline", safe_to_text=True, consent_share=True, children_ages="10",
+             cultural_program=CulturalProgram.IMMIGRANT_REFUGEE.value),
+        screens=(Screen(45, (1,), unanswered=(10,)),),
+        steps=((S.HOTLINE, Y, None), (S.PRIORITY_PLACEMENT, NO_GO, "Safe with family."),
+               (S.DENSER_REMINDERS, Y, None), (S.OFFER_SHARE, Y, "She wants the result shared.")),
+    ),
+    CaseSpec(
+        "north-shore", "advocate", "Yer L. (demo)", "hmn", "+12185550124", 75,
+        dict(referral_source="self", safe_to_call=True, children_ages="2",
+             cultural_program=CulturalProgram.ASIAN_PACIFIC.value),
+        screens=(Screen(75, (5, 7)), Screen(40, (5, 6, 7, 9))),
+        steps=((S.HOTLINE, Y, None), (S.DENSER_REMINDERS, Y, None)),
+    ),
+    # River Valley: one advocate.
+    CaseSpec(
+        "river-valley", "valley", "Mai V. (demo)", "hmn", "+15075550103", 14,
+        dict(referral_source="hotline", safe_to_text=True, children_ages="2 6",
+             cultural_program=CulturalProgram.ASIAN_PACIFIC.value,
+             cultural_note="Prefers a Hmong-speaking advocate."),
+        screens=(Screen(14, (2, 6, 11)),),
+        steps=((S.HOTLINE, Y, None), (S.PRIORITY_PLACEMENT, NO_GO, None)),
+    ),
+    CaseSpec(
+        "river-valley", "valley", "Paw H. (demo)", "ksw", "+15075550114", 7,
+        dict(referral_source="social_services", interpreter_needed=True, children_ages="0 4",
+             cultural_program=CulturalProgram.IMMIGRANT_REFUGEE.value,
+             cultural_note="Needs a Karen interpreter."),
+        screens=(Screen(7, (7, 8), unanswered=(10,)),),
+    ),
+    CaseSpec(
+        "river-valley", "valley", "Guadalupe R. (demo)", "es", "+15075550115", 3,
+        dict(referral_source="police", safe_to_text=True, pets=2, pets_note="Two cats.",
+             cultural_program=CulturalProgram.LATINE.value),
+        screens=(Screen(3, (1, 2, 4, 5)),),
+    ),
+    CaseSpec(
+        "river-valley", "valley", "Pa Nhia X. (demo)", "hmn", "+15075550116", 0.5,
+        dict(referral_source="family_friend", interpreter_needed=True),
+    ),
+    CaseSpec(
+        "river-valley", "valley", "Jessica T. (demo)", "en", "+15075550117", 95,
+        dict(referral_source="court", safe_to_call=True),
+        screens=(Screen(95, (6,)),),
+        closed=(30, CloseReason.MOVED),
+    ),
+    CaseSpec(
+        "river-valley", "valley", "Mariam S. (demo)", "ar", "+15075550118", 20,
+        dict(referral_source="health", safe_to_text=True, access_needs="medical",
+             access_note="Pregnant; clinic visits every two weeks."),
+        # Exactly four "yes" among questions 4 to 11: screened in by the rule.
+        screens=(Screen(20, (5, 6, 7, 10)),),
+        steps=((S.HOTLINE, Y, None),),
+    ),
+    # Four Directions: the agency admin carries the cases.
+    CaseSpec(
+        "four-directions", "lodge", "Winona B. (demo)", "oj", "+12185550104", 10,
+        dict(referral_source="tribal", safe_to_text=True, children_ages="3 8",
+             cultural_program=CulturalProgram.INDIGENOUS.value,
+             cultural_note="Tribal protection order in place."),
+        screens=(Screen(10, (2, 4, 5, 6, 11)),),
+        steps=((S.HOTLINE, Y, "Called StrongHearts together."), (S.PRIORITY_PLACEMENT, Y, None)),
+    ),
+    CaseSpec(
+        "four-directions", "lodge", "Marie D. (demo)", "en", "+12185550119", 25,
+        dict(referral_source="self", cultural_program=CulturalProgram.INDIGENOUS.value),
+        screens=(Screen(25, (6,)),),
+        no_bed="Her own home; the order keeps him away.",
+    ),
+    CaseSpec(
+        "four-directions", "lodge", "Rachel K. (demo)", "oj", "+12185550120", 4,
+        dict(referral_source="police", safe_to_call=True, children_ages="0 3 8 13", oldest_boy_age=13,
+             cultural_program=CulturalProgram.INDIGENOUS.value),
+        screens=(Screen(4, (3,)),),
+    ),
+    CaseSpec(
+        "four-directions", "lodge", "Tina S. (demo)", "en", "+12185550121", 0.7,
+        dict(referral_source="hotline"),
+    ),
+    CaseSpec(
+        "four-directions", "lodge", "Lorraine J. (demo)", "en", "+12185550122", 50,
+        dict(referral_source="tribal", safe_to_call=True, safe_voicemail=True, access_needs="medical",
+             access_note="Heart medication; walks with a cane.",
+             cultural_program=CulturalProgram.ELDERS.value),
+        screens=(Screen(50, (6, 7, 9)), Screen(15, (6, 7, 9, 11))),
+        steps=((S.HOTLINE, Y, None),),
+    ),
+)  # fmt: skip
+
+#: Intakes the "advocate" left half done: (days ago, steps with their values).
+DRAFTS: tuple[tuple[float, dict[str, dict[str, Any]]], ...] = (
+    (
+        0.02,
+        {
+            "person": {
+                "alias": "Sofia G. (demo)",
+                "language": "es",
+                "interpreter_needed": False,
+                "referral_source": "hotline",
+            },
+            "contact": {
+                "phone": "+12185550125",
+                "safe_to_text": True,
+                "safe_to_call": False,
+                "safe_voicemail": False,
+                "code_word": None,
+                "contact_note": "Text after 6 pm.",
+            },
+        },
+    ),
+    (
+        1.2,
+        {
+            "person": {
+                "alias": "Nimo F. (demo)",
+                "language": "so",
+                "interpreter_needed": True,
+                "referral_source": "police",
+            }
+        },
+    ),
+)
+
+
+@contextmanager
+def _intake_clock() -> Iterator[Callable[[datetime], None]]:
+    """Like :func:`_service_clock`, for the intake service: screenings, steps and
+    closings of the demo's past are stamped at their moment, the real clock is
+    back on exit."""
+    real: Callable[[], datetime] = intake.utcnow
+    moment: list[datetime | None] = [None]
+    intake.utcnow = lambda: moment[0] or real()  # type: ignore[assignment]
+
+    def set_time(at: datetime) -> None:
+        moment[0] = at
+
+    try:
+        yield set_time
+    finally:
+        intake.utcnow = real  # type: ignore[assignment]
+
+
+def _cases(agencies: dict[str, Agency], users: dict[str, Any], places: list[_Place]) -> None:
+    """The cases of :data:`CASES` and the drafts of :data:`DRAFTS`, through the intake service.
+
+    Each case's past runs on :func:`_intake_clock`, oldest case first so that
+    case numbers grow with the date.  ``open_case`` stamps ``opened_at`` with
+    the model's own clock, so that one column is moved back to the story's
+    moment here; nothing else is written around the service.  Referrals are
+    made last, at the real time, because their holds expire like any other.
+    """
+    instrument = shipped()["lethality-screen@1"]
+    now = intake.utcnow()
+    by_label = {place.spec.label: place for place in places}
+    referrals: list[tuple[int, CaseSpec]] = []
+
+    def story(n: int, spec: CaseSpec) -> Callable[[float], datetime]:
+        """The case's moments, "days ago", at its own time of day (not all at one)."""
+        shift = timedelta(minutes=41 * (n % 9))
+        return lambda days_ago: now - timedelta(days=days_ago) - shift
+
+    stories = sorted(
+        ((story(n, spec), spec) for n, spec in enumerate(CASES)), key=lambda s: s[0](s[1].opened)
+    )
+    with _intake_clock() as set_time:
+        for at, spec in stories:
+            owner_id = users[spec.owner].id
+            opened = at(spec.opened)
+            set_time(opened)
+            case = intake.open_case(
+                agencies[spec.agency].id, owner_id, spec.alias, phone=spec.phone, language=spec.language,
+                **spec.details,
+            )  # fmt: skip
+            case.opened_at = opened
+            db.session.commit()
+            screened = opened
+            for screen in spec.screens:  # a few minutes into the meeting
+                screened = at(screen.days_ago) + timedelta(minutes=10)
+                set_time(screened)
+                intake.screen_case(
+                    case, instrument, screen.answers(), judgment_reason=screen.judgment, actor_id=owner_id
+                )
+            steps = {step.step: step.id for step in intake.protocol_steps(case)}
+            for i, (key, outcome, note) in enumerate(spec.steps, start=1):
+                set_time(screened + timedelta(minutes=15 * i))
+                intake.complete_step(case, steps[key.value], outcome, note=note, actor_id=owner_id)
+            if spec.no_bed:
+                set_time(screened + timedelta(minutes=30))
+                intake.record_placement(
+                    case, PlacementKind.NO_BED_NEEDED, note=spec.no_bed, actor_id=owner_id
+                )
+            if spec.closed:
+                set_time(at(spec.closed[0]))
+                intake.close_case(case, spec.closed[1].value, actor_id=owner_id)
+            if spec.refer_to:
+                referrals.append((case.id, spec))
+        advocate = users["advocate"]
+        for days_ago, steps_values in DRAFTS:
+            set_time(now - timedelta(days=days_ago))
+            draft = intake.start_draft(agency_id=agencies["north-shore"].id, owner_id=advocate.id)
+            for step, values in steps_values.items():
+                intake.save_step(draft, step, values, complete=True, actor_id=advocate.id)
+    for case_id, spec in referrals:
+        _refer(case_id, spec, users[spec.owner].id, by_label)
+
+
+def _refer(case_id: int, spec: CaseSpec, actor_id: int, by_label: dict[str, _Place]) -> None:
+    """A bed at the first shelter of ``spec.refer_to`` that fits the household
+    today; "find a bed later" if none does, as an advocate would record it."""
+    for label in spec.refer_to:
+        case = db.session.get(Case, case_id)
+        assert case is not None
+        try:
+            intake.place_referral(case, by_label[label].shelter.id, actor_id=actor_id)
+            return
+        except Refused:
+            continue
+    case = db.session.get(Case, case_id)
+    assert case is not None
+    intake.record_placement(case, PlacementKind.LATER, note="No bed fitted today.", actor_id=actor_id)

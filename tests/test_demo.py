@@ -3,21 +3,40 @@
 ``make run`` loads it on first start, so a newcomer's first look at the
 network board, the staff board and the occupancy chart is this data: it must
 have every bed state, a stale shelter, referrals across agencies and a month
-of history, and that history must agree with the beds as they stand.
+of history, and that history must agree with the beds as they stand.  Its
+cases must show every screen result, the protocol half done, a trend, a
+referral across agencies and drafts, and be found by name like real ones.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask
+from flask_login import login_user
 from sqlalchemy import func, select
 
 from advocacy import types
 from advocacy.auth.models import Agency, User
+from advocacy.auth.service import open_session
 from advocacy.demo import load_demo
 from advocacy.extensions import db
 from advocacy.i18n import registry
+from advocacy.intake import service as intake
+from advocacy.intake.models import (
+    Case,
+    CaseStatus,
+    Danger,
+    IntakeDraft,
+    Placement,
+    PlacementKind,
+    ProtocolStep,
+    RiskScreening,
+)
 from advocacy.shelters import service
 from advocacy.shelters.models import (
     AvailabilityEvent,
@@ -25,6 +44,7 @@ from advocacy.shelters.models import (
     BedState,
     BedType,
     CulturalProgram,
+    HoldStatus,
     Referral,
     ReferralStatus,
     Room,
@@ -40,6 +60,7 @@ def test_demo_network(app: Flask) -> None:
     logins = load_demo()
     assert_size_and_variety(logins)
     assert_history_agrees_with_the_beds()
+    assert_cases(app)
 
 
 def assert_size_and_variety(logins: list[tuple[str, str, str]] | None) -> None:
@@ -111,3 +132,86 @@ def assert_history_agrees_with_the_beds() -> None:
         assert points[0].in_service > 0  # the chart opens on a shelter in use, not an empty one
     changes = {p.occupied for s in db.session.scalars(select(Shelter)) for p in service.occupancy(s)}
     assert len(changes) > 5
+
+
+def assert_cases(app: Flask) -> None:
+    """Cases of every kind in every agency, made by the intake service."""
+    assert intake.utcnow is types.utcnow  # the demo's intake clock is gone too
+    agencies = {a.slug: a for a in db.session.scalars(select(Agency))}
+    cases = list(db.session.scalars(select(Case)))
+    per_agency = Counter(c.agency_id for c in cases)
+    assert per_agency[agencies["north-shore"].id] >= 10
+    assert per_agency[agencies["river-valley"].id] >= 5 and per_agency[agencies["four-directions"].id] >= 5
+
+    # Obviously fictional people, numbers in the 555-01xx range kept for fiction.
+    assert all(c.alias.endswith("(demo)") for c in cases)
+    assert all(c.phone is None or re.fullmatch(r"\+1\d{3}55501\d{2}", c.phone) for c in cases)
+    languages = {c.language for c in cases}
+    assert {"en", "es", "so", "hmn", "ksw", "om", "oj", "ar"} <= languages
+    assert languages - set(registry()), "a language the UI does not have"
+    assert any(c.children_ages for c in cases) and any(c.pets for c in cases)
+    assert any(c.access_needs for c in cases) and any(c.cultural_program for c in cases)
+
+    # Every screen result, screened-in cases in each agency, one by judgment.
+    for agency in agencies.values():
+        assert any(c.danger == Danger.HIGH.value for c in cases if c.agency_id == agency.id), agency.slug
+    assert {c.danger for c in cases} == {d.value for d in Danger}
+    judged = db.session.scalars(select(RiskScreening).where(RiskScreening.by_judgment.is_(True))).all()
+    assert judged and all(s.screened_in and s.judgment_reason for s in judged)
+    for case in cases:
+        latest = intake.latest_screening(case)
+        if latest is None:
+            assert case.danger == Danger.UNSCREENED.value and case.last_screened_at is None
+        else:
+            assert case.danger == (Danger.HIGH if latest.screened_in else Danger.STANDARD).value
+            assert case.last_screened_at == latest.screened_at >= case.opened_at
+
+    # Re-screened three times, rising; the protocol partly done somewhere.
+    trends = [[e.trend for e in intake.risk_history(c)] for c in cases]
+    assert ["higher", "higher", None] in trends
+    steps = db.session.scalars(select(ProtocolStep)).all()
+    by_screening: dict[int, set[bool]] = {}
+    for step in steps:
+        by_screening.setdefault(step.screening_id, set()).add(step.done_at is None)
+    assert {True, False} in by_screening.values()
+
+    # A referral to another agency's shelter, with priority, "no bed needed", a closed case.
+    kinds = Counter(db.session.scalars(select(Placement.kind)))
+    assert kinds[PlacementKind.NO_BED_NEEDED.value] and kinds[PlacementKind.REFERRAL.value] == 1
+    _placement, referral, case = db.session.execute(
+        select(Placement, Referral, Case)
+        .join(Referral, Referral.id == Placement.referral_id)
+        .join(Case, Case.id == Placement.case_id)
+    ).one()
+    assert referral.from_agency_id == case.agency_id != referral.agency_id
+    assert referral.status == ReferralStatus.PENDING.value and referral.priority
+    assert referral.hold.status == HoldStatus.ACTIVE.value and referral.hold.expires_at > types.utcnow()
+    assert any(s.step == "priority_placement" and s.done_at for s in intake.protocol_steps(case)), (
+        "a referral for a screened-in case completes the priority step"
+    )
+    assert any(c.status == CaseStatus.CLOSED.value and c.close_reason for c in cases)
+
+    # Every case is found by its name through the lookup column, as its owner searches.
+    assert all(c.name_hash for c in cases)
+    for owner_id in {c.owner_id for c in cases}:
+        with signed_in_as(app, db.session.get(User, owner_id)):
+            for case in (c for c in cases if c.owner_id == owner_id):
+                found = intake.search_cases(intake.CaseQuery(name=f"  {case.alias.upper()} ")).cases
+                assert [c.id for c in found] == [case.id], case.alias
+
+    # Two unfinished intakes for the advocate, shown to the agency.
+    advocate = db.session.scalar(select(User).where(User.username == "advocate"))
+    drafts = db.session.scalars(select(IntakeDraft).where(IntakeDraft.owner_id == advocate.id)).all()
+    assert len(drafts) == 2 and all(intake.steps_done(d) for d in drafts)
+    with signed_in_as(app, advocate):
+        assert {d.id for d in intake.unfinished_drafts()} == {d.id for d in drafts}
+
+
+@contextmanager
+def signed_in_as(app: Flask, user: User | None) -> Iterator[None]:
+    """A request in which ``user`` is signed in, for service functions that scope by the user."""
+    assert user is not None
+    with app.test_request_context():
+        open_session(user)
+        login_user(user)
+        yield

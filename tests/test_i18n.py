@@ -28,8 +28,10 @@ from advocacy import create_app
 from advocacy.auth.models import Agency, Role, User
 from advocacy.extensions import db
 from advocacy.i18n import SOURCE_LANGUAGE, catalog_coverage, extract_template, registry, select_language
-from advocacy.intake.service import open_case
-from advocacy.shelters.service import add_shelter
+from advocacy.intake.instruments import shipped
+from advocacy.intake.service import open_case, screen_case, start_draft
+from advocacy.shelters.models import BedType, RoomType
+from advocacy.shelters.service import add_room, add_shelter
 from tests.conftest import configure_test_app, make_settings
 from tests.helpers import PASSWORD, CSRFClient, login, make_agency, make_user, text_of
 
@@ -186,7 +188,13 @@ def agency_data(app: Flask) -> SimpleNamespace:
     staff = make_user(agency, Role.SHELTER_STAFF)
     case = open_case(agency.id, advocate.id, "Rosa M.", phone="+12185550101", language="es")
     shelter = add_shelter(agency.id, "Casa Norte", "North 1", "Northeast", address="12 Birch Street")
+    add_room(shelter, "1", room_type=RoomType.FAMILY, beds=[("A", BedType.ADULT), ("B", BedType.CHILD)])
     db.session.commit()
+    # A screened-in case with its protocol, and an intake in progress, so their pages have content.
+    lethality = shipped()["lethality-screen@1"]
+    answers = {q.key: "no" for q in lethality.questions}
+    screen_case(case, lethality, answers, judgment_reason="threats last week", actor_id=advocate.id)
+    draft = start_draft(agency_id=agency.id, owner_id=advocate.id)
     return SimpleNamespace(
         agency_id=agency.id,
         admin_id=admin.id,
@@ -194,6 +202,7 @@ def agency_data(app: Flask) -> SimpleNamespace:
         staff_id=staff.id,
         case_id=case.id,
         case_opened_at=case.opened_at,
+        draft_id=draft.id,
         shelter_id=shelter.id,
     )
 
@@ -229,7 +238,15 @@ def every_get_url(app: Flask, data: SimpleNamespace) -> list[str]:
     A route whose URL takes an argument not named here is left out: add the
     argument when adding such a page.
     """
-    values = {"case_id": data.case_id, "shelter_id": data.shelter_id, "user_id": data.advocate_id}
+    values = {
+        "case_id": data.case_id,
+        "shelter_id": data.shelter_id,
+        "user_id": data.advocate_id,
+        "draft_id": data.draft_id,
+        "step": "screen",
+        "section": "household",
+        "ref": "lethality-screen@1",
+    }
     adapter = app.url_map.bind("localhost")
     return sorted(
         adapter.build(rule.endpoint, {name: values[name] for name in rule.arguments})
