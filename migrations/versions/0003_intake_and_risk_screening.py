@@ -138,10 +138,10 @@ def upgrade():
         batch_op.add_column(sa.Column('danger', sa.String(length=16), server_default='unscreened', nullable=False))
         batch_op.add_column(sa.Column('last_screened_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_case_agency_danger_opened', ['agency_id', 'danger', 'opened_at', 'id'], unique=False)
+        batch_op.create_index('ix_case_agency_danger_opened', ['agency_id', 'danger', 'opened_at', 'id'], unique=False, postgresql_include=['status', 'owner_id'])
         batch_op.create_index('ix_case_agency_opened', ['agency_id', 'opened_at', 'id'], unique=False)
-        batch_op.create_index('ix_case_agency_owner_opened', ['agency_id', 'owner_id', 'opened_at', 'id'], unique=False)
-        batch_op.create_index('ix_case_agency_status_opened', ['agency_id', 'status', 'opened_at', 'id'], unique=False)
+        batch_op.create_index('ix_case_agency_owner_opened', ['agency_id', 'owner_id', 'opened_at', 'id'], unique=False, postgresql_include=['status', 'danger'])
+        batch_op.create_index('ix_case_agency_status_opened', ['agency_id', 'status', 'opened_at', 'id'], unique=False, postgresql_include=['danger', 'owner_id'])
         batch_op.create_index(batch_op.f('ix_case_file_name_hash'), ['name_hash'], unique=False)
 
     with op.batch_alter_table('referral', schema=None) as batch_op:
