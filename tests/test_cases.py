@@ -338,7 +338,7 @@ def test_the_case_page_shows_every_section_in_order(client: CSRFClient, org: Sim
         "Safe contact",
         "Household",
         "Needs",
-        "Consent",
+        "Choices",
         "Risk history",
         "Bed",
         "Safety plans",

@@ -309,7 +309,7 @@ def test_the_judgment_level_must_screen_in(app: Flask, level: str) -> None:
     doc = document()
     doc["judgment_level"] = level
     error = refusal(doc)
-    assert (error.path, error.message) == ("judgment_level", "must name a level that screens in.")
+    assert (error.path, error.message) == ("judgment_level", "must name a level that counts as screened in.")
 
 
 def test_a_duplicate_question_key_is_refused(app: Flask) -> None:
@@ -417,9 +417,7 @@ def ui_language(app: Flask, tag: str) -> Iterator[None]:
             g.pop("language", None)
 
 
-# The messages are translated when raised (they are read in the request's
-# language); this waits for the Spanish catalog to have the new messages.
-@pytest.mark.xfail(strict=False, reason="until es catalog is updated")
+# The messages are translated when raised, in the language of the request.
 def test_refusals_are_in_the_language_of_the_page(app: Flask) -> None:
     msgid = "the translation for this language is missing."
     assert shown("es", msgid) != msgid
@@ -691,7 +689,7 @@ def test_the_instrument_page_writes_the_rule_out_in_english(
     text = text_of(response)
     for words in (
         "Any one of these: Yes to any of questions 1, 2, 3 Yes to at least 4 of questions 4–11",
-        "Not screened in (does not screen in) When: Otherwise",
+        "Not screened in (does not count as screened in) When: Otherwise",
         "The level is then: High danger",
         "Any pressure on the neck counts, even if there is no mark.",
         "Español Included",
@@ -703,9 +701,9 @@ def test_the_instrument_page_writes_the_rule_out_in_english(
     service.add_instrument(people.north_id, WEIGHTED_FILE.read_bytes(), actor_id=people.admin.id)
     text = text_of(client.get(f"/cases/instruments/{WEIGHTED}"))
     for words in (
-        "Extreme danger Screens in When: Score at least 14",
-        "Severe danger Screens in When: Score at least 8",
-        "Variable danger (does not screen in) When: Otherwise",
+        "Extreme danger Counts as screened in When: Score at least 14",
+        "Severe danger Counts as screened in When: Score at least 8",
+        "Variable danger (does not count as screened in) When: Otherwise",
         "Yes counts 5 points.",
         "Often (3 points)",
         "Example only. A licensed instrument would state its licence here.",

@@ -144,7 +144,7 @@ class ContactForm(StepForm):
     phone = StringField(
         _l("Phone number that is safe to use"),
         # Not Optional(): an empty number is checked against the ways of contact below.
-        validators=[Length(max=25, message=_l("Enter a phone number."))],
+        validators=[Length(max=25, message=_l("A phone number has at most 25 characters."))],
     )
     safe_to_text = BooleanField(_l("Safe to send text messages"))
     safe_to_call = BooleanField(_l("Safe to call"))

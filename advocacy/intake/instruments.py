@@ -253,7 +253,7 @@ class _Reader:
         judgment = doc.get("judgment_level", next((lv.key for lv in levels if lv.screened_in), None))
         chosen = next((lv for lv in levels if lv.key == judgment), None)
         if chosen is None or not chosen.screened_in:
-            raise InstrumentError("judgment_level", _("must name a level that screens in."))
+            raise InstrumentError("judgment_level", _("must name a level that counts as screened in."))
         return Instrument(
             key=key,
             version=version,

@@ -49,7 +49,7 @@ SECTION_TITLES: dict[str, Any] = {
     "contact": _l("Safe contact"),
     "household": _l("Household"),
     "needs": _l("Needs"),
-    "consent": _l("Consent"),
+    "consent": _l("Choices"),
 }
 
 TRENDS: dict[str | None, Any] = {

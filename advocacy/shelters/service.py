@@ -651,6 +651,9 @@ def check_in(
     if hold is not None and hold.status != HoldStatus.ACTIVE.value:
         raise _refuse(_("This hold has already ended: it was used, released or expired."))
     held = _held_beds(hold.id) if hold is not None else []
+    if hold is not None and not held:
+        # Ended between the two reads (an expiry or a release committed meanwhile).
+        raise _refuse(_("This hold has already ended: it was used, released or expired."))
     bed_ids = list(bed_ids)
     chosen = [b.id for b in _beds_of(shelter, bed_ids)] if bed_ids else list(held)
     if not chosen:
