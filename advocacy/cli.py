@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from advocacy.extensions import db
+from advocacy.intake.models import DRAFT_DAYS
 
 
 def init_app(app: Flask) -> None:
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(sessions_cli)
     app.cli.add_command(shelters_cli)
+    app.cli.add_command(intake_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(i18n_cli)
     demo = demo_cli if not app.config["SETTINGS"].is_production else demo_prod_cli
@@ -125,6 +127,20 @@ def shelters_expire_holds() -> None:
     while ended := expire_holds():
         total += ended
     click.echo(f"{total} expired holds ended")
+
+
+@click.group("intake", help="Intakes and cases.")
+def intake_cli() -> None:
+    pass
+
+
+@intake_cli.command("purge-drafts")
+@click.option("--days", default=DRAFT_DAYS, show_default=True, type=click.IntRange(1, 365))
+def intake_purge_drafts(days: int) -> None:
+    """Delete unfinished intakes nobody has changed for DAYS days (run daily)."""
+    from advocacy.intake.service import purge_stale_drafts
+
+    click.echo(f"{purge_stale_drafts(days=days)} unfinished intakes deleted")
 
 
 @click.group("keys", help="Encryption keys for personal data.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -456,3 +457,21 @@ def test_a_personal_field_is_never_stored_in_clear(client: CSRFClient, place: Si
     dumped = json.dumps({k: str(v) for k, v in row.items()})
     for secret in ("Amina", "kettle", "5550199", "insulin", "after 6 pm"):
         assert secret not in dumped
+
+
+def test_an_intake_untouched_for_30_days_is_deleted(
+    client: CSRFClient, place: SimpleNamespace, app: Flask
+) -> None:
+    sign_in(client, place.advocate)
+    old_id = walk(client, upto="household")
+    recent_id = walk(client, upto="contact")
+    old = draft(old_id)
+    assert old is not None
+    old.updated_at = old.updated_at - timedelta(days=30, minutes=1)
+    db.session.commit()
+    assert "deleted after 30 days without a change" in text_of(client.get("/cases/"))
+    result = app.test_cli_runner().invoke(args=["intake", "purge-drafts"])
+    assert result.exit_code == 0 and "1 unfinished intakes deleted" in result.output
+    assert draft(old_id) is None and draft(recent_id) is not None
+    expired = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "intake.expired")).one()
+    assert (expired.object_id, expired.agency_id) == (str(old_id), place.north.id)

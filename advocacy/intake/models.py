@@ -27,6 +27,10 @@ from advocacy.extensions import db
 from advocacy.types import EncryptedString, UTCDateTime, lookup_hash_column, utcnow
 from advocacy.vocab import LABELS, LabelledEnum
 
+#: An intake not touched for this long is deleted (``flask intake purge-drafts``):
+#: what a person said at intake must not sit unfinished and forgotten.
+DRAFT_DAYS = 30
+
 
 class CaseStatus(LabelledEnum):
     OPEN = "open"

@@ -18,13 +18,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only
 
@@ -34,6 +34,7 @@ from advocacy.auth.models import Membership, Role, User
 from advocacy.extensions import db
 from advocacy.intake import instruments as inst
 from advocacy.intake.models import (
+    DRAFT_DAYS,
     AccessNeed,
     Case,
     CaseStatus,
@@ -310,10 +311,6 @@ def search_cases(query: CaseQuery, *, per_page: int = PER_PAGE) -> CasePage:
     return CasePage(cases, total, page, pages, per_page)
 
 
-def list_cases(limit: int = PER_PAGE) -> list[Case]:
-    return search_cases(CaseQuery(), per_page=limit).cases
-
-
 # --- drafts -----------------------------------------------------------------------------------
 
 
@@ -401,6 +398,20 @@ def discard_draft(draft: IntakeDraft, *, actor_id: int | None = None) -> None:
     record("intake.discarded", "intake_draft", draft.id, agency_id=draft.agency_id, actor_id=actor_id)
     db.session.delete(draft)
     db.session.commit()
+
+
+def purge_stale_drafts(*, days: int = DRAFT_DAYS, now: datetime | None = None) -> int:
+    """Delete the drafts nobody has changed for ``days``; returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    stale = db.session.execute(
+        select(IntakeDraft.id, IntakeDraft.agency_id).where(IntakeDraft.updated_at < cutoff)
+    ).all()
+    for draft_id, agency_id in stale:
+        record("intake.expired", "intake_draft", draft_id, agency_id=agency_id)
+    if stale:
+        db.session.execute(delete(IntakeDraft).where(IntakeDraft.id.in_([d for d, _a in stale])))
+    db.session.commit()
+    return len(stale)
 
 
 def household_from(values: Mapping[str, Any]) -> Household:

@@ -29,6 +29,7 @@ from advocacy.intake import bp, service
 from advocacy.intake import instruments as inst
 from advocacy.intake.forms import SECTION_FORMS, CloseForm, ProtocolForm, ReassignForm, screen_form
 from advocacy.intake.models import (
+    DRAFT_DAYS,
     AccessNeed,
     Case,
     CaseStatus,
@@ -424,6 +425,7 @@ def _case_labels() -> dict[str, Any]:
         return lambda value: enum(value).label if value else ""
 
     return {
+        "draft_days": DRAFT_DAYS,
         "case_status_label": label(CaseStatus),
         "danger_label": label(Danger),
         "referral_source_label": label(ReferralSource),
