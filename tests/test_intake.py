@@ -475,3 +475,30 @@ def test_an_intake_untouched_for_30_days_is_deleted(
     assert draft(old_id) is None and draft(recent_id) is not None
     expired = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "intake.expired")).one()
     assert (expired.object_id, expired.agency_id) == (str(old_id), place.north.id)
+
+
+def test_a_double_click_on_open_the_case_opens_one_case(client: CSRFClient, place: SimpleNamespace) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client)
+    first = post_step(client, draft_id, "placement", {"bed": "later"})
+    second = post_step(client, draft_id, "placement", {"bed": "later"})
+    assert first.status_code == 302 and second.status_code == 404  # the draft is gone: nothing more happens
+    assert count(Case) == 1
+
+
+def test_a_step_saved_after_a_colleague_finished_the_draft_says_so(
+    client: CSRFClient, place: SimpleNamespace, app: Flask
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client)
+    row = draft(draft_id)
+    assert row is not None
+    # Another request deletes the row after this one has read it.
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM intake_draft WHERE id = :id"), {"id": draft_id})
+    with pytest.raises(service.AlreadyFinished):
+        service.save_step(row, "consent", {"consent_sms": True}, complete=True)
+    db.session.rollback()
+    with pytest.raises(service.AlreadyFinished):
+        service.finish_draft(row, actor_id=place.advocate.id)
+    assert count(Case) == 0

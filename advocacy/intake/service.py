@@ -27,6 +27,7 @@ from flask_login import current_user
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from advocacy.access import agency_ids, get_scoped_or_404, scoped
 from advocacy.audit.service import record
@@ -85,6 +86,10 @@ CASE_FIELDS = (
     "consent_sms",
     "consent_share",
 )
+
+
+class AlreadyFinished(Exception):
+    """The draft became a case in another request (a double click on "Open the case")."""
 
 
 class NotReady(Exception):
@@ -371,6 +376,12 @@ def save_step(
     draft.data = json.dumps(data, ensure_ascii=False, sort_keys=True)
     draft.step = step
     draft.updated_at = utcnow()
+    try:
+        db.session.flush()  # the draft's UPDATE matches no row if it is gone
+    except StaleDataError:
+        # The draft was finished or deleted in another request meanwhile.
+        db.session.rollback()
+        raise AlreadyFinished() from None
     record(
         "intake.autosaved" if background else "intake.saved",
         "intake_draft",
@@ -437,20 +448,34 @@ def finish_draft(draft: IntakeDraft, *, actor_id: int) -> Case:
     The bed, if one is wanted, is requested afterwards (:func:`place_referral`):
     a request holds beds at once, so it is made only for a case that exists.
     """
-    data = draft_data(draft)
+    try:
+        data = draft_data(draft)
+        draft_id, agency_id, owner_id = draft.id, draft.agency_id, draft.owner_id
+    except ObjectDeletedError:  # finished by another request since it was read
+        db.session.rollback()
+        raise AlreadyFinished() from None
     done = set(data.get("done", []))
     for step in STEPS[:-1]:
         if step not in done:
             raise NotReady(step)
+    # Two requests finishing the same draft (a double click) must not open two
+    # cases: only the one whose DELETE removes the row goes on.  On PostgreSQL
+    # the second DELETE waits for the first to commit and then finds nothing.
+    removed = db.session.execute(
+        delete(IntakeDraft).where(IntakeDraft.id == draft_id).execution_options(synchronize_session=False)
+    ).rowcount
+    if removed != 1:
+        db.session.rollback()
+        raise AlreadyFinished()
     steps = data["steps"]
     values: dict[str, Any] = {}
     for step in ("person", "contact", "household", "needs", "consent"):
         values.update({k: v for k, v in steps[step].items() if k in CASE_FIELDS})
     alias = values.pop("alias")
-    case = open_case(draft.agency_id, draft.owner_id, alias, **values)
+    case = open_case(agency_id, owner_id, alias, **values)
     screen = steps["screen"]
     if screen.get("instrument"):
-        instrument = get_instrument(screen["instrument"], draft.agency_id)
+        instrument = get_instrument(screen["instrument"], agency_id)
         _store_screening(
             case,
             instrument,
@@ -462,8 +487,7 @@ def finish_draft(draft: IntakeDraft, *, actor_id: int) -> Case:
     bed = steps.get("placement", {}).get("bed")
     if bed in (PlacementKind.NO_BED_NEEDED.value, PlacementKind.LATER.value):
         _add_placement(case, bed, actor_id=actor_id)
-    record("intake.finished", "intake_draft", draft.id, agency_id=draft.agency_id, actor_id=actor_id)
-    db.session.delete(draft)
+    record("intake.finished", "intake_draft", draft_id, agency_id=agency_id, actor_id=actor_id)
     db.session.commit()
     return case
 

@@ -203,6 +203,18 @@ def step(draft_id: int, step: str) -> Any:
     if request.method == "GET":
         return _render(draft, step, _step_form(draft, step))
 
+    try:
+        return _post_step(draft, step)
+    except service.AlreadyFinished:
+        return _gone()
+
+
+def _gone() -> Any:
+    flash(_("This intake was already finished, and its case is open. Find it in the case list."), "info")
+    return redirect(url_for("intake.index"))
+
+
+def _post_step(draft: IntakeDraft, step: str) -> Any:
     form = _step_form(draft, step, request.form)
     action = request.form.get("action", "next")
     if step == "screen" and action == "choose":
@@ -279,13 +291,16 @@ def autosave(draft_id: int) -> Any:
         abort(400)
     form = _step_form(draft, step, request.form)
     form.validate()
-    service.save_step(
-        draft,
-        step,
-        _values(form, valid_only=True),
-        complete=False,
-        background=bool(request.headers.get(BACKGROUND_HEADER)),
-    )
+    try:
+        service.save_step(
+            draft,
+            step,
+            _values(form, valid_only=True),
+            complete=False,
+            background=bool(request.headers.get(BACKGROUND_HEADER)),
+        )
+    except service.AlreadyFinished:
+        return jsonify(saved=False, error="finished"), 409
     unsaved = sorted(name for name, errors in form.errors.items() if errors and name != "csrf_token")
     return jsonify(saved=True, saved_at=draft.updated_at.isoformat(), unsaved=unsaved)
 
