@@ -20,7 +20,7 @@ from advocacy.intake import service, wizard
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskScreening
 from advocacy.security import BACKGROUND_HEADER, LAST_SEEN_KEY
 from advocacy.shelters import service as shelters
-from advocacy.shelters.models import BedType, Referral, RoomType
+from advocacy.shelters.models import BedType, Referral, RoomType, Shelter
 from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
 
 PERSON = {"alias": "Amina Test", "language": "so", "referral_source": "police", "interpreter_needed": "y"}
@@ -502,3 +502,36 @@ def test_a_step_saved_after_a_colleague_finished_the_draft_says_so(
     with pytest.raises(service.AlreadyFinished):
         service.finish_draft(row, actor_id=place.advocate.id)
     assert count(Case) == 0
+
+
+def test_a_case_holds_beds_once_until_the_shelter_answers(client: CSRFClient, place: SimpleNamespace) -> None:
+    shelter = db.session.get(Shelter, place.shelter_id)
+    shelters.add_room(
+        shelter,
+        "Room 2",
+        room_type=RoomType.FAMILY,
+        accessible=True,
+        beds=[(f"2{x}", BedType.ADULT) for x in "ABC"],
+    )
+    db.session.commit()
+    sign_in(client, place.advocate)
+    draft_id = walk(client)
+    post_step(client, draft_id, "placement", {"bed": "later"})
+    case = db.session.scalars(select(Case)).one()
+    # A double click on "Save" with a shelter chosen: the second is refused and holds nothing.
+    first = client.post(f"/cases/{case.id}/bed", data={"bed": f"shelter-{place.shelter_id}"})
+    assert first.headers["Location"].endswith(f"/cases/{case.id}")
+    referral = db.session.scalars(select(Referral)).one()
+    second = client.post(f"/cases/{case.id}/bed", data={"bed": f"shelter-{place.shelter_id}"})
+    assert second.headers["Location"].endswith(f"/cases/{case.id}/bed")
+    page = text_of(client.get(second.headers["Location"]))
+    assert f"This case already has beds held (referral {referral.token})" in page
+    assert count(Referral) == 1
+    # The page says so before anyone tries.
+    assert f"Beds are held for this case (referral {referral.token})" in page
+    assert count(Placement) == 2  # "later", then the referral
+    # Once the shelter declines, another shelter can be asked.
+    sign_in(client, make_user(place.valley, Role.SHELTER_STAFF))
+    client.post(f"/shelters/{place.shelter_id}/referrals/{referral.id}/decline", data={"reason": "not_a_fit"})
+    db.session.expire_all()
+    assert service.active_referral(case.id) is None

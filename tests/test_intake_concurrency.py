@@ -1,6 +1,6 @@
-"""Two requests finishing the same intake at once (a double click on "Open the
-case", or two colleagues), on PostgreSQL with real concurrency: one case opens,
-the other request is told the intake is already finished."""
+"""Two requests for the same intake or case at once (a double click, or two
+colleagues), on PostgreSQL with real concurrency: one case opens, beds are held
+once, and the other request is told why nothing happened."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from advocacy.auth.models import Role
+from advocacy.auth.models import Role, User
 from advocacy.extensions import db
 from advocacy.intake import service
 from advocacy.intake.instruments import shipped
-from advocacy.intake.models import Case, IntakeDraft, RiskScreening
+from advocacy.intake.models import Case, IntakeDraft, Placement, RiskScreening
+from advocacy.shelters import service as shelters
+from advocacy.shelters.models import Bed, BedType, Referral, RoomType
+from advocacy.shelters.service import Refused
 from tests.helpers import make_agency, make_user
+from tests.test_shelter_service import signed_in_as
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -82,3 +86,60 @@ def test_two_requests_finishing_one_draft_open_one_case(app: Flask) -> None:
         assert db.session.get(IntakeDraft, draft_id) is None
         assert db.session.scalar(select(func.count()).where(RiskScreening.case_id == case_id)) == 1
     assert db.session.scalar(select(func.count()).select_from(Case)) == ROUNDS
+
+
+def test_two_requests_for_a_bed_for_one_case_hold_beds_once(app: Flask) -> None:
+    """A double click on "Save" with a shelter chosen, or two colleagues at once:
+    one referral, one hold; the other request is refused and holds nothing."""
+    agency = make_agency()
+    other = make_agency("other")
+    shelter = shelters.add_shelter(other.id, "Far House", "FH-1", "Far North")
+    shelters.add_room(
+        shelter, "Family", room_type=RoomType.FAMILY, beds=[("A", BedType.ADULT), ("B", BedType.ADULT)]
+    )
+    shelters.add_room(shelter, "Single", beds=[("C", BedType.ADULT), ("D", BedType.ADULT)])
+    agency_id, shelter_id = agency.id, shelter.id
+    advocates = [make_user(agency, Role.ADVOCATE).id, make_user(agency, Role.ADVOCATE).id]
+    db.session.commit()
+    for _round in range(ROUNDS):
+        case_id = service.open_case(agency_id, advocates[0], "One Household").id
+        db.session.commit()
+        barrier = threading.Barrier(2)
+        results: list[Any] = [None, None]
+
+        def place(
+            i: int, case_id: int = case_id, barrier: threading.Barrier = barrier, results: list[Any] = results
+        ) -> None:
+            with app.app_context():
+                try:
+                    case = db.session.get(Case, case_id)
+                    assert case is not None
+                    db.session.commit()
+                    barrier.wait(timeout=30)
+                    results[i] = service.place_referral(case, shelter_id, actor_id=advocates[i]).referral_id
+                except Refused as refusal:
+                    results[i] = refusal.message
+                except BaseException:  # noqa: BLE001 (reported to the main thread)
+                    results[i] = traceback.format_exc()
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=place, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+            assert not thread.is_alive()
+        refused = [r for r in results if isinstance(r, str)]
+        assert len(refused) == 1 and "already has beds held" in refused[0], results
+        referral_id = next(r for r in results if isinstance(r, int))
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).where(Placement.case_id == case_id)) == 1
+        held = db.session.scalar(
+            select(func.count()).where(Bed.shelter_id == shelter_id, Bed.state == "held")
+        )
+        assert held == 1
+        # The referring advocate cancels, which frees the bed for the next round.
+        with signed_in_as(app, db.session.get(User, advocates[0])):  # type: ignore[arg-type]
+            shelters.cancel_referral(referral_id, actor_id=advocates[0])
+    assert db.session.scalar(select(func.count()).select_from(Referral)) == ROUNDS

@@ -49,7 +49,7 @@ from advocacy.intake.models import (
     RiskInstrument,
     RiskScreening,
 )
-from advocacy.shelters.models import Referral, Shelter
+from advocacy.shelters.models import Referral, ReferralStatus, Shelter
 from advocacy.shelters.service import Household, Refused, request_referral
 from advocacy.types import lookup_hash, utcnow
 
@@ -824,29 +824,75 @@ def record_placement(
     db.session.commit()
 
 
+def _lock_case(case_id: int) -> None:
+    """Serialize changes to one case's placement (PostgreSQL row lock; SQLite has one writer)."""
+    stmt = select(Case.id).where(Case.id == case_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    db.session.execute(stmt)
+
+
+def active_referral(case_id: int) -> Referral | None:
+    """The case's referral that still holds beds (waiting for the shelter, or accepted)."""
+    return db.session.scalar(
+        select(Referral)
+        .join(Placement, Placement.referral_id == Referral.id)
+        .where(
+            Placement.case_id == case_id,
+            Referral.status.in_([ReferralStatus.PENDING.value, ReferralStatus.ACCEPTED.value]),
+        )
+        .limit(1)
+    )
+
+
 def place_referral(case: Case, shelter_id: int, *, actor_id: int, priority: bool | None = None) -> Placement:
     """Hold beds for the case's household at a shelter of the network.
 
     The referral carries the household's numbers only (see
     :class:`~advocacy.shelters.service.Household`) and, for a screened-in case,
-    "priority".  :class:`Refused` when nothing fits any more; the case is
-    unchanged then.
+    "priority".  The placement is written in the referral's own transaction,
+    after the case row is locked: two requests for one case (a double click,
+    two colleagues) hold beds once, and the other is refused.  :class:`Refused`
+    also when nothing fits any more; nothing changes then.
     """
     case_id, agency_id = case.id, case.agency_id
     household = case_household(case)
     wants_priority = case.high_danger if priority is None else priority
-    referral = request_referral(
-        shelter_id, household, actor_id=actor_id, from_agency_id=agency_id, priority=wants_priority
+    placed: list[int] = []
+
+    def link(referral: Referral) -> None:
+        _lock_case(case_id)
+        held = active_referral(case_id)
+        if held is not None:
+            raise Refused(
+                _(
+                    "This case already has beds held (referral %(token)s). Cancel that referral, or wait for "
+                    "the shelter's answer, before asking another shelter.",
+                    token=held.token,
+                )
+            )
+        owner = db.session.get(Case, case_id)
+        assert owner is not None
+        placed.append(
+            _add_placement(owner, PlacementKind.REFERRAL.value, referral_id=referral.id, actor_id=actor_id).id
+        )
+        if wants_priority:
+            for step in protocol_steps(owner):
+                if step.step == ProtocolStepKey.PRIORITY_PLACEMENT.value and step.done_at is None:
+                    step.outcome = ProtocolOutcome.DONE.value
+                    step.done_at = utcnow()
+                    step.done_by_id = actor_id
+
+    request_referral(
+        shelter_id,
+        household,
+        actor_id=actor_id,
+        from_agency_id=agency_id,
+        priority=wants_priority,
+        before_commit=link,
     )
-    case = db.session.get(Case, case_id)  # type: ignore[assignment]
-    placement = _add_placement(case, PlacementKind.REFERRAL.value, referral_id=referral.id, actor_id=actor_id)
-    if wants_priority:
-        for step in protocol_steps(case):
-            if step.step == ProtocolStepKey.PRIORITY_PLACEMENT.value and step.done_at is None:
-                step.outcome = ProtocolOutcome.DONE.value
-                step.done_at = utcnow()
-                step.done_by_id = actor_id
-    db.session.commit()
+    placement = db.session.get(Placement, placed[-1])
+    assert placement is not None
     return placement
 
 

@@ -259,7 +259,7 @@ def _request_bed(case: Case, shelter_id: int, *, priority: bool) -> Any:
         placement = service.place_referral(case, shelter_id, actor_id=current_user.id, priority=priority)
     except Refused as refused:
         flash(
-            _("The bed was not held: %(reason)s Choose another shelter.", reason=refused.message),
+            _("The bed was not held: %(reason)s", reason=refused.message),
             "error",
         )
         return redirect(url_for("intake.find_bed", case_id=case_id))
@@ -335,7 +335,13 @@ def find_bed(case_id: int) -> Any:
             flash(_("Saved on the case."), "success")
             return redirect(url_for("intake.detail", case_id=case.id))
         status = 400
-    return render_template("intake/find_bed.html", case=case, form=form, household=household), status
+    return render_template(
+        "intake/find_bed.html",
+        case=case,
+        form=form,
+        household=household,
+        active=service.active_referral(case.id),
+    ), status
 
 
 def autosave_step_data(step: str, values: dict[str, Any]) -> MultiDict[str, Any]:

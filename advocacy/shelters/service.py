@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -897,13 +897,22 @@ def _pick_beds(shelter: Shelter, household: Household) -> list[int] | None:
 
 
 def request_referral(
-    shelter_id: int, household: Household, *, actor_id: int, from_agency_id: int, priority: bool = False
+    shelter_id: int,
+    household: Household,
+    *,
+    actor_id: int,
+    from_agency_id: int,
+    priority: bool = False,
+    before_commit: Callable[[Referral], None] | None = None,
 ) -> Referral:
     """Hold beds that fit the household at a shelter anywhere in the network.
 
     The beds are chosen here, not by the advocate (who never sees rooms or
     beds of another agency).  When another request takes the beds first, the
     choice is made again; when nothing fits any more, :class:`Refused` says so.
+
+    ``before_commit`` lets the referring side add its own rows (the case's
+    placement) in the same transaction; whatever it raises undoes the hold too.
     """
     shelter = db.session.scalar(select(Shelter).where(Shelter.id == shelter_id, Shelter.active.is_(True)))
     if shelter is None:
@@ -981,6 +990,12 @@ def request_referral(
         _touch(shelter.id, now, by_person=False)
         record("referral.created", "referral", referral.id, agency_id=from_agency_id, actor_id=actor_id)
         referral_id = referral.id
+        if before_commit is not None:
+            try:
+                before_commit(referral)
+            except BaseException:
+                db.session.rollback()
+                raise
         _finish()
         return db.session.get(Referral, referral_id)  # type: ignore[return-value]
     raise Refused(_("Others are taking beds at this shelter right now. Try again in a moment."))
