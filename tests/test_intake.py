@@ -109,6 +109,15 @@ def walk(client: CSRFClient, screen: dict[str, Any] | None = None, upto: str = "
     return draft_id
 
 
+def audited(case_id: int, action: str) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(AuditEvent.action == action, AuditEvent.object_id == str(case_id))
+        )
+        or 0
+    )
+
+
 def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -165,7 +174,8 @@ def test_the_whole_intake_opens_a_case_with_its_screen_and_no_bed(
     (placement,) = db.session.scalars(select(Placement)).all()
     assert placement.kind == "no_bed_needed"
     actions = set(db.session.scalars(select(AuditEvent.action)))
-    assert {"intake.started", "intake.saved", "intake.finished", "case.created", "case.screened"} <= actions
+    assert {"intake.started", "intake.viewed", "intake.saved", "intake.finished"} <= actions
+    assert {"case.created", "case.screened"} <= actions
     assert "case.placement.no_bed_needed" in actions
 
 
@@ -524,7 +534,9 @@ def test_a_case_holds_beds_once_until_the_shelter_answers(client: CSRFClient, pl
     referral = db.session.scalars(select(Referral)).one()
     second = client.post(f"/cases/{case.id}/bed", data={"bed": f"shelter-{place.shelter_id}"})
     assert second.headers["Location"].endswith(f"/cases/{case.id}/bed")
+    views_before = audited(case.id, "case.view")
     page = text_of(client.get(second.headers["Location"]))
+    assert audited(case.id, "case.view") == views_before + 1  # the page shows the case: a view
     assert f"This case already has beds held (referral {referral.token})" in page
     assert count(Referral) == 1
     # The page says so before anyone tries.

@@ -335,6 +335,12 @@ def draft_or_404(draft_id: int) -> IntakeDraft:
     return get_scoped_or_404(IntakeDraft, draft_id, *CASE_ROLES)
 
 
+def view_draft(draft: IntakeDraft) -> None:
+    """A step page shows what the person said: that is a view of their data."""
+    record("intake.viewed", "intake_draft", draft.id, agency_id=draft.agency_id)
+    db.session.commit()
+
+
 def draft_data(draft: IntakeDraft) -> dict[str, Any]:
     return json.loads(draft.data or "{}")
 

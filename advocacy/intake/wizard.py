@@ -201,6 +201,7 @@ def step(draft_id: int, step: str) -> Any:
         abort(404)
     draft = service.draft_or_404(draft_id)
     if request.method == "GET":
+        service.view_draft(draft)
         return _render(draft, step, _step_form(draft, step))
 
     try:
@@ -320,7 +321,7 @@ def discard(draft_id: int) -> Any:
 @roles_required(*service.CASE_ROLES)
 def find_bed(case_id: int) -> Any:
     """A bed for an open case: the network's shelters that fit its household."""
-    case = service.case_or_404(case_id)
+    case = service.view_case(case_id) if request.method == "GET" else service.case_or_404(case_id)
     household = service.case_household(case)
     form = PlacementForm(formdata=request.form if request.method == "POST" else None)
     form.offer(fitting_shelters(household, case.cultural_program))
