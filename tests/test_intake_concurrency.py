@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,6 +27,42 @@ from tests.test_shelter_service import signed_in_as
 pytestmark = pytest.mark.postgresql_only
 
 ROUNDS = 15
+
+
+def both_at_once(app: Flask, load: Callable[[], Any], act: Callable[[Any, int], Any]) -> list[Any]:
+    """Two threads, each with its own session: load the object, wait for the other,
+    then act as person ``i``.  A refusal comes back as its message; any other
+    exception fails the test."""
+    barrier = threading.Barrier(2)
+    results: list[Any] = [None, None]
+    errors: list[str] = []
+
+    def run(i: int) -> None:
+        with app.app_context():
+            try:
+                obj = load()
+                db.session.commit()
+                barrier.wait(timeout=30)
+                results[i] = act(obj, i)
+            except service.AlreadyFinished:
+                results[i] = "already finished"
+            except Refused as refusal:
+                results[i] = refusal.message
+            except BaseException:  # noqa: BLE001 (reported to the main thread)
+                errors.append(traceback.format_exc())
+            finally:
+                db.session.remove()
+
+    db.session.commit()  # the main thread holds no transaction while the threads run
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a thread is stuck (a deadlock?)"
+    assert not errors, "\n".join(errors)
+    db.session.expire_all()
+    return results
 
 
 def ready_draft(agency_id: int, owner_id: int) -> int:
@@ -50,39 +87,13 @@ def test_two_requests_finishing_one_draft_open_one_case(app: Flask) -> None:
     advocates = [make_user(agency, Role.ADVOCATE).id, make_user(agency, Role.ADVOCATE).id]
     for _round in range(ROUNDS):
         draft_id = ready_draft(agency_id, advocates[0])
-        db.session.commit()
-        barrier = threading.Barrier(2)
-        results: list[Any] = [None, None]
-
-        def finish(
-            i: int,
-            draft_id: int = draft_id,
-            barrier: threading.Barrier = barrier,
-            results: list[Any] = results,
-        ) -> None:
-            with app.app_context():
-                try:
-                    draft = db.session.get(IntakeDraft, draft_id)
-                    assert draft is not None
-                    db.session.commit()
-                    barrier.wait(timeout=30)
-                    results[i] = service.finish_draft(draft, actor_id=advocates[i]).id
-                except service.AlreadyFinished:
-                    results[i] = "already finished"
-                except BaseException:  # noqa: BLE001 (reported to the main thread)
-                    results[i] = traceback.format_exc()
-                finally:
-                    db.session.remove()
-
-        threads = [threading.Thread(target=finish, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-            assert not thread.is_alive()
+        results = both_at_once(
+            app,
+            lambda draft_id=draft_id: db.session.get(IntakeDraft, draft_id),
+            lambda draft, i: service.finish_draft(draft, actor_id=advocates[i]).id,
+        )
         assert sorted(map(str, results)).count("already finished") == 1, results
         case_id = next(r for r in results if isinstance(r, int))
-        db.session.expire_all()
         assert db.session.get(IntakeDraft, draft_id) is None
         assert db.session.scalar(select(func.count()).where(RiskScreening.case_id == case_id)) == 1
     assert db.session.scalar(select(func.count()).select_from(Case)) == ROUNDS
@@ -103,37 +114,14 @@ def test_two_requests_for_a_bed_for_one_case_hold_beds_once(app: Flask) -> None:
     db.session.commit()
     for _round in range(ROUNDS):
         case_id = service.open_case(agency_id, advocates[0], "One Household").id
-        db.session.commit()
-        barrier = threading.Barrier(2)
-        results: list[Any] = [None, None]
-
-        def place(
-            i: int, case_id: int = case_id, barrier: threading.Barrier = barrier, results: list[Any] = results
-        ) -> None:
-            with app.app_context():
-                try:
-                    case = db.session.get(Case, case_id)
-                    assert case is not None
-                    db.session.commit()
-                    barrier.wait(timeout=30)
-                    results[i] = service.place_referral(case, shelter_id, actor_id=advocates[i]).referral_id
-                except Refused as refusal:
-                    results[i] = refusal.message
-                except BaseException:  # noqa: BLE001 (reported to the main thread)
-                    results[i] = traceback.format_exc()
-                finally:
-                    db.session.remove()
-
-        threads = [threading.Thread(target=place, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-            assert not thread.is_alive()
+        results = both_at_once(
+            app,
+            lambda case_id=case_id: db.session.get(Case, case_id),
+            lambda case, i: service.place_referral(case, shelter_id, actor_id=advocates[i]).referral_id,
+        )
         refused = [r for r in results if isinstance(r, str)]
         assert len(refused) == 1 and "already has beds held" in refused[0], results
         referral_id = next(r for r in results if isinstance(r, int))
-        db.session.expire_all()
         assert db.session.scalar(select(func.count()).where(Placement.case_id == case_id)) == 1
         held = db.session.scalar(
             select(func.count()).where(Bed.shelter_id == shelter_id, Bed.state == "held")
