@@ -279,7 +279,7 @@ def test_bad_input_is_shown_next_to_its_field_and_the_draft_keeps_the_rest(
 
     response = post_step(client, draft_id, "household", {**HOUSEHOLD, "children_ages": "3, 40", "pets": "2"})
     assert response.status_code == 400
-    assert "Enter each child's age in years" in text_of(response)
+    assert "Children's ages are from 0 to 17." in text_of(response)
     assert stored(draft_id, "household")["pets"] == 2
     assert "children_ages" not in stored(draft_id, "household")
 
@@ -547,3 +547,16 @@ def test_a_case_holds_beds_once_until_the_shelter_answers(client: CSRFClient, pl
     client.post(f"/shelters/{place.shelter_id}/referrals/{referral.id}/decline", data={"reason": "not_a_fit"})
     db.session.expire_all()
     assert service.active_referral(case.id) is None
+
+
+def test_intake_and_referral_read_childrens_ages_the_same_way(app: Flask) -> None:
+    from wtforms.validators import ValidationError
+
+    from advocacy.shelters.forms import children_ages
+
+    for typed in ("3, 7", "3 7", "3;7", "٣، ٧", " 3 ,  7 "):
+        assert children_ages(typed) == (3, 7), typed
+    assert children_ages("") == ()
+    for typed, message in (("3, x", "whole years"), ("3, 18", "from 0 to 17"), ("1 " * 13, "at most 12")):
+        with pytest.raises(ValidationError, match=message):
+            children_ages(typed)

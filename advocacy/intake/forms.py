@@ -30,11 +30,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from advocacy.i18n import current_language
 from advocacy.intake import instruments as inst
 from advocacy.intake.models import AccessNeed, CloseReason, PlacementKind, ProtocolOutcome, ReferralSource
+from advocacy.shelters.forms import MAX_CHILD_AGE, adults_field, children_ages
 from advocacy.shelters.models import CulturalProgram
-from advocacy.shelters.service import MAX_BEDS_PER_REQUEST
 
-MAX_CHILD_AGE = 17
-_SEPARATORS = re.compile(r"[\s,;،、]+")
 _BCP47 = re.compile(
     r"^(?P<lang>[A-Za-z]{2,3})(?:-(?P<script>[A-Za-z]{4}))?(?:-(?P<region>[A-Za-z]{2}|\d{3}))?"
     r"(?P<rest>(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*)$"
@@ -69,22 +67,6 @@ def normalize_phone(value: str) -> str | None:
     if len(digits) == 11 and digits.startswith("1"):
         return f"+{digits}"
     return None
-
-
-def parse_ages(value: str) -> list[int] | None:
-    """Children's ages as people type them: ``3, 7`` or ``3 7`` or with Arabic digits and comma; None if unreadable."""
-    ages = []
-    for part in _SEPARATORS.split(value.strip()):
-        if not part:
-            continue
-        try:
-            age = int(part)
-        except ValueError:
-            return None
-        if not 0 <= age <= MAX_CHILD_AGE:
-            return None
-        ages.append(age)
-    return ages
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -178,16 +160,9 @@ class ContactForm(StepForm):
 
 
 class HouseholdForm(StepForm):
-    adults = IntegerField(
-        _l("Adults, including the person"),
-        default=1,
-        validators=[
-            InputRequired(_l("Enter the number of adults.")),
-            NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
-        ],
-    )
+    adults = adults_field(_l("Adults, including the person"))
     children_ages = StringField(
-        _l("Children's ages"), validators=[Optional(), Length(max=60, message=_l("Enter at most 12 ages."))]
+        _l("Children's ages"), validators=[Optional(), Length(max=60, message=_l("List at most 12 ages."))]
     )
     oldest_boy_age = IntegerField(
         _l("Age of the oldest boy, if any"),
@@ -210,18 +185,12 @@ class HouseholdForm(StepForm):
     )
 
     def validate_children_ages(self, field: Field) -> None:
-        ages = parse_ages(field.data or "")
-        if ages is None:
-            raise ValidationError(_l("Enter each child's age in years (0 to 17), separated by commas."))
-        if len(ages) > MAX_BEDS_PER_REQUEST:
-            raise ValidationError(_l("Enter at most 12 ages."))
-        field.data = " ".join(str(a) for a in ages) or None
+        field.data = " ".join(str(age) for age in children_ages(field.data or "")) or None
 
     def validate_oldest_boy_age(self, field: Field) -> None:
         if field.data is None or self.children_ages.errors:
             return
-        ages = parse_ages(self.children_ages.data or "") or []
-        if field.data not in ages:
+        if field.data not in children_ages(self.children_ages.data or ""):
             raise ValidationError(_l("This age is not among the children's ages."))
 
     def value_of(self, field: Field) -> Any:

@@ -7,6 +7,7 @@ another agency is answered, instead of a form error that would confirm it exists
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -35,15 +36,35 @@ def language_choices(blank: Any) -> list[tuple[str, Any]]:
     return [("", blank)] + [(lang.tag, lang.native) for lang in registry().values()]
 
 
-def adults_field() -> IntegerField:
+def adults_field(label: Any = None) -> IntegerField:
     return IntegerField(
-        _l("Adults"),
+        label or _l("Adults"),
         default=1,
         validators=[
             InputRequired(_l("Enter the number of adults.")),
             NumberRange(min=1, max=MAX_BEDS_PER_REQUEST, message=_l("Enter a number from 1 to 12.")),
         ],
     )
+
+
+MAX_CHILD_AGE = 17
+# Commas of every keyboard the app's languages use (Arabic "،", CJK "、"), semicolons, spaces.
+_AGE_SEPARATORS = re.compile(r"[\s,;\u060c\u3001]+")
+
+
+def children_ages(text: str) -> tuple[int, ...]:
+    """Children's ages as people type them (``3, 7``, ``3 7``, Arabic digits and comma),
+    or :class:`ValidationError` saying what is wrong."""
+    parts = [part for part in _AGE_SEPARATORS.split(text.strip()) if part]
+    try:
+        ages = tuple(int(part) for part in parts)
+    except ValueError:
+        raise ValidationError(_l("Write each child's age in whole years, separated by commas.")) from None
+    if any(not 0 <= age <= MAX_CHILD_AGE for age in ages):
+        raise ValidationError(_l("Children's ages are from 0 to 17."))
+    if len(ages) > MAX_BEDS_PER_REQUEST:
+        raise ValidationError(_l("List at most 12 ages."))
+    return ages
 
 
 def children_field() -> IntegerField:
@@ -198,17 +219,7 @@ class ReferralForm(FlaskForm):
         self.language.choices = language_choices(_l("Not needed"))
 
     def validate_children_ages(self, field: Any) -> None:
-        # The Arabic comma too: that is what an Arabic keyboard types.
-        raw = (field.data or "").replace(",", " ").replace("\u060c", " ").split()
-        try:
-            ages = [int(a) for a in raw]
-        except ValueError:
-            raise ValidationError(_l("Write each child's age in whole years, separated by commas.")) from None
-        if any(not 0 <= a <= 17 for a in ages):
-            raise ValidationError(_l("Children's ages are from 0 to 17."))
-        if len(ages) > MAX_BEDS_PER_REQUEST:
-            raise ValidationError(_l("List at most 12 ages."))
-        self.ages = tuple(ages)
+        self.ages = children_ages(field.data or "")
 
     def household(self) -> Household:
         return Household(
