@@ -17,8 +17,9 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import abort
@@ -431,7 +432,12 @@ def purge_stale_drafts(*, days: int = DRAFT_DAYS, now: datetime | None = None) -
     return len(stale)
 
 
+#: The case fields a referral's household is made of (numbers, ages, needs, language).
+HOUSEHOLD_FIELDS = ("adults", "children_ages", "oldest_boy_age", "pets", "access_needs", "language")
+
+
 def household_from(values: Mapping[str, Any]) -> Household:
+    """The household as a referral may carry it, from a draft's or a case's values."""
     needs = str(values.get("access_needs", "")).split()
     return Household(
         adults=int(values.get("adults") or 1),
@@ -446,6 +452,11 @@ def household_from(values: Mapping[str, Any]) -> Household:
 def draft_household(draft: IntakeDraft) -> Household:
     steps = draft_data(draft).get("steps", {})
     return household_from({**steps.get("person", {}), **steps.get("household", {}), **steps.get("needs", {})})
+
+
+def judgment_reason(screen: Mapping[str, Any]) -> str | None:
+    """The advocate's reason from a draft's screen step: it counts only with the judgment box ticked."""
+    return (screen.get("judgment_reason") or None) if screen.get("judgment") else None
 
 
 def finish_draft(draft: IntakeDraft, *, actor_id: int) -> Case:
@@ -486,8 +497,7 @@ def finish_draft(draft: IntakeDraft, *, actor_id: int) -> Case:
             case,
             instrument,
             screen.get("answers", {}),
-            # The reason counts only with the judgment box ticked.
-            judgment_reason=(screen.get("judgment_reason") or None) if screen.get("judgment") else None,
+            judgment_reason=judgment_reason(screen),
             actor_id=actor_id,
         )
     bed = steps.get("placement", {}).get("bed")
@@ -511,9 +521,14 @@ def available_instruments(agency_id: int) -> list[inst.Instrument]:
     return list(inst.shipped().values()) + [_load(row) for row in own]
 
 
+@lru_cache(maxsize=64)
+def _parsed(definition: str) -> inst.Instrument:
+    """An accepted file parses the same every time: once per process, not once per request."""
+    return inst.parse(definition)
+
+
 def _load(row: RiskInstrument) -> inst.Instrument:
-    instrument = inst.parse(row.definition)
-    return inst.Instrument(**{**instrument.__dict__, "agency_instrument_id": row.id})
+    return replace(_parsed(row.definition), agency_instrument_id=row.id)
 
 
 def get_instrument(ref: str, agency_id: int) -> inst.Instrument:
@@ -722,9 +737,13 @@ def risk_history(case: Case) -> list[ScreeningEntry]:
         )
     )
     previous: dict[str, RiskScreening] = {}
+    instruments: dict[str, inst.Instrument] = {}  # one look-up per instrument, not per screening
     entries = []
     for row in rows:
-        instrument = get_instrument(f"{row.instrument_key}@{row.instrument_version}", case.agency_id)
+        ref = f"{row.instrument_key}@{row.instrument_version}"
+        if ref not in instruments:
+            instruments[ref] = get_instrument(ref, case.agency_id)
+        instrument = instruments[ref]
         before = previous.get(row.instrument_key)
         trend = None
         if before is not None:
@@ -755,6 +774,15 @@ def protocol_steps(case: Case) -> list[ProtocolStep]:
     return sorted(rows, key=lambda s: order.get(s.step, 99))
 
 
+def _complete(
+    step: ProtocolStep, outcome: ProtocolOutcome, *, note: str | None, actor_id: int | None
+) -> None:
+    step.outcome = outcome.value
+    step.note = note or None
+    step.done_at = utcnow()
+    step.done_by_id = actor_id
+
+
 def complete_step(
     case: Case,
     step_id: int,
@@ -768,10 +796,7 @@ def complete_step(
     )
     if step is None:
         abort(404)
-    step.outcome = outcome.value
-    step.note = note or None
-    step.done_at = utcnow()
-    step.done_by_id = actor_id
+    _complete(step, outcome, note=note, actor_id=actor_id)
     record(f"case.protocol.{step.step}", "case", case.id, agency_id=case.agency_id, actor_id=actor_id)
     db.session.commit()
     return step
@@ -794,14 +819,7 @@ def open_protocol_steps(case_ids: Iterable[int]) -> dict[int, int]:
 
 
 def case_household(case: Case) -> Household:
-    return Household(
-        adults=case.adults,
-        children_ages=tuple(case.ages),
-        oldest_boy_age=case.oldest_boy_age,
-        pets=case.pets,
-        needs_accessible=AccessNeed.WHEELCHAIR.value in case.access_needs.split(),
-        language=case.language,
-    )
+    return household_from({name: getattr(case, name) for name in HOUSEHOLD_FIELDS})
 
 
 def _add_placement(
@@ -885,9 +903,7 @@ def place_referral(case: Case, shelter_id: int, *, actor_id: int, priority: bool
         if wants_priority:
             for step in protocol_steps(owner):
                 if step.step == ProtocolStepKey.PRIORITY_PLACEMENT.value and step.done_at is None:
-                    step.outcome = ProtocolOutcome.DONE.value
-                    step.done_at = utcnow()
-                    step.done_by_id = actor_id
+                    _complete(step, ProtocolOutcome.DONE, note=None, actor_id=actor_id)
 
     request_referral(
         shelter_id,
@@ -920,21 +936,6 @@ def placements(case: Case) -> list[PlacementView]:
         .order_by(Placement.created_at.desc(), Placement.id.desc())
     ).all()
     return [PlacementView(p, r, label, region) for p, r, label, region in rows]
-
-
-def referral_case_ids(referral_ids: Iterable[int]) -> dict[int, int]:
-    """Case ids of the referring agency's referrals (for its own referral list only)."""
-    ids = list(referral_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        scoped(
-            select(Placement.referral_id, Placement.case_id).where(Placement.referral_id.in_(ids)),
-            Placement.agency_id,
-            *CASE_ROLES,
-        )
-    )
-    return {referral_id: case_id for referral_id, case_id in rows}
 
 
 def user_agency(*roles: Role) -> int:

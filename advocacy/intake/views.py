@@ -45,13 +45,7 @@ from advocacy.shelters.forms import GetForm
 from advocacy.shelters.service import Refused
 
 #: The sections of the case page that can be changed (the intake's steps, after it).
-SECTION_TITLES: dict[str, Any] = {
-    "person": _l("The person"),
-    "contact": _l("Safe contact"),
-    "household": _l("Household"),
-    "needs": _l("Needs"),
-    "consent": _l("Choices"),
-}
+SECTION_TITLES: dict[str, Any] = {section: STEP_TITLES[section] for section in SECTION_FORMS}
 
 TRENDS: dict[str | None, Any] = {
     "higher": _l("Higher than before"),

@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
 
 from advocacy.access import roles_required
 from advocacy.intake import bp, service
@@ -100,7 +99,7 @@ def _draft_outcome(draft: IntakeDraft) -> inst.Outcome | None:
     if not stored.get("instrument") or "screen" not in service.steps_done(draft):
         return None
     instrument = service.get_instrument(stored["instrument"], draft.agency_id)
-    judgment = bool(stored.get("judgment") and stored.get("judgment_reason"))
+    judgment = service.judgment_reason(stored) is not None
     return inst.evaluate(instrument, stored.get("answers", {}), judgment=judgment)
 
 
@@ -343,17 +342,3 @@ def find_bed(case_id: int) -> Any:
         household=household,
         active=service.active_referral(case.id),
     ), status
-
-
-def autosave_step_data(step: str, values: dict[str, Any]) -> MultiDict[str, Any]:
-    """Form data for a step as the browser would send it (tests and bench use it)."""
-    data: MultiDict[str, Any] = MultiDict({"step": step})
-    for key, value in values.items():
-        if isinstance(value, list):
-            for item in value:
-                data.add(key, item)
-        elif value is True:
-            data.add(key, "y")
-        elif value not in (None, False):
-            data.add(key, str(value))
-    return data
