@@ -31,6 +31,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def is_postgresql() -> bool:
+    """Row locks, advisory locks and upserts differ by engine; SQLite has one writer anyway."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = RegistryBabel()

@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select, text
 
 from advocacy.audit.models import AuditEvent
-from advocacy.extensions import db
+from advocacy.extensions import db, is_postgresql
 from advocacy.types import utcnow
 
 GENESIS = "0" * 64
@@ -56,7 +56,7 @@ def record(
     if actor_id is None and has_request_context() and current_user.is_authenticated:
         actor_id = current_user.id
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql():
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
     prev = session.scalar(select(AuditEvent.entry_hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from advocacy.audit.service import record
 from advocacy.auth.models import Agency, LoginThrottle, Membership, Role, User, UserSession
-from advocacy.extensions import db
+from advocacy.extensions import db, is_postgresql
 from advocacy.types import lookup_hash, utcnow
 
 MIN_PASSWORD_LENGTH = 12
@@ -167,7 +167,7 @@ def register_failure(username: str, action: str, user_id: int | None = None) -> 
     cannot tell anyone which names exist.  Returns True when this failure locked.
     """
     settings = current_app.config["SETTINGS"]
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgresql() else sqlite_insert
     key = throttle_key(username)
     statement = insert(LoginThrottle).values(key_hash=key, failures=1)
     count = db.session.execute(

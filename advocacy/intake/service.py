@@ -33,7 +33,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from advocacy.access import agency_ids, get_scoped_or_404, scoped
 from advocacy.audit.service import record
 from advocacy.auth.models import Membership, Role, User
-from advocacy.extensions import db
+from advocacy.extensions import db, is_postgresql
 from advocacy.intake import instruments as inst
 from advocacy.intake.models import (
     DRAFT_DAYS,
@@ -851,7 +851,7 @@ def record_placement(
 def _lock_case(case_id: int) -> None:
     """Serialize changes to one case's placement (PostgreSQL row lock; SQLite has one writer)."""
     stmt = select(Case.id).where(Case.id == case_id)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgresql():
         stmt = stmt.with_for_update()
     db.session.execute(stmt)
 

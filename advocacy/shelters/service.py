@@ -46,7 +46,7 @@ from werkzeug.exceptions import NotFound
 from advocacy.access import get_scoped_or_404, scoped
 from advocacy.audit.service import record
 from advocacy.auth.models import Role
-from advocacy.extensions import db
+from advocacy.extensions import db, is_postgresql
 from advocacy.shelters.models import (
     AvailabilityEvent,
     Bed,
@@ -261,14 +261,10 @@ def view_shelter(shelter_id: int) -> Shelter:
 # --- the core of every transition ------------------------------------------------------
 
 
-def _is_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 def _lock_beds(bed_ids: Iterable[int]) -> None:
     """On PostgreSQL, lock the beds in id order first, so that two transitions
     over overlapping beds queue instead of deadlocking."""
-    if _is_postgresql():
+    if is_postgresql():
         db.session.execute(
             select(Bed.id).where(Bed.id.in_(sorted(bed_ids))).order_by(Bed.id).with_for_update()
         )
