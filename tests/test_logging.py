@@ -18,6 +18,7 @@ from advocacy.extensions import db
 from advocacy.intake.service import open_case
 from advocacy.logs import JSONFormatter
 from tests.helpers import PASSWORD, current_code, make_agency, text_of
+from tests.test_intake import place  # noqa: F401  (a fixture, used by name)
 
 ALIAS = "Rosalind Okonkwo-Vega"
 PHONE = "+1 612 555 0147"
@@ -193,3 +194,46 @@ def test_a_totp_code_never_reaches_the_log(client: Any, advocate: User, logs: Ca
     for line in logs.lines:
         assert "999999" not in json.dumps(line)
         assert "12a456" not in json.dumps(line)
+
+
+def test_an_intake_a_name_search_and_a_bed_request_log_nothing_personal(
+    client: Any,
+    place: Any,  # noqa: F811  (the fixture imported above)
+    logs: Captured,
+) -> None:
+    from tests.test_intake import CONTACT, PERSON, post_step, walk
+    from tests.test_intake import sign_in as sign_in_as
+
+    sign_in_as(client, place.advocate)
+    reason = "he said he would find her at the Cedar Haven shelter"
+    draft_id = walk(
+        client,
+        screen={
+            "instrument": "lethality-screen@1",
+            "answer_q1": "yes",
+            "judgment": "y",
+            "judgment_reason": reason,
+            **{f"answer_q{i}": "no" for i in range(2, 12)},
+        },
+    )
+    client.post(
+        f"/cases/intake/{draft_id}/autosave",
+        data={"step": "consent", "consent_sms": "y"},
+        headers={"X-Advocacy-Background": "1"},
+    )
+    assert post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}"}).status_code == 302
+    assert client.post("/cases/", data={"name": PERSON["alias"]}).status_code == 200
+
+    assert {"intake.step", "intake.autosave", "intake.index"} <= {line.get("endpoint") for line in logs.lines}
+    everything = logs.output + "\n".join(str(vars(r)) for r in logs.records)
+    for secret in (
+        PERSON["alias"],
+        "Amina",
+        CONTACT["phone"],
+        "5550199",
+        CONTACT["code_word"],
+        reason,
+        "Cedar Haven",
+        "9 Placeholder Rd",
+    ):
+        assert secret not in everything, secret
