@@ -75,7 +75,7 @@ def _agency_entries(agency_id: int) -> list[AgencyEntry]:
         else {}
     )
     return [
-        AgencyEntry(row, inst.parse(row.definition), names.get(row.added_by_id) if row.added_by_id else None)
+        AgencyEntry(row, service.instrument_of(row), names.get(row.added_by_id) if row.added_by_id else None)
         for row in rows
     ]
 
@@ -172,7 +172,7 @@ def _set_active(instrument_id: int, active: bool) -> Any:
     # Scoped to the agencies the user administers: another agency's id is a 404.
     row = get_scoped_or_404(RiskInstrument, instrument_id, Role.ADMIN)
     service.set_instrument_active(row.agency_id, row.id, active, actor_id=current_user.id)
-    title = _title(inst.parse(row.definition))
+    title = _title(service.instrument_of(row))
     if active:
         flash(_("“%(title)s” is enabled. Advocates can screen with it again.", title=title), "success")
     else:

@@ -594,5 +594,11 @@ def shipped_file(ref: str) -> bytes | None:
 DEFAULT_INSTRUMENT = "lethality-screen"
 
 
+def default_ref(instruments: list[Instrument]) -> str:
+    """The instrument a new screen starts with: the lethality screen, its last version offered."""
+    refs = [i.ref for i in instruments if i.key == DEFAULT_INSTRUMENT]
+    return refs[-1] if refs else ""
+
+
 def shipped_keys() -> set[str]:
     return {i.key for i in shipped().values()}

@@ -518,7 +518,7 @@ def available_instruments(agency_id: int) -> list[inst.Instrument]:
         .where(RiskInstrument.agency_id == agency_id, RiskInstrument.active.is_(True))
         .order_by(RiskInstrument.key, RiskInstrument.added_at)
     )
-    return list(inst.shipped().values()) + [_load(row) for row in own]
+    return list(inst.shipped().values()) + [instrument_of(row) for row in own]
 
 
 @lru_cache(maxsize=64)
@@ -527,7 +527,7 @@ def _parsed(definition: str) -> inst.Instrument:
     return inst.parse(definition)
 
 
-def _load(row: RiskInstrument) -> inst.Instrument:
+def instrument_of(row: RiskInstrument) -> inst.Instrument:
     return replace(_parsed(row.definition), agency_instrument_id=row.id)
 
 
@@ -546,7 +546,7 @@ def get_instrument(ref: str, agency_id: int) -> inst.Instrument:
     )
     if row is None:
         abort(404)
-    return _load(row)
+    return instrument_of(row)
 
 
 def agency_instruments(agency_id: int) -> list[RiskInstrument]:

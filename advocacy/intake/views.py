@@ -372,7 +372,7 @@ def case_screen(case_id: int) -> Any:
     case = service.view_case(case_id) if request.method == "GET" else service.case_or_404(case_id)
     instruments = service.available_instruments(case.agency_id)
     by_ref = {instrument.ref: instrument for instrument in instruments}
-    default = next((i.ref for i in instruments if i.key == inst.DEFAULT_INSTRUMENT), "")
+    default = inst.default_ref(instruments)
     source = request.form if request.method == "POST" else request.args
     ref = source.get("instrument", default)
     chosen = by_ref.get(ref)

@@ -50,7 +50,7 @@ def _screen_form(draft: IntakeDraft, formdata: Any = None) -> ScreenForm:
     if formdata is not None:
         ref = formdata.get("instrument", "")
     else:
-        ref = stored.get("instrument", inst.DEFAULT_INSTRUMENT + "@1" if not stored else "")
+        ref = stored.get("instrument", "" if stored else inst.default_ref(instruments))
     chosen = next((i for i in instruments if i.ref == ref), None)
     if formdata is not None:
         return screen_form(instruments, chosen, formdata=formdata)
