@@ -8,12 +8,16 @@ its own module (configuration in ``config.py``, guards and headers in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, MultiFernet
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from advocacy.clock import Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,11 +36,14 @@ BLUEPRINTS = (
 )
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
+    """The app for ``settings`` (read from the environment when None), on ``clock``
+    (the system clock when None; tests and the demo pass a frozen one)."""
     from importlib import import_module
 
     import advocacy.models  # noqa: F401  (the whole schema, before any blueprint)
-    from advocacy import cli, security, templating
+    from advocacy import cli, security, templating, uow
+    from advocacy.clock import EXTENSION_KEY, SYSTEM
     from advocacy.extensions import babel, csrf, db, login_manager, migrate
     from advocacy.i18n import select_babel_locale
     from advocacy.logs import configure_logging
@@ -50,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.config.from_mapping(settings.flask_config())
     app.extensions["advocacy.fernet"] = MultiFernet([Fernet(k) for k in settings.encryption_keys])
+    app.extensions[EXTENSION_KEY] = clock or SYSTEM
     configure_logging(settings.log_level)
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -68,4 +76,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    uow.install(app)
     return app

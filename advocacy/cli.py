@@ -1,5 +1,10 @@
 """``flask`` commands for operators.
 
+Each command is its own unit of work (:func:`advocacy.uow.unit_of_work`):
+it commits what it did, or nothing when it fails.  A command acts as the
+system (:meth:`advocacy.actor.Actor.system`), for the agency it names or for
+the whole deployment when it does maintenance.
+
 Development-only commands (``flask demo totp``, ``flask demo password``) are
 not registered at all in production, so they cannot be run there by mistake.
 """
@@ -14,8 +19,10 @@ from cryptography.fernet import Fernet
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from advocacy.actor import Actor
 from advocacy.extensions import db
 from advocacy.intake.models import DRAFT_DAYS
+from advocacy.uow import unit_of_work
 
 
 def init_app(app: Flask) -> None:
@@ -42,8 +49,8 @@ def agency_cli() -> None:
 def agency_create(slug: str, name: str) -> None:
     from advocacy.auth.service import create_agency
 
-    agency = create_agency(name=name, slug=slug)
-    db.session.commit()
+    with unit_of_work():
+        agency = create_agency(name=name, slug=slug)
     click.echo(f"agency {agency.slug} created (id {agency.id})")
 
 
@@ -70,10 +77,11 @@ def user_create_admin(agency_slug: str, username: str, display_name: str) -> Non
         else sys.stdin.readline().rstrip("\n")
     )
     try:
-        user = create_user(username, display_name, password, [(agency, Role.ADMIN)])
+        with unit_of_work():
+            actor = Actor.system("cli:user-create-admin", agency.id)
+            user = create_user(actor, username, display_name, password, [(agency, Role.ADMIN)])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"admin {user.username} created; they set up two-step sign-in at first login")
 
 
@@ -104,7 +112,9 @@ def sessions_purge() -> None:
     """Delete ended and expired session records (run daily, from cron or a timer)."""
     from advocacy.auth.service import purge_sessions
 
-    click.echo(f"{purge_sessions()} ended or expired sessions deleted")
+    with unit_of_work():
+        purged = purge_sessions()
+    click.echo(f"{purged} ended or expired sessions deleted")
 
 
 @click.group("shelters", help="The shelter network.")
@@ -124,7 +134,11 @@ def shelters_expire_holds() -> None:
     from advocacy.shelters.service import expire_holds
 
     total = 0
-    while ended := expire_holds():
+    while True:
+        with unit_of_work():  # one batch at a time: a long night's work commits as it goes
+            ended = expire_holds()
+        if not ended:
+            break
         total += ended
     click.echo(f"{total} expired holds ended")
 
@@ -140,7 +154,9 @@ def intake_purge_drafts(days: int) -> None:
     """Delete unfinished intakes nobody has changed for DAYS days (run daily)."""
     from advocacy.intake.service import purge_stale_drafts
 
-    click.echo(f"{purge_stale_drafts(days=days)} unfinished intakes deleted")
+    with unit_of_work():
+        purged = purge_stale_drafts(Actor.system("cli:purge-drafts"), days=days)
+    click.echo(f"{purged} unfinished intakes deleted")
 
 
 @click.group("keys", help="Encryption keys for personal data.")
@@ -225,7 +241,8 @@ def demo_cli() -> None:
 def demo_load(if_empty: bool) -> None:
     from advocacy.demo import load_demo
 
-    logins = load_demo(if_empty=if_empty)
+    with unit_of_work():
+        logins = load_demo(if_empty=if_empty)
     if logins is None:
         click.echo("demo data already present; nothing loaded")
         return
@@ -257,7 +274,8 @@ def demo_password(username: str) -> None:
     if user is None:
         raise click.ClickException(f"no user {username!r}")
     password = random_passphrase()
-    change_password(user, password)
+    with unit_of_work():
+        change_password(Actor.system("cli:demo-password"), user, password)
     click.echo(password)
 
 

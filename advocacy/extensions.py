@@ -11,7 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 
 from advocacy.i18n import RegistryBabel
@@ -53,3 +53,15 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_transaction_before_savepoint(conn: Connection, _name: str) -> None:
+    """pysqlite opens a transaction only before a write, so a SAVEPOINT sent first
+    would start one of its own, and releasing it would commit everything so far
+    (the caller's later rollback could not undo it).  Open the real transaction
+    first, as a write transaction: a savepoint is always about to write."""
+    if conn.dialect.name == "sqlite":
+        dbapi_connection = conn.connection.dbapi_connection
+        if dbapi_connection is not None and not dbapi_connection.in_transaction:  # type: ignore[attr-defined]
+            dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[attr-defined]

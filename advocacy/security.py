@@ -23,6 +23,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.wrappers import Response
 
+from advocacy import clock
+from advocacy.access import ACTOR_KEY, current_actor
+from advocacy.actor import ANONYMOUS, Actor
+from advocacy.errors import Forbidden, NotFound, Refused
+from advocacy.uow import unit_of_work
+
 if TYPE_CHECKING:
     from advocacy.auth.models import User
 
@@ -46,6 +52,8 @@ PUBLIC_ENDPOINTS = frozenset(
 BACKGROUND_HEADER = "X-Advocacy-Background"
 
 LAST_SEEN_KEY = "last_seen"
+#: The agency a person of several agencies works for now (the header's switcher).
+ACTING_AGENCY_KEY = "agency"
 
 CSP = "; ".join(
     [
@@ -85,8 +93,9 @@ def start_authenticated_session(user: User) -> None:
 
     open_session(user)
     login_user(user, remember=False)
-    session[LAST_SEEN_KEY] = time.time()
+    session[LAST_SEEN_KEY] = clock.now().timestamp()
     session.permanent = False
+    g.pop(ACTOR_KEY, None)
 
 
 def end_session() -> None:
@@ -96,6 +105,7 @@ def end_session() -> None:
 
         end_recorded_session(current_user.get_id())
     logout_user()
+    g.pop(ACTOR_KEY, None)
     language = session.get("language")
     session.clear()
     if language:
@@ -131,10 +141,11 @@ def enforce_idle_timeout() -> Response | None:
     if not current_user.is_authenticated or request.endpoint == "static":
         return None
     timeout = g.settings.idle_timeout_seconds
-    now = time.time()
+    now = clock.now().timestamp()
     last_seen = session.get(LAST_SEEN_KEY, 0)
     if now - last_seen > timeout:
-        end_session()
+        with unit_of_work():
+            end_session()
         if _wants_json() or request.headers.get(BACKGROUND_HEADER):
             return jsonify(error="session_expired"), 401  # type: ignore[return-value]
         flash(
@@ -159,6 +170,26 @@ def require_login() -> Response | None:
     if _wants_json() or request.headers.get(BACKGROUND_HEADER):
         return jsonify(error="login_required"), 401  # type: ignore[return-value]
     return redirect(url_for("auth.login", next=_return_path()))
+
+
+def load_actor() -> None:
+    """Who is acting in this request: the signed-in user, with their agencies,
+    roles and the agency they chose to work for (see :class:`advocacy.actor.Actor`)."""
+    if not current_user.is_authenticated:
+        g.setdefault(ACTOR_KEY, ANONYMOUS)
+        return
+    user = current_user._get_current_object()
+    g.setdefault(ACTOR_KEY, Actor.for_user(user, session.get(ACTING_AGENCY_KEY)))
+
+
+def switch_agency(agency_id: int) -> bool:
+    """Work for another of one's own agencies from now on; False when it is not one of them."""
+    actor = current_actor()
+    if not actor.is_user or agency_id not in actor.agencies():
+        return False
+    session[ACTING_AGENCY_KEY] = agency_id
+    g[ACTOR_KEY] = actor.with_agency(agency_id)
+    return True
 
 
 #: Where a user with a temporary password may go before choosing their own.
@@ -214,7 +245,8 @@ def log_request(response: Response) -> Response:
                 "endpoint": request.endpoint,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
-                "user_id": current_user.id if current_user.is_authenticated else None,
+                # From the actor: the user object may be expired after the commit.
+                "user_id": current_actor().user_id,
             },
         )
     return response
@@ -239,8 +271,10 @@ ERROR_TEXT = {
 }
 
 
-def render_error(code: int) -> tuple[Any, int]:
+def render_error(code: int, message: str | None = None) -> tuple[Any, int]:
     title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    if message:
+        text = message
     if _wants_json():
         return jsonify(error=str(title)), code
     return render_template("error.html", title=title, text=text, code=code), code
@@ -248,6 +282,20 @@ def render_error(code: int) -> tuple[Any, int]:
 
 def handle_http_error(error: HTTPException) -> tuple[Any, int]:
     return render_error(error.code or 500)
+
+
+def handle_not_found(_error: NotFound) -> tuple[Any, int]:
+    """A service found no such object for this actor: the same page as any 404."""
+    return render_error(404)
+
+
+def handle_forbidden(error: Forbidden) -> tuple[Any, int]:
+    return render_error(403, error.message)
+
+
+def handle_refused(error: Refused) -> tuple[Any, int]:
+    """A refusal no view placed next to a field: the message on a 400 page."""
+    return render_error(400, error.message)
 
 
 def handle_unexpected(error: Exception) -> tuple[Any, int]:
@@ -261,7 +309,8 @@ def handle_unexpected(error: Exception) -> tuple[Any, int]:
 
 def handle_csrf_error(error: CSRFError) -> Response:
     """A missing or stale CSRF token ends the session (SecureDrop does the same)."""
-    end_session()
+    with unit_of_work():
+        end_session()
     flash(_("Your session was reset for your security. Please sign in again."), "error")
     return redirect(url_for("auth.login"))
 
@@ -279,9 +328,13 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
     app.before_request(enforce_idle_timeout)
     app.before_request(require_login)
+    app.before_request(load_actor)
     app.before_request(require_own_password)
     app.after_request(set_security_headers)
     app.after_request(log_request)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(NotFound, handle_not_found)
+    app.register_error_handler(Forbidden, handle_forbidden)
+    app.register_error_handler(Refused, handle_refused)
     app.register_error_handler(Exception, handle_unexpected)

@@ -9,10 +9,12 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
-from advocacy.auth.models import Role
+from advocacy.access import current_actor
+from advocacy.auth.models import Agency, Role
+from advocacy.extensions import db
 from advocacy.i18n import current_language, registry
 from advocacy.intake.instruments import pick
 from advocacy.security import idle_minutes
@@ -23,29 +25,53 @@ from advocacy.shelters.models import CulturalProgram
 class NavItem:
     endpoint: str
     label: Any
+    #: Who sees the link: the roles the view itself requires (``roles_required``).
     roles: tuple[Role, ...]
 
 
-NAVIGATION = (
-    NavItem("core.home", _l("Home"), tuple(Role)),
-    NavItem("intake.index", _l("Cases"), (Role.ADVOCATE, Role.ADMIN)),
-    NavItem("shelters.index", _l("Shelters"), (Role.SHELTER_STAFF, Role.ADMIN)),
-    NavItem("shelters.network", _l("Open beds"), (Role.ADVOCATE, Role.SHELTER_STAFF, Role.ADMIN)),
-    NavItem("admin.users", _l("Users"), (Role.ADMIN,)),
-    NavItem("intake.instruments", _l("Risk instruments"), (Role.ADMIN,)),
-    NavItem("admin.audit", _l("Audit log"), (Role.ADMIN,)),
+#: The main menu, in order.  Who sees an entry is not written here: it is what
+#: the entry's view declares with ``roles_required``, so the two cannot disagree.
+MENU = (
+    ("core.home", _l("Home")),
+    ("intake.index", _l("Cases")),
+    ("shelters.index", _l("Shelters")),
+    ("shelters.network", _l("Open beds")),
+    ("admin.users", _l("Users")),
+    ("intake.instruments", _l("Risk instruments")),
+    ("admin.audit", _l("Audit log")),
 )
 
 
+def build_navigation(app: Flask) -> tuple[NavItem, ...]:
+    items = []
+    for endpoint, label in MENU:
+        view = app.view_functions[endpoint]
+        items.append(NavItem(endpoint, label, tuple(getattr(view, "required_roles", ()))))
+    return tuple(items)
+
+
 def _navigation() -> list[NavItem]:
-    if not current_user.is_authenticated:
+    actor = current_actor()
+    if not actor.is_authenticated:
         return []
-    return [item for item in NAVIGATION if current_user.has_role(*item.roles)]
+    items: tuple[NavItem, ...] = current_app.extensions["advocacy.navigation"]
+    return [item for item in items if not item.roles or actor.has_role(*item.roles)]
+
+
+def _agencies() -> list[Agency]:
+    """The person's agencies, for the header's switcher (only when there are several)."""
+    actor = current_actor()
+    ids = actor.agencies() if actor.is_user else []
+    if len(ids) < 2:
+        return []
+    return list(db.session.scalars(select(Agency).where(Agency.id.in_(ids)).order_by(Agency.name)))
 
 
 def _context() -> dict[str, Any]:
     settings = current_app.config["SETTINGS"]
     return {
+        "actor": current_actor(),
+        "acting_agencies": _agencies,
         "language": current_language(),
         "languages": list(registry().values()),
         "navigation": _navigation(),
@@ -116,6 +142,8 @@ def program_label(value: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    """After the blueprints: the navigation is read from their views."""
+    app.extensions["advocacy.navigation"] = build_navigation(app)
     app.context_processor(_context)
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["phone"] = phone

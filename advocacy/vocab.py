@@ -1,23 +1,65 @@
 """Fixed vocabularies whose values are stored and whose labels are translated.
 
-Each domain registers its labels in :data:`LABELS`.  Labels are keyed by
-class as well as value: "safety" is both a decline and an out-of-service
-reason, and equal ``StrEnum`` values are equal dictionary keys.
+Each member carries its label where it is defined::
+
+    class BedState(LabelledEnum):
+        AVAILABLE = "available", _l("Available")
+
+so a value and the words people read for it cannot drift apart, and there is
+no second mapping to keep in step.  Columns store the value (a ``StrEnum``
+member is its value); the database refuses any other value through a CHECK
+constraint (:func:`enum_column`).
 """
 
 from __future__ import annotations
 
 import enum
+from typing import Any
 
-LABELS: dict[tuple[type, str], object] = {}
+from sqlalchemy import Enum as SAEnum
 
 
 class LabelledEnum(enum.StrEnum):
+    _label: Any
+
+    def __new__(cls, value: str, label: Any = None) -> LabelledEnum:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._label = label if label is not None else value
+        return member
+
     @property
     def label(self) -> str:
-        return str(LABELS[type(self), self.value])
+        return str(self._label)
+
+    @property
+    def lazy_label(self) -> Any:
+        """The label as defined (lazily translated), for form choices built at import."""
+        return self._label
 
     @classmethod
     def choices(cls) -> list[tuple[str, object]]:
         """``(value, lazy label)`` pairs for a form field, in declaration order."""
-        return [(member.value, LABELS[cls, member.value]) for member in cls]
+        return [(member.value, member._label) for member in cls]
+
+    @classmethod
+    def values(cls) -> list[str]:
+        return [member.value for member in cls]
+
+
+def enum_column(enum_class: type[enum.StrEnum], name: str, length: int = 32) -> SAEnum:
+    """A string column holding one of the enum's values, with a CHECK constraint
+    named after the column (``ck_<table>_<name>``) on both engines.
+
+    Values are stored as the members' values (not their names), and the
+    Python side gets the member back.
+    """
+    return SAEnum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )

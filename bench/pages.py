@@ -26,6 +26,7 @@ from advocacy.auth.models import Role
 from advocacy.extensions import db
 from advocacy.intake.service import open_case
 from tests.conftest import make_settings
+from tests.factories import system
 from tests.helpers import CSRFClient, login, make_agency, make_user
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
@@ -55,7 +56,7 @@ def main() -> None:
         agency = make_agency("bench")
         user = make_user(agency, Role.ADMIN)
         for i in range(2000):
-            open_case(agency.id, user.id, f"Person {i}", phone=f"+1218555{i:04d}")
+            open_case(system(agency), agency.id, user.id, f"Person {i}", phone=f"+1218555{i:04d}")
         db.session.commit()
         client = app.test_client()
         login(client, user)

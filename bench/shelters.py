@@ -122,8 +122,10 @@ def fill(env: dict[str, str], clients: int) -> Fill:
     from sqlalchemy import insert, select
 
     from advocacy import create_app
+    from advocacy.actor import Actor
     from advocacy.auth.models import Role
     from advocacy.auth.service import create_agency, create_user
+    from advocacy.clock import now as utcnow
     from advocacy.extensions import db
     from advocacy.shelters.models import (
         AvailabilityEvent,
@@ -141,7 +143,6 @@ def fill(env: dict[str, str], clients: int) -> Fill:
         Stay,
     )
     from advocacy.shelters.service import add_shelter, new_token
-    from advocacy.types import utcnow
     from config import load_settings
 
     rng = random.Random(7)
@@ -156,7 +157,12 @@ def fill(env: dict[str, str], clients: int) -> Fill:
                 (Role.SHELTER_STAFF, agencies[0], result.staff),
             ):
                 user = create_user(
-                    f"bench-{role.value}-{i}", "Bench", PASSWORD, [(agency, role)], enrol_totp=True
+                    Actor.system("bench", agency.id),
+                    f"bench-{role.value}-{i}",
+                    "Bench",
+                    PASSWORD,
+                    [(agency, role)],
+                    enrol_totp=True,
                 )
                 assert user.totp_secret
                 into.append((user.username, user.totp_secret))
@@ -168,6 +174,7 @@ def fill(env: dict[str, str], clients: int) -> Fill:
             agency = agencies[i % AGENCIES]
             shelters.append(
                 add_shelter(
+                    Actor.system("bench", agency.id),
                     agency.id,
                     f"Bench shelter {i}",
                     f"B-{i:02d}",

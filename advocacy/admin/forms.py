@@ -9,11 +9,11 @@ from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from advocacy.auth.models import ROLE_LABELS
+from advocacy.auth.models import Role
 
 
 def role_choices() -> list[tuple[str, object]]:
-    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+    return Role.choices()
 
 
 class NewUserForm(FlaskForm):

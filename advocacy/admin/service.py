@@ -8,11 +8,11 @@ an agency, so one agency cannot lock a colleague out of another.
 
 from __future__ import annotations
 
-import enum
-
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from advocacy.access import agency_ids, scoped
+from advocacy.access import scoped
+from advocacy.actor import Actor
 from advocacy.audit.models import AuditEvent
 from advocacy.audit.service import record
 from advocacy.auth.models import Agency, Membership, Role, User
@@ -25,37 +25,35 @@ from advocacy.auth.service import (
     locked_names,
     random_passphrase,
 )
+from advocacy.errors import Forbidden, NotFound, Refused
 from advocacy.extensions import db
 
 
-class AdminError(enum.Enum):
-    USERNAME_TAKEN = "username_taken"
-    SELF = "self"
-    SHARED_ACCOUNT = "shared_account"
-    LAST_ADMIN = "last_admin"
+def _self_refused() -> Refused:
+    return Refused(_("You cannot do this to your own account. Ask another admin."))
 
 
-class AdminRefused(Exception):
-    def __init__(self, reason: AdminError) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-
-
-def admin_agencies() -> list[Agency]:
-    ids = agency_ids(Role.ADMIN)
+def admin_agencies(actor: Actor) -> list[Agency]:
+    ids = actor.agency_ids(Role.ADMIN)
     return list(db.session.scalars(select(Agency).where(Agency.id.in_(ids)).order_by(Agency.name)))
 
 
-def _member_ids():  # type: ignore[no-untyped-def]
-    return scoped(select(Membership.user_id), Membership.agency_id, Role.ADMIN)
+def _member_ids(actor: Actor):  # type: ignore[no-untyped-def]
+    return scoped(actor, select(Membership.user_id), Membership.agency_id, Role.ADMIN)
 
 
-def list_users() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.id.in_(_member_ids())).order_by(User.username)))
+def list_users(actor: Actor) -> list[User]:
+    return list(
+        db.session.scalars(select(User).where(User.id.in_(_member_ids(actor))).order_by(User.username))
+    )
 
 
-def get_user_or_none(user_id: int) -> User | None:
-    return db.session.scalar(select(User).where(User.id == user_id, User.id.in_(_member_ids())))
+def get_user(actor: Actor, user_id: int) -> User:
+    """A member of one of the actor's agencies (as admin); anyone else is NotFound."""
+    user = db.session.scalar(select(User).where(User.id == user_id, User.id.in_(_member_ids(actor))))
+    if user is None:
+        raise NotFound()
+    return user
 
 
 def locked_user_ids(users: list[User]) -> set[int]:
@@ -64,23 +62,27 @@ def locked_user_ids(users: list[User]) -> set[int]:
     return {u.id for u in users if u.username in locked}
 
 
-def fully_managed(user: User) -> bool:
+def fully_managed(actor: Actor, user: User) -> bool:
     """True when every membership of ``user`` is in an agency the admin manages."""
-    mine = set(agency_ids(Role.ADMIN))
+    mine = set(actor.agency_ids(Role.ADMIN))
     return all(m.agency_id in mine for m in user.memberships)
 
 
-def add_user(agency_id: int, username: str, display_name: str, role: Role) -> tuple[User, str]:
+def _require_admin_of(actor: Actor, agency_id: int) -> None:
+    if agency_id not in actor.agency_ids(Role.ADMIN):
+        raise Forbidden()
+
+
+def add_user(actor: Actor, agency_id: int, username: str, display_name: str, role: Role) -> tuple[User, str]:
     """Open an account with a temporary password the admin hands over once."""
-    if agency_id not in agency_ids(Role.ADMIN):
-        raise PermissionError("not an admin of that agency")
+    _require_admin_of(actor, agency_id)
     if find_user(username) is not None:
-        raise AdminRefused(AdminError.USERNAME_TAKEN)
+        raise Refused(_("That user name is taken. Choose another."), "username")
     agency = db.session.get(Agency, agency_id)
     password = random_passphrase()
-    user = create_user(username, display_name, password, [(agency, role)])  # type: ignore[list-item]
+    user = create_user(actor, username, display_name, password, [(agency, role)])  # type: ignore[list-item]
     user.must_change_password = True
-    db.session.commit()
+    db.session.flush()
     return user, password
 
 
@@ -94,71 +96,73 @@ def _admins_of(agency_id: int) -> set[int]:
     )
 
 
-def set_roles(admin: User, user: User, agency_id: int, roles: set[Role]) -> None:
+def set_roles(actor: Actor, user: User, agency_id: int, roles: set[Role]) -> None:
     """Replace ``user``'s roles in one agency; an agency always keeps an admin."""
-    if agency_id not in agency_ids(Role.ADMIN):
-        raise PermissionError("not an admin of that agency")
+    _require_admin_of(actor, agency_id)
     admins = _admins_of(agency_id)
     if Role.ADMIN not in roles and user.id in admins and admins == {user.id}:
-        raise AdminRefused(AdminError.LAST_ADMIN)
-    if user.id == admin.id and Role.ADMIN not in roles:
-        raise AdminRefused(AdminError.SELF)
+        raise Refused(_("An agency needs at least one admin. Make someone else admin first."))
+    if user.id == actor.user_id and Role.ADMIN not in roles:
+        raise _self_refused()
     db.session.execute(
         delete(Membership).where(Membership.user_id == user.id, Membership.agency_id == agency_id)
     )
     for role in sorted(roles):
         db.session.add(Membership(user_id=user.id, agency_id=agency_id, role=role.value))
     end_sessions_of(user)  # new roles take effect at the next sign-in, everywhere
-    record("user.roles_changed", "user", user.id, agency_id=agency_id)
-    db.session.commit()
+    record(actor, "user.roles_changed", "user", user.id, agency_id=agency_id)
+    db.session.flush()
     db.session.expire(user)
 
 
-def _account_action(admin: User, user: User) -> None:
-    if user.id == admin.id:
-        raise AdminRefused(AdminError.SELF)
-    if not fully_managed(user):
-        raise AdminRefused(AdminError.SHARED_ACCOUNT)
+def _account_action(actor: Actor, user: User) -> None:
+    if user.id == actor.user_id:
+        raise _self_refused()
+    if not fully_managed(actor, user):
+        raise Refused(
+            _(
+                "This person also works for another agency; only an admin of every agency they belong to can do this."
+            )
+        )
 
 
-def set_active(admin: User, user: User, active: bool) -> None:
-    _account_action(admin, user)
+def set_active(actor: Actor, user: User, active: bool) -> None:
+    _account_action(actor, user)
     user.active = active
     end_sessions_of(user)
-    record("user.activated" if active else "user.deactivated", "user", user.id)
-    db.session.commit()
+    record(actor, "user.activated" if active else "user.deactivated", "user", user.id)
+    db.session.flush()
 
 
-def unlock(admin: User, user: User) -> None:
-    _account_action(admin, user)
+def unlock(actor: Actor, user: User) -> None:
+    _account_action(actor, user)
     clear_failures(user.username)
-    record("user.unlocked", "user", user.id)
-    db.session.commit()
+    record(actor, "user.unlocked", "user", user.id)
 
 
-def reset_two_factor(admin: User, user: User) -> None:
+def reset_two_factor(actor: Actor, user: User) -> None:
     """For a lost phone: the user sets up two-step sign-in again at the next sign-in."""
-    _account_action(admin, user)
+    _account_action(actor, user)
     user.totp_secret = None
     user.totp_confirmed_at = None
     end_sessions_of(user)
-    record("user.two_factor_reset", "user", user.id)
-    db.session.commit()
+    record(actor, "user.two_factor_reset", "user", user.id)
+    db.session.flush()
 
 
-def issue_temporary_password(admin: User, user: User) -> str:
-    _account_action(admin, user)
+def issue_temporary_password(actor: Actor, user: User) -> str:
+    _account_action(actor, user)
     password = random_passphrase()
     user.password_hash = hash_password(password)
     user.must_change_password = True
     end_sessions_of(user)
-    record("user.temporary_password", "user", user.id)
-    db.session.commit()
+    record(actor, "user.temporary_password", "user", user.id)
+    db.session.flush()
     return password
 
 
-def recent_audit_events(limit: int = 100) -> list[AuditEvent]:
-    ids = agency_ids(Role.ADMIN)
+def recent_audit_events(actor: Actor, limit: int = 100) -> list[AuditEvent]:
+    ids = actor.agency_ids(Role.ADMIN)
     return list(
         db.session.scalars(
             select(AuditEvent)

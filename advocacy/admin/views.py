@@ -6,44 +6,28 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from advocacy.access import roles_required
+from advocacy.access import current_actor, roles_required
 from advocacy.admin import bp, service
 from advocacy.admin.forms import ConfirmForm, NewUserForm, RolesForm
 from advocacy.audit.service import verify_chain
 from advocacy.auth.models import Role, User
 from advocacy.auth.service import locked_until
-
-
-def _refusal_message(reason: service.AdminError) -> str:
-    return {
-        service.AdminError.USERNAME_TAKEN: _("That user name is taken. Choose another."),
-        service.AdminError.SELF: _("You cannot do this to your own account. Ask another admin."),
-        service.AdminError.SHARED_ACCOUNT: _(
-            "This person also works for another agency; only an admin of every agency they belong to can do this."
-        ),
-        service.AdminError.LAST_ADMIN: _(
-            "An agency needs at least one admin. Make someone else admin first."
-        ),
-    }[reason]
+from advocacy.errors import Refused
 
 
 def _agency_choices() -> list[tuple[int, str]]:
-    return [(a.id, a.name) for a in service.admin_agencies()]
+    return [(a.id, a.name) for a in service.admin_agencies(current_actor())]
 
 
 def _managed_user(user_id: int) -> User:
-    user = service.get_user_or_none(user_id)
-    if user is None:
-        abort(404)
-    return user
+    return service.get_user(current_actor(), user_id)
 
 
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def users() -> str:
-    users = service.list_users()
+    users = service.list_users(current_actor())
     return render_template("admin/users.html", users=users, locked=service.locked_user_ids(users))
 
 
@@ -54,10 +38,14 @@ def user_new() -> Any:
     if form.validate_on_submit():
         try:
             user, password = service.add_user(
-                form.agency.data, form.username.data or "", form.display_name.data or "", Role(form.role.data)
+                current_actor(),
+                form.agency.data,
+                form.username.data or "",
+                form.display_name.data or "",
+                Role(form.role.data),
             )
-        except service.AdminRefused as refused:
-            form.username.errors = [_refusal_message(refused.reason)]
+        except Refused as refused:
+            form.username.errors = [refused.message]
         else:
             # Rendered, not flashed: the temporary password never enters the session cookie.
             return render_template("admin/temporary_password.html", user=user, password=password)
@@ -75,7 +63,7 @@ def _detail(user: User, roles_form: RolesForm | None = None, status: int = 200) 
             roles_form=roles_form,
             agencies=choices,
             confirm=ConfirmForm(),
-            fully_managed=service.fully_managed(user),
+            fully_managed=service.fully_managed(current_actor(), user),
             locked_until=locked_until(user.username),
         ),
         status,
@@ -96,9 +84,9 @@ def user_roles(user_id: int) -> Any:
     if not form.validate_on_submit():
         return _detail(user, form, 400)
     try:
-        service.set_roles(current_user, user, form.agency.data, {Role(r) for r in form.roles.data or []})
-    except service.AdminRefused as refused:
-        flash(_refusal_message(refused.reason), "error")
+        service.set_roles(current_actor(), user, form.agency.data, {Role(r) for r in form.roles.data or []})
+    except Refused as refused:
+        flash(refused.message, "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     flash(_("Roles saved. They apply from this person's next sign-in."), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -121,9 +109,9 @@ def user_action(user_id: int, action: str) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        ACTIONS[action](current_user, user)
-    except service.AdminRefused as refused:
-        flash(_refusal_message(refused.reason), "error")
+        ACTIONS[action](current_actor(), user)
+    except Refused as refused:
+        flash(refused.message, "error")
     else:
         flash(
             {
@@ -146,9 +134,9 @@ def user_temporary_password(user_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        password = service.issue_temporary_password(current_user, user)
-    except service.AdminRefused as refused:
-        flash(_refusal_message(refused.reason), "error")
+        password = service.issue_temporary_password(current_actor(), user)
+    except Refused as refused:
+        flash(refused.message, "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/temporary_password.html", user=user, password=password)
 
@@ -156,4 +144,6 @@ def user_temporary_password(user_id: int) -> Any:
 @bp.route("/audit")
 @roles_required(Role.ADMIN)
 def audit() -> str:
-    return render_template("admin/audit.html", report=verify_chain(), events=service.recent_audit_events())
+    return render_template(
+        "admin/audit.html", report=verify_chain(), events=service.recent_audit_events(current_actor())
+    )

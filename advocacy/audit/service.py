@@ -14,13 +14,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_request_context
-from flask_login import current_user
+from flask import current_app
 from sqlalchemy import select, text
 
+from advocacy import clock
+from advocacy.actor import Actor
 from advocacy.audit.models import AuditEvent
 from advocacy.extensions import db, is_postgresql
-from advocacy.types import utcnow
 
 GENESIS = "0" * 64
 # An arbitrary constant that names "the audit chain" among advisory locks.
@@ -45,22 +45,25 @@ def _digest(prev_hash: str, event: Any) -> str:
 
 
 def record(
+    actor: Actor,
     action: str,
     object_type: str | None = None,
     object_id: int | str | None = None,
     *,
     agency_id: int | None = None,
-    actor_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction (not committed here)."""
-    if actor_id is None and has_request_context() and current_user.is_authenticated:
-        actor_id = current_user.id
+    """Append one event to the chain, in the caller's transaction (not committed here).
+
+    The entry names the acting user; a worker's or a partner's entry has no
+    user (its action says what happened).
+    """
+    actor_id = actor.user_id
     session = db.session
     if is_postgresql():
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
     prev = session.scalar(select(AuditEvent.entry_hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(
-        occurred_at=utcnow().replace(microsecond=0),
+        occurred_at=clock.now().replace(microsecond=0),
         actor_id=actor_id,
         agency_id=agency_id,
         action=action,

@@ -8,34 +8,15 @@ can be an advocate in one agency and a coordinator in another.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from advocacy import clock
 from advocacy.extensions import db
-from advocacy.types import EncryptedString, UTCDateTime, utcnow
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    ADVOCATE = "advocate"
-    SHELTER_STAFF = "shelter_staff"
-    COORDINATOR = "coordinator"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
-
-
-ROLE_LABELS = {
-    Role.ADMIN: _l("Agency admin"),
-    Role.ADVOCATE: _l("Advocate"),
-    Role.SHELTER_STAFF: _l("Shelter staff"),
-    Role.COORDINATOR: _l("Coordinator"),
-}
+from advocacy.roles import Role
+from advocacy.types import EncryptedString, UTCDateTime
 
 
 class Agency(db.Model):
@@ -44,7 +25,7 @@ class Agency(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="agency")
 
@@ -57,7 +38,7 @@ class User(db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(EncryptedString())
     password_hash: Mapped[str] = mapped_column(String(255))
-    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # Set when an admin issues a temporary password: the next sign-in must replace it.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
@@ -66,7 +47,7 @@ class User(db.Model):
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -102,11 +83,8 @@ class User(db.Model):
     def roles_in(self, agency_id: int) -> set[Role]:
         return {Role(m.role) for m in self.memberships if m.agency_id == agency_id}
 
-    def has_role(self, *roles: Role) -> bool:
-        return any(Role(m.role) in roles for m in self.memberships)
-
-    def agency_ids(self, *roles: Role) -> list[int]:
-        return sorted({m.agency_id for m in self.memberships if not roles or Role(m.role) in roles})
+    # Who may do what is the actor's business (advocacy.actor): a user's
+    # memberships are only its source.
 
 
 class Membership(db.Model):
@@ -136,7 +114,7 @@ class UserSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

@@ -14,7 +14,6 @@ import enum
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -28,10 +27,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from advocacy import clock
+from advocacy.actor import ANONYMOUS, Actor
 from advocacy.audit.service import record
 from advocacy.auth.models import Agency, LoginThrottle, Membership, Role, User, UserSession
 from advocacy.extensions import db, is_postgresql
-from advocacy.types import lookup_hash, utcnow
+from advocacy.types import lookup_hash
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
@@ -134,6 +135,11 @@ def find_user(username: str) -> User | None:
 THROTTLE_PURPOSE = "login.username"
 
 
+def as_actor(user: User | None) -> Actor:
+    """Who an account event is about and by: the person signing in (not yet a session)."""
+    return Actor.for_user(user) if user is not None else ANONYMOUS
+
+
 def throttle_key(username: str) -> str:
     """The key of a user name's failure counter: the only place it is derived."""
     return lookup_hash(username, THROTTLE_PURPOSE)
@@ -144,7 +150,7 @@ def locked_until(username: str) -> datetime | None:
     until = db.session.scalar(
         select(LoginThrottle.locked_until).where(LoginThrottle.key_hash == throttle_key(username))
     )
-    return until if until is not None and until > utcnow() else None
+    return until if until is not None and until > clock.now() else None
 
 
 def locked_names(usernames: list[str]) -> set[str]:
@@ -154,18 +160,21 @@ def locked_names(usernames: list[str]) -> set[str]:
         return set()
     locked = db.session.scalars(
         select(LoginThrottle.key_hash).where(
-            LoginThrottle.key_hash.in_(keys), LoginThrottle.locked_until > utcnow()
+            LoginThrottle.key_hash.in_(keys), LoginThrottle.locked_until > clock.now()
         )
     )
     return {keys[key] for key in locked}
 
 
-def register_failure(username: str, action: str, user_id: int | None = None) -> bool:
+def register_failure(username: str, action: str, user: User | None = None) -> bool:
     """Count one failed attempt on a user name, atomically; lock it at the threshold.
 
     Counted per user name whether or not an account has it, so that locking
     cannot tell anyone which names exist.  Returns True when this failure locked.
+    The count is flushed in the caller's transaction, which must commit it even
+    though the sign-in failed (the views do: a refused sign-in is a normal page).
     """
+    user_id = user.id if user is not None else None
     settings = current_app.config["SETTINGS"]
     insert = pg_insert if is_postgresql() else sqlite_insert
     key = throttle_key(username)
@@ -176,16 +185,16 @@ def register_failure(username: str, action: str, user_id: int | None = None) -> 
         ).returning(LoginThrottle.failures)
     ).scalar_one()
     subject = "user" if user_id is not None else None  # an unknown name is not an object
-    record(action, subject, user_id, actor_id=user_id)
+    actor = as_actor(user)
+    record(actor, action, subject, user_id)
     locked = count >= settings.lockout_threshold
     if locked:
         db.session.execute(
             update(LoginThrottle)
             .where(LoginThrottle.key_hash == key)
-            .values(failures=0, locked_until=utcnow() + timedelta(seconds=settings.lockout_seconds))
+            .values(failures=0, locked_until=clock.now() + timedelta(seconds=settings.lockout_seconds))
         )
-        record("login.locked", subject, user_id, actor_id=user_id)
-    db.session.commit()
+        record(actor, "login.locked", subject, user_id)
     return locked
 
 
@@ -201,17 +210,15 @@ def check_password_step(username: str, password: str) -> PasswordCheck:
     user = find_user(username)
     if locked_until(username) is not None:
         if user is None:
-            record("login.refused_locked")
+            record(ANONYMOUS, "login.refused_locked")
         else:
-            record("login.refused_locked", "user", user.id, actor_id=user.id)
-        db.session.commit()
+            record(as_actor(user), "login.refused_locked", "user", user.id)
         return PasswordCheck(LoginOutcome.LOCKED)
     matches = password_matches(user, password)  # always hashes, even for an unknown name
     if user is None or not matches or not user.is_active:
         action = "login.failure" if user is not None else "login.failure_unknown_user"
-        locked = register_failure(username, action, user.id if user is not None else None)
+        locked = register_failure(username, action, user)
         return PasswordCheck(LoginOutcome.LOCKED if locked else LoginOutcome.BAD_CREDENTIALS)
-    db.session.commit()  # a rehash, if any
     return PasswordCheck(LoginOutcome.OK, user)
 
 
@@ -225,8 +232,9 @@ def provisioning_uri(user: User) -> str:
 
 
 def totp_now(user: User) -> str:
+    """The code an authenticator app shows at the app's clock's time."""
     assert user.totp_secret
-    return pyotp.TOTP(user.totp_secret).now()
+    return pyotp.TOTP(user.totp_secret).at(clock.now())
 
 
 def verify_totp(user: User, code: str, *, at: float | None = None) -> bool:
@@ -239,7 +247,7 @@ def verify_totp(user: User, code: str, *, at: float | None = None) -> bool:
     if not user.totp_secret or len(code) != 6 or not code.isdigit():
         return False
     totp = pyotp.TOTP(user.totp_secret)
-    step = int((time.time() if at is None else at) // TOTP_STEP_SECONDS)
+    step = int((clock.now().timestamp() if at is None else at) // TOTP_STEP_SECONDS)
     for candidate in (step, step - 1, step + 1):
         if hmac.compare_digest(totp.at(candidate * TOTP_STEP_SECONDS), code):
             result = db.session.execute(
@@ -257,31 +265,29 @@ def check_code_step(user: User, code: str) -> LoginOutcome:
         return LoginOutcome.LOCKED
     if verify_totp(user, code):
         if not user.totp_enrolled:
-            user.totp_confirmed_at = utcnow()
-            record("totp.enrolled", "user", user.id, actor_id=user.id)
+            user.totp_confirmed_at = clock.now()
+            record(as_actor(user), "totp.enrolled", "user", user.id)
         clear_failures(user.username)
-        record("login.success", "user", user.id, actor_id=user.id)
-        db.session.commit()
+        record(as_actor(user), "login.success", "user", user.id)
         return LoginOutcome.OK
-    db.session.rollback()
-    locked = register_failure(user.username, "login.code_failure", user.id)
+    locked = register_failure(user.username, "login.code_failure", user)
     return LoginOutcome.LOCKED if locked else LoginOutcome.BAD_CREDENTIALS
 
 
 def start_totp_enrolment(user: User) -> None:
     if not user.totp_enrolled and not user.totp_secret:
         user.totp_secret = new_totp_secret()
-        db.session.commit()
+        db.session.flush()
 
 
-def change_password(user: User, new_password: str) -> None:
+def change_password(actor: Actor, user: User, new_password: str) -> None:
     """Set a new password and end every session of this user (the caller opens a new one)."""
     user.password_hash = hash_password(new_password)
-    user.password_changed_at = utcnow()
+    user.password_changed_at = clock.now()
     user.must_change_password = False
     end_sessions_of(user)
-    record("password.changed", "user", user.id)
-    db.session.commit()
+    record(actor, "password.changed", "user", user.id)
+    db.session.flush()
 
 
 def _token_hash(token: str) -> str:
@@ -291,8 +297,8 @@ def _token_hash(token: str) -> str:
 def open_session(user: User) -> str:
     """Record a new signed-in session and give ``user`` its Flask-Login id."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=_token_hash(token)))
-    db.session.commit()
+    db.session.add(UserSession(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
+    db.session.flush()
     user._login_id = f"{user.id}:{token}"
     return user._login_id
 
@@ -305,7 +311,7 @@ def _parse_login_id(login_id: str) -> tuple[int, str] | None:
 
 
 def _oldest_usable_session() -> datetime:
-    return utcnow() - timedelta(seconds=current_app.config["SETTINGS"].session_max_seconds)
+    return clock.now() - timedelta(seconds=current_app.config["SETTINGS"].session_max_seconds)
 
 
 def purge_sessions() -> int:
@@ -315,7 +321,6 @@ def purge_sessions() -> int:
             (UserSession.ended_at.is_not(None)) | (UserSession.created_at <= _oldest_usable_session())
         )
     )
-    db.session.commit()
     return result.rowcount
 
 
@@ -327,9 +332,8 @@ def end_session(login_id: str) -> None:
     db.session.execute(
         update(UserSession)
         .where(UserSession.token_hash == _token_hash(parsed[1]), UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+        .values(ended_at=clock.now())
     )
-    db.session.commit()
 
 
 def end_sessions_of(user: User) -> None:
@@ -337,14 +341,13 @@ def end_sessions_of(user: User) -> None:
     db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+        .values(ended_at=clock.now())
     )
 
 
-def end_all_sessions(user: User) -> None:
+def end_all_sessions(actor: Actor, user: User) -> None:
     end_sessions_of(user)
-    record("sessions.ended", "user", user.id)
-    db.session.commit()
+    record(actor, "sessions.ended", "user", user.id)
 
 
 def load_user(login_id: str) -> User | None:
@@ -373,11 +376,14 @@ def create_agency(name: str, slug: str) -> Agency:
     agency = Agency(name=name, slug=slug)
     db.session.add(agency)
     db.session.flush()
-    record("agency.created", "agency", agency.id, agency_id=agency.id)
+    record(
+        Actor.system("agency.create", agency.id), "agency.created", "agency", agency.id, agency_id=agency.id
+    )
     return agency
 
 
 def create_user(
+    actor: Actor,
     username: str,
     display_name: str,
     password: str,
@@ -400,9 +406,9 @@ def create_user(
         user.memberships.append(Membership(agency=agency, role=role.value))
     if enrol_totp:
         user.totp_secret = new_totp_secret()
-        user.totp_confirmed_at = utcnow()
+        user.totp_confirmed_at = clock.now()
     db.session.add(user)
     db.session.flush()
     for agency, _role in memberships:
-        record("user.created", "user", user.id, agency_id=agency.id)
+        record(actor, "user.created", "user", user.id, agency_id=agency.id)
     return user

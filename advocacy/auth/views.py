@@ -8,7 +8,6 @@ page.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import segno
@@ -18,6 +17,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from advocacy import clock
+from advocacy.access import current_actor
 from advocacy.audit.service import record
 from advocacy.auth import bp, service
 from advocacy.auth.forms import CodeForm, LoginForm, PasswordChangeForm
@@ -31,7 +32,7 @@ PENDING_SECONDS = 5 * 60
 
 def _pending_user() -> User | None:
     pending = session.get(PENDING_KEY)
-    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+    if not pending or clock.now().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
         session.pop(PENDING_KEY, None)
         return None
     user = db.session.get(User, pending["uid"])
@@ -66,7 +67,7 @@ def login() -> Any:
                 "uid": result.user.id,
                 # A password change meanwhile (by an admin, say) voids this step.
                 "password_changed": result.user.password_changed_at.timestamp(),
-                "at": time.time(),
+                "at": clock.now().timestamp(),
                 "next": safe_next(request.args.get("next")),
             }
             if result.user.totp_enrolled:
@@ -145,8 +146,7 @@ def enrol() -> Any:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     if current_user.is_authenticated:
-        record("logout", "user", current_user.id)
-        db.session.commit()
+        record(current_actor(), "logout", "user", current_user.id)
     end_session()  # keeps only the language
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -155,7 +155,7 @@ def logout() -> Response:
 @bp.route("/logout-everywhere", methods=["POST"])
 @login_required
 def logout_everywhere() -> Response:
-    service.end_all_sessions(current_user)
+    service.end_all_sessions(current_actor(), current_user)
     end_session()  # keeps only the language
     flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))
@@ -182,7 +182,7 @@ def change_password() -> Any:
                 # The real object, not the proxy: login_user stores what it is given,
                 # and a stored proxy would resolve to itself forever.
                 user = current_user._get_current_object()
-                service.change_password(user, form.new_password.data or "")
+                service.change_password(current_actor(), user, form.new_password.data or "")
                 start_authenticated_session(user)
                 flash(_("Your password is changed. You were signed out everywhere else."), "success")
                 return redirect(url_for("auth.account"))

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.wrappers import Response
@@ -10,7 +11,7 @@ from werkzeug.wrappers import Response
 from advocacy.core import bp
 from advocacy.extensions import db
 from advocacy.i18n import SESSION_KEY, is_supported
-from advocacy.security import safe_next
+from advocacy.security import safe_next, switch_agency
 
 
 @bp.route("/")
@@ -36,5 +37,16 @@ def set_language() -> Response:
         session[SESSION_KEY] = tag
         if current_user.is_authenticated:
             current_user.language = tag
-            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
+
+
+@bp.route("/agency", methods=["POST"])
+def set_agency() -> Response:
+    """The header's switcher: a person of several agencies chooses the one they work for.
+
+    What they open and make from then on (cases, referrals, settings) belongs
+    to it; pages already scoped to all their agencies stay as they are.
+    """
+    if not switch_agency(request.form.get("agency", type=int) or 0):
+        flash(_("Choose one of your agencies."), "error")
     return redirect(safe_next(request.form.get("next")) or url_for("core.home"))

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     Field,
@@ -29,8 +30,17 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from advocacy.i18n import current_language
 from advocacy.intake import instruments as inst
-from advocacy.intake.models import AccessNeed, CloseReason, PlacementKind, ProtocolOutcome, ReferralSource
-from advocacy.shelters.forms import MAX_CHILD_AGE, adults_field, children_ages
+from advocacy.intake.models import (
+    AccessNeed,
+    CaseStatus,
+    CloseReason,
+    Danger,
+    PlacementKind,
+    ProtocolOutcome,
+    ReferralSource,
+)
+from advocacy.intake.service.cases import CaseQuery, parse_case_number
+from advocacy.shelters.forms import MAX_CHILD_AGE, GetForm, adults_field, children_ages
 from advocacy.shelters.models import CulturalProgram
 
 _BCP47 = re.compile(
@@ -381,3 +391,100 @@ SECTION_FORMS: dict[str, type[StepForm]] = {
     "needs": NeedsForm,
     "consent": ConsentForm,
 }
+
+
+# --- the case list --------------------------------------------------------------------------------
+
+
+class CaseSearchForm(GetForm):
+    """The list's filters.  They travel in the query string: nothing changes."""
+
+    name = StringField(
+        _l("Name or alias"),
+        validators=[Optional(), Length(max=120, message=_l("Keep the name under 120 characters."))],
+    )
+    number = StringField(
+        _l("Case number"),
+        validators=[
+            Optional(),
+            Length(max=30, message=_l("Enter a case number such as 2026-000123 or 123.")),
+        ],
+    )
+    status = SelectField(_l("Status"), choices=[], validate_choice=False, default="")
+    danger = SelectField(_l("Danger"), choices=[], validate_choice=False, default="")
+    owner = SelectField(_l("Advocate"), choices=[], validate_choice=False, default="")
+    page = StringField(_l("Page"), default="")
+
+    def __init__(self, owners: list[Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [
+            ("", _l("Any status")),
+            (CaseStatus.OPEN.value, CaseStatus.OPEN.label),
+            (CaseStatus.CLOSED.value, CaseStatus.CLOSED.label),
+        ]
+        self.danger.choices = [("", _l("Any")), *((d.value, d.label) for d in Danger)]
+        self.owner.choices = [
+            ("", _l("Anyone")),
+            ("me", _l("Me")),
+            *((str(user.id), user.display_name) for user in owners),
+        ]
+
+    # The choices are checked here, with a message in plain words, rather than
+    # by WTForms, whose own message would name no field.
+    def _check_choice(self, field: Any) -> None:
+        if (field.data or "") not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose one of the options in the list."))
+
+    def validate_status(self, field: Any) -> None:
+        self._check_choice(field)
+
+    def validate_danger(self, field: Any) -> None:
+        self._check_choice(field)
+
+    def validate_owner(self, field: Any) -> None:
+        self._check_choice(field)
+
+    def validate_number(self, field: Any) -> None:
+        if field.data and parse_case_number(field.data) is None:
+            raise ValidationError(_l("Enter a case number such as 2026-000123 or 123."))
+
+    def validate_page(self, field: Any) -> None:
+        text = (field.data or "").strip()
+        if text and not (text.isascii() and text.isdigit() and 1 <= int(text) <= 10**9):
+            raise ValidationError(_l("Enter a page number, such as 2."))
+
+    def query(self) -> CaseQuery:
+        page = (self.page.data or "").strip()
+        return CaseQuery(
+            name=(self.name.data or "").strip(),
+            number=(self.number.data or "").strip(),
+            status=self.status.data or "",
+            danger=self.danger.data or "",
+            owner=self.owner.data or "",
+            page=int(page) if page else 1,
+        )
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters in use, for links that keep them (another page of results)."""
+        names = ("number", "status", "danger", "owner")  # never the name: see index()
+        return {
+            name: str(self[name].data).strip() for name in names if self[name].data and not self[name].errors
+        }
+
+
+# --- risk instruments -----------------------------------------------------------------------------
+
+
+class InstrumentUploadForm(FlaskForm):
+    file = FileField(
+        _l("Instrument file (.json)"),
+        validators=[
+            FileRequired(_l("Choose the instrument file to add.")),
+            # The same words as the parser's own check, which stays the real limit.
+            FileSize(
+                inst.MAX_FILE_BYTES,
+                message=_l("The file is larger than %(kb)d KB.", kb=inst.MAX_FILE_BYTES // 1024),
+            ),
+        ],
+        render_kw={"accept": ".json,application/json"},
+    )

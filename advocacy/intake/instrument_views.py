@@ -16,34 +16,16 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired, FileSize
 from sqlalchemy import select
 
-from advocacy.access import get_scoped_or_404, roles_required
+from advocacy.access import current_actor, get_scoped, roles_required
 from advocacy.auth.models import Role, User
 from advocacy.extensions import db
 from advocacy.i18n import current_language, registry
 from advocacy.intake import bp, service
 from advocacy.intake import instruments as inst
+from advocacy.intake.forms import InstrumentUploadForm
 from advocacy.intake.models import RiskInstrument
-
-
-class InstrumentUploadForm(FlaskForm):
-    file = FileField(
-        _l("Instrument file (.json)"),
-        validators=[
-            FileRequired(_l("Choose the instrument file to add.")),
-            # The same words as the parser's own check, which stays the real limit.
-            FileSize(
-                inst.MAX_FILE_BYTES,
-                message=_l("The file is larger than %(kb)d KB.", kb=inst.MAX_FILE_BYTES // 1024),
-            ),
-        ],
-        render_kw={"accept": ".json,application/json"},
-    )
 
 
 @dataclass(frozen=True)
@@ -56,14 +38,12 @@ class AgencyEntry:
 
 
 def _agency_id() -> int:
-    """The agency whose instruments the page is about (an admin's own, as for every admin page)."""
-    if current_user.has_role(Role.ADMIN):
-        return service.user_agency(Role.ADMIN)
-    return service.user_agency(Role.ADVOCATE)
+    """The agency whose instruments the page is about: the acting one."""
+    return current_actor().agency_for(*service.CASE_ROLES)
 
 
 def _can_manage(agency_id: int) -> bool:
-    return Role.ADMIN in current_user.roles_in(agency_id)
+    return Role.ADMIN in current_actor().roles_in(agency_id)
 
 
 def _agency_entries(agency_id: int) -> list[AgencyEntry]:
@@ -112,9 +92,9 @@ def instrument_upload() -> Any:
         # One byte more than allowed is enough for the parser to say "too large".
         raw = form.file.data.read(inst.MAX_FILE_BYTES + 1)
         try:
-            row = service.add_instrument(service.user_agency(Role.ADMIN), raw, actor_id=current_user.id)
+            actor = current_actor()
+            row = service.add_instrument(actor, actor.agency_for(Role.ADMIN), raw)
         except inst.InstrumentError as error:
-            db.session.rollback()
             form.file.errors = [*form.file.errors, str(error)]
         else:
             instrument = service.get_instrument(f"{row.key}@{row.version}", row.agency_id)
@@ -170,8 +150,9 @@ def instrument_file(ref: str) -> Response:
 
 def _set_active(instrument_id: int, active: bool) -> Any:
     # Scoped to the agencies the user administers: another agency's id is a 404.
-    row = get_scoped_or_404(RiskInstrument, instrument_id, Role.ADMIN)
-    service.set_instrument_active(row.agency_id, row.id, active, actor_id=current_user.id)
+    actor = current_actor()
+    row = get_scoped(actor, RiskInstrument, instrument_id, Role.ADMIN)
+    service.set_instrument_active(actor, row.agency_id, row.id, active)
     title = _title(service.instrument_of(row))
     if active:
         flash(_("“%(title)s” is enabled. Advocates can screen with it again.", title=title), "success")

@@ -20,12 +20,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from advocacy import clock
 from advocacy.extensions import db
-from advocacy.types import EncryptedString, UTCDateTime, lookup_hash_column, utcnow
-from advocacy.vocab import LABELS, LabelledEnum
+from advocacy.states import Machine, Transition
+from advocacy.types import EncryptedString, UTCDateTime, lookup_hash_column
+from advocacy.vocab import LabelledEnum, enum_column
 
 #: An intake not touched for this long is deleted (``flask intake purge-drafts``):
 #: what a person said at intake must not sit unfinished and forgotten.
@@ -33,70 +35,94 @@ DRAFT_DAYS = 30
 
 
 class CaseStatus(LabelledEnum):
-    OPEN = "open"
-    CLOSED = "closed"
+    OPEN = "open", _l("Open")
+    CLOSED = "closed", _l("Closed")
 
 
 class Danger(LabelledEnum):
     """The case's current danger, from its latest screening."""
 
-    HIGH = "high"
-    STANDARD = "standard"
-    UNSCREENED = "unscreened"
+    HIGH = "high", _l("High danger")
+    STANDARD = "standard", _l("Not screened in")
+    UNSCREENED = "unscreened", _l("Not screened yet")
 
 
 class ReferralSource(LabelledEnum):
-    SELF = "self"
-    HOTLINE = "hotline"
-    POLICE = "police"
-    COURT = "court"
-    PROSECUTOR = "prosecutor"
-    HEALTH = "health"
-    SOCIAL_SERVICES = "social_services"
-    ANOTHER_AGENCY = "another_agency"
-    TRIBAL = "tribal"
-    FAMILY_FRIEND = "family_friend"
-    OTHER = "other"
+    SELF = "self", _l("Came on their own")
+    HOTLINE = "hotline", _l("Hotline")
+    POLICE = "police", _l("Police or sheriff")
+    COURT = "court", _l("Court")
+    PROSECUTOR = "prosecutor", _l("Prosecutor's office")
+    HEALTH = "health", _l("Hospital or clinic")
+    SOCIAL_SERVICES = "social_services", _l("Social services")
+    ANOTHER_AGENCY = "another_agency", _l("Another advocacy program")
+    TRIBAL = "tribal", _l("Tribal program or tribal court")
+    FAMILY_FRIEND = "family_friend", _l("Family or friend")
+    OTHER = "other", _l("Other")
 
 
 class AccessNeed(LabelledEnum):
-    WHEELCHAIR = "wheelchair"
-    DEAF = "deaf"
-    BLIND = "blind"
-    INTERPRETER = "interpreter"
-    COGNITIVE = "cognitive"
-    MEDICAL = "medical"
-    SERVICE_ANIMAL = "service_animal"
+    WHEELCHAIR = "wheelchair", _l("Uses a wheelchair or needs step-free access")
+    DEAF = "deaf", _l("Deaf or hard of hearing")
+    BLIND = "blind", _l("Blind or low vision")
+    INTERPRETER = "interpreter", _l("Needs a sign language interpreter")
+    COGNITIVE = "cognitive", _l("Cognitive or learning disability")
+    MEDICAL = "medical", _l("Medical needs (medication, equipment)")
+    SERVICE_ANIMAL = "service_animal", _l("Has a service animal")
 
 
 class CloseReason(LabelledEnum):
-    SERVICES_COMPLETE = "services_complete"
-    NO_CONTACT = "no_contact"
-    DECLINED = "declined"
-    MOVED = "moved"
-    REFERRED = "referred"
-    OTHER = "other"
+    SERVICES_COMPLETE = "services_complete", _l("Services complete")
+    NO_CONTACT = "no_contact", _l("No safe way to reach them")
+    DECLINED = "declined", _l("They declined further services")
+    MOVED = "moved", _l("Moved out of the area")
+    REFERRED = "referred", _l("Referred to another program")
+    OTHER = "other", _l("Other")
 
 
 class ProtocolStepKey(LabelledEnum):
     """What a screened-in case sets in motion, in the order it is done."""
 
-    HOTLINE = "hotline"
-    PRIORITY_PLACEMENT = "priority_placement"
-    DENSER_REMINDERS = "denser_reminders"
-    OFFER_SHARE = "offer_share"
+    HOTLINE = "hotline", _l("Connect them with the hotline advocate now")
+    PRIORITY_PLACEMENT = "priority_placement", _l("Give priority for a shelter bed")
+    DENSER_REMINDERS = "denser_reminders", _l("Use the denser reminder schedule for court dates")
+    OFFER_SHARE = "offer_share", _l("Offer to share the screen result with the coordinated response")
 
 
 class ProtocolOutcome(LabelledEnum):
-    DONE = "done"
-    DECLINED = "declined"
-    NOT_POSSIBLE = "not_possible"
+    DONE = "done", _l("Done")
+    DECLINED = "declined", _l("They declined")
+    NOT_POSSIBLE = "not_possible", _l("Not possible now")
 
 
 class PlacementKind(LabelledEnum):
-    REFERRAL = "referral"
-    NO_BED_NEEDED = "no_bed_needed"
-    LATER = "later"
+    REFERRAL = "referral", _l("Bed requested")
+    NO_BED_NEEDED = "no_bed_needed", _l("No bed needed")
+    LATER = "later", _l("Bed to be found later")
+
+
+class IntakeStep(LabelledEnum):
+    """The guided intake's steps, in order: a draft is always at one of them."""
+
+    PERSON = "person", _l("The person")
+    CONTACT = "contact", _l("Safe contact")
+    HOUSEHOLD = "household", _l("Household")
+    NEEDS = "needs", _l("Needs")
+    SCREEN = "screen", _l("Risk screen")
+    CONSENT = "consent", _l("Choices")
+    PLACEMENT = "placement", _l("Bed")
+
+
+#: A case opens, closes and opens again; nothing else moves its status.
+CASE = Machine(
+    "case",
+    CaseStatus,
+    [
+        Transition("open", (None,), CaseStatus.OPEN, _l("Case opened"), "case.created"),
+        Transition("close", (CaseStatus.OPEN,), CaseStatus.CLOSED, _l("Case closed"), "case.closed"),
+        Transition("reopen", (CaseStatus.CLOSED,), CaseStatus.OPEN, _l("Case reopened"), "case.reopened"),
+    ],
+)
 
 
 class Case(db.Model):
@@ -130,6 +156,9 @@ class Case(db.Model):
             "id",
             postgresql_include=["status", "danger"],
         ),
+        # A closed case says when and why; an open one does neither.
+        CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_when"),
+        CheckConstraint("status = 'closed' OR close_reason IS NULL", name="reason_only_when_closed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,13 +199,13 @@ class Case(db.Model):
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     consent_share: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
-    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus, "status", 16), default=CaseStatus.OPEN)
     close_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    danger: Mapped[str] = mapped_column(
-        String(16), default=Danger.UNSCREENED.value, server_default=Danger.UNSCREENED.value
+    danger: Mapped[Danger] = mapped_column(
+        enum_column(Danger, "danger", 16), default=Danger.UNSCREENED, server_default=Danger.UNSCREENED.value
     )
     last_screened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -215,9 +244,9 @@ class IntakeDraft(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     data: Mapped[str] = mapped_column(EncryptedString())
-    step: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    step: Mapped[IntakeStep] = mapped_column(enum_column(IntakeStep, "step", 32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     owner = relationship("User", lazy="joined", innerjoin=True)
 
@@ -241,7 +270,7 @@ class RiskInstrument(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class RiskScreening(db.Model):
@@ -253,7 +282,7 @@ class RiskScreening(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     instrument_key: Mapped[str] = mapped_column(String(64))
     instrument_version: Mapped[str] = mapped_column(String(32))
-    screened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    screened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     screened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     # Raw answers, JSON {question key: answer}: the owning agency's case page only.
     answers: Mapped[str] = mapped_column(EncryptedString())
@@ -276,8 +305,10 @@ class ProtocolStep(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     screening_id: Mapped[int] = mapped_column(ForeignKey("risk_screening.id"))
-    step: Mapped[str] = mapped_column(String(32))
-    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    step: Mapped[ProtocolStepKey] = mapped_column(enum_column(ProtocolStepKey, "step", 32))
+    outcome: Mapped[ProtocolOutcome | None] = mapped_column(
+        enum_column(ProtocolOutcome, "outcome", 16), nullable=True
+    )
     note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
@@ -298,59 +329,10 @@ class Placement(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[PlacementKind] = mapped_column(enum_column(PlacementKind, "kind", 16))
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), nullable=True, unique=True)
     note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
 
     referral = relationship("Referral")
-
-
-LABELS.update(
-    {
-        (CaseStatus, CaseStatus.OPEN.value): _l("Open"),
-        (CaseStatus, CaseStatus.CLOSED.value): _l("Closed"),
-        (Danger, Danger.HIGH.value): _l("High danger"),
-        (Danger, Danger.STANDARD.value): _l("Not screened in"),
-        (Danger, Danger.UNSCREENED.value): _l("Not screened yet"),
-        (ReferralSource, ReferralSource.SELF.value): _l("Came on their own"),
-        (ReferralSource, ReferralSource.HOTLINE.value): _l("Hotline"),
-        (ReferralSource, ReferralSource.POLICE.value): _l("Police or sheriff"),
-        (ReferralSource, ReferralSource.COURT.value): _l("Court"),
-        (ReferralSource, ReferralSource.PROSECUTOR.value): _l("Prosecutor's office"),
-        (ReferralSource, ReferralSource.HEALTH.value): _l("Hospital or clinic"),
-        (ReferralSource, ReferralSource.SOCIAL_SERVICES.value): _l("Social services"),
-        (ReferralSource, ReferralSource.ANOTHER_AGENCY.value): _l("Another advocacy program"),
-        (ReferralSource, ReferralSource.TRIBAL.value): _l("Tribal program or tribal court"),
-        (ReferralSource, ReferralSource.FAMILY_FRIEND.value): _l("Family or friend"),
-        (ReferralSource, ReferralSource.OTHER.value): _l("Other"),
-        (AccessNeed, AccessNeed.WHEELCHAIR.value): _l("Uses a wheelchair or needs step-free access"),
-        (AccessNeed, AccessNeed.DEAF.value): _l("Deaf or hard of hearing"),
-        (AccessNeed, AccessNeed.BLIND.value): _l("Blind or low vision"),
-        (AccessNeed, AccessNeed.INTERPRETER.value): _l("Needs a sign language interpreter"),
-        (AccessNeed, AccessNeed.COGNITIVE.value): _l("Cognitive or learning disability"),
-        (AccessNeed, AccessNeed.MEDICAL.value): _l("Medical needs (medication, equipment)"),
-        (AccessNeed, AccessNeed.SERVICE_ANIMAL.value): _l("Has a service animal"),
-        (CloseReason, CloseReason.SERVICES_COMPLETE.value): _l("Services complete"),
-        (CloseReason, CloseReason.NO_CONTACT.value): _l("No safe way to reach them"),
-        (CloseReason, CloseReason.DECLINED.value): _l("They declined further services"),
-        (CloseReason, CloseReason.MOVED.value): _l("Moved out of the area"),
-        (CloseReason, CloseReason.REFERRED.value): _l("Referred to another program"),
-        (CloseReason, CloseReason.OTHER.value): _l("Other"),
-        (ProtocolStepKey, ProtocolStepKey.HOTLINE.value): _l("Connect them with the hotline advocate now"),
-        (ProtocolStepKey, ProtocolStepKey.PRIORITY_PLACEMENT.value): _l("Give priority for a shelter bed"),
-        (ProtocolStepKey, ProtocolStepKey.DENSER_REMINDERS.value): _l(
-            "Use the denser reminder schedule for court dates"
-        ),
-        (ProtocolStepKey, ProtocolStepKey.OFFER_SHARE.value): _l(
-            "Offer to share the screen result with the coordinated response"
-        ),
-        (ProtocolOutcome, ProtocolOutcome.DONE.value): _l("Done"),
-        (ProtocolOutcome, ProtocolOutcome.DECLINED.value): _l("They declined"),
-        (ProtocolOutcome, ProtocolOutcome.NOT_POSSIBLE.value): _l("Not possible now"),
-        (PlacementKind, PlacementKind.REFERRAL.value): _l("Bed requested"),
-        (PlacementKind, PlacementKind.NO_BED_NEEDED.value): _l("No bed needed"),
-        (PlacementKind, PlacementKind.LATER.value): _l("Bed to be found later"),
-    }
-)

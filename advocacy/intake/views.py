@@ -13,21 +13,24 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField
-from wtforms.validators import Length, Optional, ValidationError
 
-from advocacy.access import roles_required
-from advocacy.audit.service import record
-from advocacy.extensions import db
+from advocacy.access import current_actor, roles_required
+from advocacy.errors import NotFound, Refused
 from advocacy.i18n import current_language
 from advocacy.intake import bp, service
 from advocacy.intake import instruments as inst
-from advocacy.intake.forms import SECTION_FORMS, CloseForm, ProtocolForm, ReassignForm, screen_form
+from advocacy.intake.forms import (
+    SECTION_FORMS,
+    CaseSearchForm,
+    CloseForm,
+    ProtocolForm,
+    ReassignForm,
+    screen_form,
+)
 from advocacy.intake.models import (
     DRAFT_DAYS,
     AccessNeed,
@@ -41,8 +44,6 @@ from advocacy.intake.models import (
     ReferralSource,
 )
 from advocacy.intake.wizard import STEP_TITLES
-from advocacy.shelters.forms import GetForm
-from advocacy.shelters.service import Refused
 
 #: The sections of the case page that can be changed (the intake's steps, after it).
 SECTION_TITLES: dict[str, Any] = {section: STEP_TITLES[section] for section in SECTION_FORMS}
@@ -56,82 +57,6 @@ TRENDS: dict[str | None, Any] = {
 
 
 # --- the case list ----------------------------------------------------------------------------
-
-
-class CaseSearchForm(GetForm):
-    """The list's filters.  They travel in the query string: nothing changes."""
-
-    name = StringField(
-        _l("Name or alias"),
-        validators=[Optional(), Length(max=120, message=_l("Keep the name under 120 characters."))],
-    )
-    number = StringField(
-        _l("Case number"),
-        validators=[
-            Optional(),
-            Length(max=30, message=_l("Enter a case number such as 2026-000123 or 123.")),
-        ],
-    )
-    status = SelectField(_l("Status"), choices=[], validate_choice=False, default="")
-    danger = SelectField(_l("Danger"), choices=[], validate_choice=False, default="")
-    owner = SelectField(_l("Advocate"), choices=[], validate_choice=False, default="")
-    page = StringField(_l("Page"), default="")
-
-    def __init__(self, owners: list[Any], *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.status.choices = [
-            ("", _l("Any status")),
-            (CaseStatus.OPEN.value, CaseStatus.OPEN.label),
-            (CaseStatus.CLOSED.value, CaseStatus.CLOSED.label),
-        ]
-        self.danger.choices = [("", _l("Any")), *((d.value, d.label) for d in Danger)]
-        self.owner.choices = [
-            ("", _l("Anyone")),
-            ("me", _l("Me")),
-            *((str(user.id), user.display_name) for user in owners),
-        ]
-
-    # The choices are checked here, with a message in plain words, rather than
-    # by WTForms, whose own message would name no field.
-    def _check_choice(self, field: Any) -> None:
-        if (field.data or "") not in {value for value, _label in field.choices}:
-            raise ValidationError(_l("Choose one of the options in the list."))
-
-    def validate_status(self, field: Any) -> None:
-        self._check_choice(field)
-
-    def validate_danger(self, field: Any) -> None:
-        self._check_choice(field)
-
-    def validate_owner(self, field: Any) -> None:
-        self._check_choice(field)
-
-    def validate_number(self, field: Any) -> None:
-        if field.data and service.parse_case_number(field.data) is None:
-            raise ValidationError(_l("Enter a case number such as 2026-000123 or 123."))
-
-    def validate_page(self, field: Any) -> None:
-        text = (field.data or "").strip()
-        if text and not (text.isascii() and text.isdigit() and 1 <= int(text) <= 10**9):
-            raise ValidationError(_l("Enter a page number, such as 2."))
-
-    def query(self) -> service.CaseQuery:
-        page = (self.page.data or "").strip()
-        return service.CaseQuery(
-            name=(self.name.data or "").strip(),
-            number=(self.number.data or "").strip(),
-            status=self.status.data or "",
-            danger=self.danger.data or "",
-            owner=self.owner.data or "",
-            page=int(page) if page else 1,
-        )
-
-    def filters(self) -> dict[str, str]:
-        """The valid filters in use, for links that keep them (another page of results)."""
-        names = ("number", "status", "danger", "owner")  # never the name: see index()
-        return {
-            name: str(self[name].data).strip() for name in names if self[name].data and not self[name].errors
-        }
 
 
 def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
@@ -157,16 +82,17 @@ def index() -> Any:
     URL: not in the browser's history on a shared front-desk computer, not in
     a proxy's log.  Filters without a name also work as a GET (page links).
     """
-    owners = service.case_owners(service.user_agency(*service.CASE_ROLES))
+    actor = current_actor()
+    owners = service.case_owners(actor.agency_for(*service.CASE_ROLES))
     form = CaseSearchForm(owners, request.form if request.method == "POST" else request.args)
-    drafts = service.unfinished_drafts()
+    drafts = service.unfinished_drafts(actor)
     if not form.validate():
         # Nothing is searched with a filter that makes no sense.
         return (
             render_template("intake/index.html", form=form, result=None, drafts=drafts, **_list_links(form)),
             400,
         )
-    result = service.search_cases(form.query())
+    result = service.search_cases(actor, form.query())
     high = [case.id for case in result.cases if case.high_danger]
     return render_template(
         "intake/index.html",
@@ -233,14 +159,13 @@ def _render_case(case: Case, status: int = 200, **forms: Any) -> tuple[str, int]
 
 def _shown_again(case: Case) -> None:
     """A page re-rendered after bad input shows the case again: that is a view too."""
-    record("case.view", "case", case.id, agency_id=case.agency_id)
-    db.session.commit()
+    service.record_view(current_actor(), case)
 
 
 @bp.route("/<int:case_id>")
 @roles_required(*service.CASE_ROLES)
 def detail(case_id: int) -> Any:
-    return _render_case(service.view_case(case_id))
+    return _render_case(service.view_case(current_actor(), case_id))
 
 
 def _back(case_id: int, anchor: str | None = None) -> Response:
@@ -250,10 +175,10 @@ def _back(case_id: int, anchor: str | None = None) -> Response:
 @bp.route("/<int:case_id>/protocol/<int:step_id>", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_protocol(case_id: int, step_id: int) -> Any:
-    case = service.case_or_404(case_id)
+    case = service.get_case(current_actor(), case_id)
     step = next((s for s in service.protocol_steps(case) if s.id == step_id), None)
     if step is None:
-        abort(404)
+        raise NotFound()
     if step.done_at is not None:
         flash(_("This step is already recorded."), "info")
         return _back(case.id, "protocol")
@@ -262,11 +187,11 @@ def case_protocol(case_id: int, step_id: int) -> Any:
         _shown_again(case)
         return _render_case(case, 400, **{f"step{step_id}": form})
     service.complete_step(
+        current_actor(),
         case,
         step_id,
         ProtocolOutcome(form.outcome.data),
         note=(form.note.data or "").strip() or None,
-        actor_id=current_user.id,
     )
     flash(_("The step is recorded."), "success")
     return _back(case.id, "protocol")
@@ -275,13 +200,13 @@ def case_protocol(case_id: int, step_id: int) -> Any:
 @bp.route("/<int:case_id>/close", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_close(case_id: int) -> Any:
-    case = service.case_or_404(case_id)
+    case = service.get_case(current_actor(), case_id)
     form = CloseForm()
     if not form.validate_on_submit():
         _shown_again(case)
         return _render_case(case, 400, close=form)
     try:
-        service.close_case(case, form.reason.data, actor_id=current_user.id)
+        service.close_case(current_actor(), case, form.reason.data)
     except Refused as refused:
         flash(refused.message, "error")
     else:
@@ -292,9 +217,9 @@ def case_close(case_id: int) -> Any:
 @bp.route("/<int:case_id>/reopen", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_reopen(case_id: int) -> Any:
-    case = service.case_or_404(case_id)
+    case = service.get_case(current_actor(), case_id)
     try:
-        service.reopen_case(case, actor_id=current_user.id)
+        service.reopen_case(current_actor(), case)
     except Refused as refused:
         flash(refused.message, "error")
     else:
@@ -305,13 +230,13 @@ def case_reopen(case_id: int) -> Any:
 @bp.route("/<int:case_id>/reassign", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_reassign(case_id: int) -> Any:
-    case = service.case_or_404(case_id)
+    case = service.get_case(current_actor(), case_id)
     form = _reassign_form(case)
     if not form.validate_on_submit():
         _shown_again(case)
         return _render_case(case, 400, reassign=form)
     try:
-        service.reassign_case(case, form.owner_id.data, actor_id=current_user.id)
+        service.reassign_case(current_actor(), case, form.owner_id.data)
     except Refused as refused:
         flash(refused.message, "error")
     else:
@@ -340,18 +265,18 @@ def _section_data(case: Case, section: str) -> dict[str, Any]:
 @roles_required(*service.CASE_ROLES)
 def case_edit(case_id: int, section: str) -> Any:
     if section not in SECTION_FORMS:
-        abort(404)
+        raise NotFound()
     form_class = SECTION_FORMS[section]
     if request.method == "GET":
-        case = service.view_case(case_id)
+        case = service.view_case(current_actor(), case_id)
         form = form_class(data=_section_data(case, section))
         return _render_edit(case, section, form)
-    case = service.case_or_404(case_id)
+    case = service.get_case(current_actor(), case_id)
     form = form_class()
     if not form.validate_on_submit():
         _shown_again(case)
         return _render_edit(case, section, form, 400)
-    service.update_case(case, form.values(), section=section, actor_id=current_user.id)
+    service.update_case(current_actor(), case, form.values(), section=section)
     flash(_("%(section)s: saved.", section=SECTION_TITLES[section]), "success")
     return _back(case_id, section)
 
@@ -369,7 +294,8 @@ def _render_edit(case: Case, section: str, form: Any, status: int = 200) -> tupl
 @bp.route("/<int:case_id>/screen", methods=["GET", "POST"])
 @roles_required(*service.CASE_ROLES)
 def case_screen(case_id: int) -> Any:
-    case = service.view_case(case_id) if request.method == "GET" else service.case_or_404(case_id)
+    actor = current_actor()
+    case = service.view_case(actor, case_id) if request.method == "GET" else service.get_case(actor, case_id)
     instruments = service.available_instruments(case.agency_id)
     by_ref = {instrument.ref: instrument for instrument in instruments}
     default = inst.default_ref(instruments)
@@ -396,9 +322,7 @@ def case_screen(case_id: int) -> Any:
         _shown_again(case)
         return _render_screen(case, form, 400)
     reason = (form.judgment_reason.data or "").strip() if form.judgment.data else ""
-    screening = service.screen_case(
-        case, chosen, form.answers(), judgment_reason=reason or None, actor_id=current_user.id
-    )
+    screening = service.screen_case(actor, case, chosen, form.answers(), judgment_reason=reason or None)
     if screening.screened_in:
         flash(_("Screened in: this case is high danger. Follow the protocol steps now."), "info")
     else:

@@ -17,27 +17,19 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from advocacy.access import roles_required
+from advocacy.access import current_actor, roles_required
+from advocacy.errors import NotFound, Refused
 from advocacy.intake import bp, service
 from advocacy.intake import instruments as inst
 from advocacy.intake.forms import SECTION_FORMS, PlacementForm, ScreenForm, StepForm, screen_form
-from advocacy.intake.models import Case, IntakeDraft
+from advocacy.intake.models import Case, IntakeDraft, IntakeStep
 from advocacy.security import BACKGROUND_HEADER
-from advocacy.shelters.service import Household, NetworkFilters, NetworkRow, Refused, network_board
+from advocacy.shelters.service import NetworkRow, fitting_shelters
 
-STEP_TITLES = {
-    "person": _l("The person"),
-    "contact": _l("Safe contact"),
-    "household": _l("Household"),
-    "needs": _l("Needs"),
-    "screen": _l("Risk screen"),
-    "consent": _l("Choices"),
-    "placement": _l("Bed"),
-}
+#: The steps' titles, from the step vocabulary (for templates that look them up by key).
+STEP_TITLES = {step.value: step.lazy_label for step in IntakeStep}
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -103,33 +95,6 @@ def _draft_outcome(draft: IntakeDraft) -> inst.Outcome | None:
     return inst.evaluate(instrument, stored.get("answers", {}), judgment=judgment)
 
 
-def household_filters(household: Household, *, shelter_id: int | None = None) -> NetworkFilters:
-    return NetworkFilters(
-        beds_needed=household.size,
-        accessible=household.needs_accessible,
-        pets=household.pets > 0,
-        family_room=household.size > 1,
-        boy_age=household.oldest_boy_age,
-        shelter_id=shelter_id,
-    )
-
-
-def fitting_shelters(household: Household, cultural_program: str | None) -> list[NetworkRow]:
-    """Shelters of the network with open beds for the household; the program asked for first,
-    then shelters whose staff speak the person's language."""
-    rows = network_board(household_filters(household))
-    primary = (household.language or "").split("-")[0]
-
-    def rank(row: NetworkRow) -> tuple[int, int, int]:
-        return (
-            0 if cultural_program and row.cultural_program == cultural_program else 1,
-            0 if primary and primary in row.languages else 1,
-            1 if row.stale else 0,
-        )
-
-    return sorted(rows, key=rank)
-
-
 def _draft_shelters(draft: IntakeDraft) -> list[NetworkRow]:
     return fitting_shelters(
         service.draft_household(draft), service.step_values(draft, "needs").get("cultural_program")
@@ -176,20 +141,20 @@ def _render(draft: IntakeDraft, step: str, form: FlaskForm, status: int = 200) -
 def new() -> Any:
     form = FlaskForm()
     if form.validate_on_submit():
-        draft = service.start_draft(agency_id=service.user_agency(), owner_id=current_user.id)
+        draft = service.start_draft(current_actor())
         return redirect(url_for("intake.step", draft_id=draft.id, step=service.STEPS[0]))
     return render_template(
         "intake/new.html",
         form=form,
         titles=[STEP_TITLES[s] for s in service.STEPS],
-        drafts=service.unfinished_drafts(),
+        drafts=service.unfinished_drafts(current_actor()),
     )
 
 
 @bp.route("/intake/<int:draft_id>")
 @roles_required(*service.CASE_ROLES)
 def resume(draft_id: int) -> Any:
-    draft = service.draft_or_404(draft_id)
+    draft = service.get_draft(current_actor(), draft_id)
     return redirect(url_for("intake.step", draft_id=draft.id, step=draft.step))
 
 
@@ -197,10 +162,10 @@ def resume(draft_id: int) -> Any:
 @roles_required(*service.CASE_ROLES)
 def step(draft_id: int, step: str) -> Any:
     if step not in service.STEPS:
-        abort(404)
-    draft = service.draft_or_404(draft_id)
+        raise NotFound()
+    draft = service.get_draft(current_actor(), draft_id)
     if request.method == "GET":
-        service.view_draft(draft)
+        service.view_draft(current_actor(), draft)
         return _render(draft, step, _step_form(draft, step))
 
     try:
@@ -219,10 +184,12 @@ def _post_step(draft: IntakeDraft, step: str) -> Any:
     action = request.form.get("action", "next")
     if step == "screen" and action == "choose":
         # Only the instrument changed: show its questions, keep what was answered.
-        service.save_step(draft, step, {"instrument": form.instrument.data or ""}, complete=False)
+        service.save_step(
+            current_actor(), draft, step, {"instrument": form.instrument.data or ""}, complete=False
+        )
         return _render(draft, step, _screen_form(draft))
     valid = form.validate()
-    service.save_step(draft, step, _values(form, valid_only=True), complete=valid)
+    service.save_step(current_actor(), draft, step, _values(form, valid_only=True), complete=valid)
     if not valid:
         return _render(draft, step, form, 400)
     if action == "back" and service.STEPS.index(step) > 0:
@@ -240,7 +207,7 @@ def _post_step(draft: IntakeDraft, step: str) -> Any:
 
 def _finish(draft: IntakeDraft, form: PlacementForm) -> Any:
     try:
-        case = service.finish_draft(draft, actor_id=current_user.id)
+        case = service.finish_draft(current_actor(), draft)
     except service.NotReady as not_ready:
         flash(
             _("“%(step)s” still needs answers before the case can open.", step=STEP_TITLES[not_ready.step]),
@@ -256,7 +223,7 @@ def _finish(draft: IntakeDraft, form: PlacementForm) -> Any:
 def _request_bed(case: Case, shelter_id: int, *, priority: bool) -> Any:
     case_id = case.id
     try:
-        placement = service.place_referral(case, shelter_id, actor_id=current_user.id, priority=priority)
+        placement = service.place_referral(current_actor(), case, shelter_id, priority=priority)
     except Refused as refused:
         flash(
             _("The bed was not held: %(reason)s", reason=refused.message),
@@ -285,7 +252,7 @@ def autosave(draft_id: int) -> Any:
     fields that were not saved, and the page shows nothing more: the person
     sees the errors when they press a button.
     """
-    draft = service.draft_or_404(draft_id)
+    draft = service.get_draft(current_actor(), draft_id)
     step = request.form.get("step", "")
     if step not in service.STEPS:
         abort(400)
@@ -293,6 +260,7 @@ def autosave(draft_id: int) -> Any:
     form.validate()
     try:
         service.save_step(
+            current_actor(),
             draft,
             step,
             _values(form, valid_only=True),
@@ -308,10 +276,10 @@ def autosave(draft_id: int) -> Any:
 @bp.route("/intake/<int:draft_id>/discard", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def discard(draft_id: int) -> Any:
-    draft = service.draft_or_404(draft_id)
+    draft = service.get_draft(current_actor(), draft_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    service.discard_draft(draft, actor_id=current_user.id)
+    service.discard_draft(current_actor(), draft)
     flash(_("The unfinished intake was deleted."), "success")
     return redirect(url_for("intake.index"))
 
@@ -320,7 +288,8 @@ def discard(draft_id: int) -> Any:
 @roles_required(*service.CASE_ROLES)
 def find_bed(case_id: int) -> Any:
     """A bed for an open case: the network's shelters that fit its household."""
-    case = service.view_case(case_id) if request.method == "GET" else service.case_or_404(case_id)
+    actor = current_actor()
+    case = service.view_case(actor, case_id) if request.method == "GET" else service.get_case(actor, case_id)
     household = service.case_household(case)
     form = PlacementForm(formdata=request.form if request.method == "POST" else None)
     form.offer(fitting_shelters(household, case.cultural_program))
@@ -331,7 +300,7 @@ def find_bed(case_id: int) -> Any:
         if form.validate():
             if form.shelter_id is not None:
                 return _request_bed(case, form.shelter_id, priority=bool(form.priority.data))
-            service.record_placement(case, form.kind, actor_id=current_user.id)
+            service.record_placement(actor, case, form.kind)
             flash(_("Saved on the case."), "success")
             return redirect(url_for("intake.detail", case_id=case.id))
         status = 400

@@ -18,117 +18,85 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from advocacy import clock
 from advocacy.appendonly import make_append_only
 from advocacy.extensions import db
-from advocacy.types import EncryptedString, UTCDateTime, utcnow
-from advocacy.vocab import LABELS, LabelledEnum
+from advocacy.types import EncryptedString, UTCDateTime
+from advocacy.vocab import LabelledEnum, enum_column
 
 
 class BedState(LabelledEnum):
-    AVAILABLE = "available"
-    HELD = "held"
-    OCCUPIED = "occupied"
-    OUT_OF_SERVICE = "out_of_service"
+    AVAILABLE = "available", _l("Available")
+    HELD = "held", _l("Held")
+    OCCUPIED = "occupied", _l("Occupied")
+    OUT_OF_SERVICE = "out_of_service", _l("Out of service")
 
 
 class BedType(LabelledEnum):
-    ADULT = "adult"
-    CHILD = "child"
-    CRIB = "crib"
+    ADULT = "adult", _l("Adult bed")
+    CHILD = "child", _l("Child bed")
+    CRIB = "crib", _l("Crib")
 
 
 class RoomType(LabelledEnum):
-    SINGLE = "single"
-    FAMILY = "family"
+    SINGLE = "single", _l("Single room")
+    FAMILY = "family", _l("Family room")
 
 
 class CulturalProgram(LabelledEnum):
     """Culturally specific programs, as a fixed list so they translate and filter."""
 
-    INDIGENOUS = "indigenous"
-    BLACK = "black"
-    LATINE = "latine"
-    ASIAN_PACIFIC = "asian_pacific"
-    IMMIGRANT_REFUGEE = "immigrant_refugee"
-    LGBTQ = "lgbtq"
-    DEAF = "deaf"
-    ELDERS = "elders"
+    INDIGENOUS = "indigenous", _l("Indigenous-led")
+    BLACK = "black", _l("Black-led")
+    LATINE = "latine", _l("Latine-led")
+    ASIAN_PACIFIC = "asian_pacific", _l("Asian and Pacific Islander")
+    IMMIGRANT_REFUGEE = "immigrant_refugee", _l("Immigrant and refugee")
+    LGBTQ = "lgbtq", _l("LGBTQ+")
+    DEAF = "deaf", _l("Deaf and hard of hearing")
+    ELDERS = "elders", _l("Elders")
 
 
 class OutOfServiceReason(LabelledEnum):
-    REPAIR = "repair"
-    CLEANING = "cleaning"
-    SAFETY = "safety"
-    STAFFING = "staffing"
-    OTHER = "other"
+    REPAIR = "repair", _l("Repair")
+    CLEANING = "cleaning", _l("Cleaning")
+    SAFETY = "safety", _l("Safety concern")
+    STAFFING = "staffing", _l("Not enough staff")
+    OTHER = "other", _l("Other")
 
 
 class HoldStatus(LabelledEnum):
-    ACTIVE = "active"
-    RELEASED = "released"
-    EXPIRED = "expired"
-    CHECKED_IN = "checked_in"
+    ACTIVE = "active", _l("Active")
+    RELEASED = "released", _l("Released")
+    EXPIRED = "expired", _l("Expired")
+    CHECKED_IN = "checked_in", _l("Checked in")
 
 
 class ReferralStatus(LabelledEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    ARRIVED = "arrived"
+    PENDING = "pending", _l("Waiting for the shelter")
+    ACCEPTED = "accepted", _l("Accepted")
+    DECLINED = "declined", _l("Declined")
+    CANCELLED = "cancelled", _l("Cancelled")
+    EXPIRED = "expired", _l("Expired")
+    ARRIVED = "arrived", _l("Arrived")
 
 
 class DeclineReason(LabelledEnum):
-    NO_LONGER_AVAILABLE = "no_longer_available"
-    NOT_A_FIT = "not_a_fit"
-    SAFETY = "safety"
-    OTHER = "other"
-
-
-LABELS.update(
-    {
-        (BedState, BedState.AVAILABLE.value): _l("Available"),
-        (BedState, BedState.HELD.value): _l("Held"),
-        (BedState, BedState.OCCUPIED.value): _l("Occupied"),
-        (BedState, BedState.OUT_OF_SERVICE.value): _l("Out of service"),
-        (BedType, BedType.ADULT.value): _l("Adult bed"),
-        (BedType, BedType.CHILD.value): _l("Child bed"),
-        (BedType, BedType.CRIB.value): _l("Crib"),
-        (RoomType, RoomType.SINGLE.value): _l("Single room"),
-        (RoomType, RoomType.FAMILY.value): _l("Family room"),
-        (CulturalProgram, CulturalProgram.INDIGENOUS.value): _l("Indigenous-led"),
-        (CulturalProgram, CulturalProgram.BLACK.value): _l("Black-led"),
-        (CulturalProgram, CulturalProgram.LATINE.value): _l("Latine-led"),
-        (CulturalProgram, CulturalProgram.ASIAN_PACIFIC.value): _l("Asian and Pacific Islander"),
-        (CulturalProgram, CulturalProgram.IMMIGRANT_REFUGEE.value): _l("Immigrant and refugee"),
-        (CulturalProgram, CulturalProgram.LGBTQ.value): _l("LGBTQ+"),
-        (CulturalProgram, CulturalProgram.DEAF.value): _l("Deaf and hard of hearing"),
-        (CulturalProgram, CulturalProgram.ELDERS.value): _l("Elders"),
-        (OutOfServiceReason, OutOfServiceReason.REPAIR.value): _l("Repair"),
-        (OutOfServiceReason, OutOfServiceReason.CLEANING.value): _l("Cleaning"),
-        (OutOfServiceReason, OutOfServiceReason.SAFETY.value): _l("Safety concern"),
-        (OutOfServiceReason, OutOfServiceReason.STAFFING.value): _l("Not enough staff"),
-        (OutOfServiceReason, OutOfServiceReason.OTHER.value): _l("Other"),
-        (HoldStatus, HoldStatus.ACTIVE.value): _l("Active"),
-        (HoldStatus, HoldStatus.RELEASED.value): _l("Released"),
-        (HoldStatus, HoldStatus.EXPIRED.value): _l("Expired"),
-        (HoldStatus, HoldStatus.CHECKED_IN.value): _l("Checked in"),
-        (ReferralStatus, ReferralStatus.PENDING.value): _l("Waiting for the shelter"),
-        (ReferralStatus, ReferralStatus.ACCEPTED.value): _l("Accepted"),
-        (ReferralStatus, ReferralStatus.DECLINED.value): _l("Declined"),
-        (ReferralStatus, ReferralStatus.CANCELLED.value): _l("Cancelled"),
-        (ReferralStatus, ReferralStatus.EXPIRED.value): _l("Expired"),
-        (ReferralStatus, ReferralStatus.ARRIVED.value): _l("Arrived"),
-        (DeclineReason, DeclineReason.NO_LONGER_AVAILABLE.value): _l("The beds are no longer available"),
-        (DeclineReason, DeclineReason.NOT_A_FIT.value): _l("The shelter cannot meet this household's needs"),
-        (DeclineReason, DeclineReason.SAFETY.value): _l("Safety reasons"),
-        (DeclineReason, DeclineReason.OTHER.value): _l("Other reason: call the shelter's agency"),
-    }
-)
+    NO_LONGER_AVAILABLE = "no_longer_available", _l("The beds are no longer available")
+    NOT_A_FIT = "not_a_fit", _l("The shelter cannot meet this household's needs")
+    SAFETY = "safety", _l("Safety reasons")
+    OTHER = "other", _l("Other reason: call the shelter's agency")
 
 
 class NetworkSettings(db.Model):
@@ -144,6 +112,8 @@ class NetworkSettings(db.Model):
 
 class Shelter(db.Model):
     __tablename__ = "shelter"
+    # The target of the composite keys that tie a room, bed or hold to its shelter's agency.
+    __table_args__ = (UniqueConstraint("id", "agency_id", name="uq_shelter_id_agency"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
@@ -158,15 +128,17 @@ class Shelter(db.Model):
     boys_age_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_stay_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # When a person last changed or confirmed this shelter's beds (not an
     # automatic hold expiry): what "updated N minutes ago" means on the boards.
-    availability_updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    availability_updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # Bumped by every change of the board (bed states, holds, referrals): the
     # boards' ETags are built from it, so an unchanged board costs one query.
     board_version: Mapped[int] = mapped_column(Integer, default=0)
 
-    rooms: Mapped[list[Room]] = relationship(back_populates="shelter", order_by="Room.label")
+    rooms: Mapped[list[Room]] = relationship(
+        back_populates="shelter", order_by="Room.label", foreign_keys="Room.shelter_id"
+    )
 
     @property
     def language_tags(self) -> list[str]:
@@ -175,36 +147,66 @@ class Shelter(db.Model):
 
 class Room(db.Model):
     __tablename__ = "room"
+    __table_args__ = (
+        UniqueConstraint("id", "shelter_id", name="uq_room_id_shelter"),
+        # A room belongs to its shelter's agency: the database refuses any other.
+        ForeignKeyConstraint(
+            ["shelter_id", "agency_id"], ["shelter.id", "shelter.agency_id"], name="fk_room_shelter_agency"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shelter_id: Mapped[int] = mapped_column(ForeignKey("shelter.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     label: Mapped[str] = mapped_column(String(40))
-    room_type: Mapped[str] = mapped_column(String(16), default=RoomType.SINGLE.value)
+    room_type: Mapped[RoomType] = mapped_column(
+        enum_column(RoomType, "room_type", 16), default=RoomType.SINGLE
+    )
     accessible: Mapped[bool] = mapped_column(Boolean, default=False)
     pets_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    shelter: Mapped[Shelter] = relationship(back_populates="rooms")
-    beds: Mapped[list[Bed]] = relationship(back_populates="room", order_by="Bed.label")
+    shelter: Mapped[Shelter] = relationship(back_populates="rooms", foreign_keys=[shelter_id])
+    beds: Mapped[list[Bed]] = relationship(
+        back_populates="room", order_by="Bed.label", foreign_keys="Bed.room_id"
+    )
 
 
 class Bed(db.Model):
     __tablename__ = "bed"
-    __table_args__ = (Index("ix_bed_shelter_id_state", "shelter_id", "state"),)
+    __table_args__ = (
+        Index("ix_bed_shelter_id_state", "shelter_id", "state"),
+        # A bed belongs to its room's shelter and to that shelter's agency.
+        ForeignKeyConstraint(
+            ["room_id", "shelter_id"], ["room.id", "room.shelter_id"], name="fk_bed_room_shelter"
+        ),
+        ForeignKeyConstraint(
+            ["shelter_id", "agency_id"], ["shelter.id", "shelter.agency_id"], name="fk_bed_shelter_agency"
+        ),
+        # Each state carries exactly what it needs: a held bed its hold, an
+        # occupied bed its stay, a bed out of service its reason; no other does.
+        CheckConstraint("(state = 'held') = (hold_id IS NOT NULL)", name="held_has_hold"),
+        CheckConstraint("(state = 'occupied') = (stay_id IS NOT NULL)", name="occupied_has_stay"),
+        CheckConstraint(
+            "(state = 'out_of_service') = (out_of_service_reason IS NOT NULL)",
+            name="out_of_service_has_reason",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("room.id"), index=True)
     shelter_id: Mapped[int] = mapped_column(ForeignKey("shelter.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     label: Mapped[str] = mapped_column(String(40))
-    bed_type: Mapped[str] = mapped_column(String(16), default=BedType.ADULT.value)
-    state: Mapped[str] = mapped_column(String(16), default=BedState.AVAILABLE.value)
-    out_of_service_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    bed_type: Mapped[BedType] = mapped_column(enum_column(BedType, "bed_type", 16), default=BedType.ADULT)
+    state: Mapped[BedState] = mapped_column(enum_column(BedState, "state", 16), default=BedState.AVAILABLE)
+    out_of_service_reason: Mapped[OutOfServiceReason | None] = mapped_column(
+        enum_column(OutOfServiceReason, "out_of_service_reason", 32), nullable=True
+    )
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("hold.id"), nullable=True, index=True)
     stay_id: Mapped[int | None] = mapped_column(ForeignKey("stay.id"), nullable=True, index=True)
-    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
-    room: Mapped[Room] = relationship(back_populates="beds")
+    room: Mapped[Room] = relationship(back_populates="beds", foreign_keys=[room_id])
 
 
 class Hold(db.Model):
@@ -212,17 +214,26 @@ class Hold(db.Model):
     by itself at ``expires_at`` (:func:`advocacy.shelters.service.expire_holds`)."""
 
     __tablename__ = "hold"
-    __table_args__ = (Index("ix_hold_status_expires_at", "status", "expires_at"),)
+    __table_args__ = (
+        Index("ix_hold_status_expires_at", "status", "expires_at"),
+        ForeignKeyConstraint(
+            ["shelter_id", "agency_id"], ["shelter.id", "shelter.agency_id"], name="fk_hold_shelter_agency"
+        ),
+        # An active hold has not ended; an ended one says when.
+        CheckConstraint("(status = 'active') = (ended_at IS NULL)", name="ended_when_not_active"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shelter_id: Mapped[int] = mapped_column(ForeignKey("shelter.id"), index=True)
     # The shelter's agency (the one that may extend, release or check in).
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default=HoldStatus.ACTIVE.value)
+    status: Mapped[HoldStatus] = mapped_column(
+        enum_column(HoldStatus, "status", 16), default=HoldStatus.ACTIVE
+    )
     # Staff's own words ("expected from the hotline call"), agency-only and encrypted.
     note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -237,6 +248,9 @@ class Referral(db.Model):
     """
 
     __tablename__ = "referral"
+    __table_args__ = (
+        CheckConstraint("decline_reason IS NULL OR status = 'declined'", name="reason_only_when_declined"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(16), unique=True)
@@ -256,9 +270,13 @@ class Referral(db.Model):
     # Asked for by the referring advocate (a screened-in case): the shelter sees
     # "priority", never why.
     priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    status: Mapped[str] = mapped_column(String(16), default=ReferralStatus.PENDING.value)
-    decline_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[ReferralStatus] = mapped_column(
+        enum_column(ReferralStatus, "status", 16), default=ReferralStatus.PENDING
+    )
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(
+        enum_column(DeclineReason, "decline_reason", 32), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
 
@@ -275,6 +293,9 @@ class Stay(db.Model):
     says where a person is: it never leaves the shelter's agency."""
 
     __tablename__ = "stay"
+    __table_args__ = (
+        CheckConstraint("checked_out_at IS NULL OR checked_out_at >= checked_in_at", name="out_after_in"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shelter_id: Mapped[int] = mapped_column(ForeignKey("shelter.id"), index=True)
@@ -284,7 +305,7 @@ class Stay(db.Model):
     children: Mapped[int] = mapped_column(Integer, default=0)
     # The front desk's own reference (initials, "family in room 3"): encrypted.
     note: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
-    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
@@ -297,7 +318,7 @@ class AvailabilityEvent(db.Model):
     __table_args__ = (Index("ix_availability_event_shelter_id_occurred_at", "shelter_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     shelter_id: Mapped[int] = mapped_column(ForeignKey("shelter.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     bed_id: Mapped[int] = mapped_column(ForeignKey("bed.id"), index=True)

@@ -12,14 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from advocacy.access import agency_ids, roles_required
+from advocacy import clock
+from advocacy.access import current_actor, roles_required
 from advocacy.audit.service import record
-from advocacy.extensions import db
+from advocacy.errors import NotFound, Refused
 from advocacy.i18n import current_language
 from advocacy.security import BACKGROUND_HEADER
 from advocacy.shelters import bp, service
@@ -42,7 +42,6 @@ from advocacy.shelters.models import (
     RoomType,
 )
 from advocacy.templating import language_name
-from advocacy.types import utcnow
 
 #: How often an open board asks whether it changed (seconds).
 POLL_SECONDS = 30
@@ -70,7 +69,7 @@ def _with_etag(body: str, etag: str) -> Response:
 def _etag_parts() -> tuple[object, ...]:
     """The page and its polls share an ETag, so a page's first poll can already be a 304."""
     filters = sorted((k, v) for k, v in request.args.items(multi=True) if k != "fragment")
-    return (current_user.id, current_language().tag, filters)
+    return (current_actor().user_id, current_language().tag, filters)
 
 
 def _back_to_board(shelter_id: int) -> Any:
@@ -83,13 +82,13 @@ def _back_to_board(shelter_id: int) -> Any:
 @bp.route("/")
 @roles_required(*service.STAFF_ROLES)
 def index() -> str:
-    return render_template("shelters/index.html", shelters=service.own_shelters())
+    return render_template("shelters/index.html", shelters=service.own_shelters(current_actor()))
 
 
 @bp.route("/<int:shelter_id>")
 @roles_required(*service.STAFF_ROLES)
 def detail(shelter_id: int) -> str:
-    return render_template("shelters/detail.html", shelter=service.view_shelter(shelter_id))
+    return render_template("shelters/detail.html", shelter=service.view_shelter(current_actor(), shelter_id))
 
 
 # --- the staff board ----------------------------------------------------------------------
@@ -115,14 +114,13 @@ def _render_board(
 @bp.route("/<int:shelter_id>/board")
 @roles_required(*service.STAFF_ROLES)
 def board(shelter_id: int) -> Any:
-    shelter = service.own_shelter_or_404(shelter_id)
+    shelter = service.own_shelter(current_actor(), shelter_id)
     etag = service.board_etag(*_etag_parts(), shelter_id=shelter.id)
     if (unchanged := _conditional(etag)) is not None:
         return unchanged
     if not request.headers.get(BACKGROUND_HEADER):
         # A person opened the board (a poll is not a new look).
-        record("shelter.board_view", "shelter", shelter.id, agency_id=shelter.agency_id)
-        db.session.commit()
+        record(current_actor(), "shelter.board_view", "shelter", shelter.id, agency_id=shelter.agency_id)
     return _with_etag(_render_board(shelter, BoardFilterForm(request.args), etag=etag), etag)
 
 
@@ -130,7 +128,7 @@ def board(shelter_id: int) -> Any:
 @roles_required(*service.STAFF_ROLES)
 def board_json(shelter_id: int) -> Any:
     """The staff board's rows without a template (for tools, and the benchmark's baseline)."""
-    shelter = service.own_shelter_or_404(shelter_id)
+    shelter = service.own_shelter(current_actor(), shelter_id)
     board = service.staff_board(shelter)
     return jsonify(
         shelter=shelter.id,
@@ -156,7 +154,8 @@ def board_json(shelter_id: int) -> Any:
 @bp.route("/<int:shelter_id>/beds", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def bed_action(shelter_id: int) -> Any:
-    shelter = service.own_shelter_or_404(shelter_id)
+    actor = current_actor()
+    shelter = service.own_shelter(actor, shelter_id)
     form = BedActionForm()
     action = request.form.get("action", "")
     # Only the fields of the chosen action are checked.
@@ -172,37 +171,38 @@ def bed_action(shelter_id: int) -> Any:
                 form[name].errors = []
         return _render_board(shelter, BoardFilterForm(request.args), form), 400
     beds = form.bed_ids.data or []
-    actor = current_user.id
     try:
         if action == "hold":
-            service.place_hold(shelter, beds, actor_id=actor, note=form.note.data)
+            service.place_hold(actor, shelter, beds, note=form.note.data)
             flash(_("The beds are held."), "success")
         elif action == "check_in":
             service.check_in(
+                actor,
                 shelter,
                 beds,
-                actor_id=actor,
                 adults=form.adults.data or 1,
                 children=form.children.data or 0,
                 note=form.note.data,
             )
             flash(_("The household is checked in."), "success")
         elif action == "out_of_service":
-            service.take_out_of_service(shelter, beds, OutOfServiceReason(form.reason.data), actor_id=actor)
+            service.take_out_of_service(actor, shelter, beds, OutOfServiceReason(form.reason.data))
             flash(_("The beds are out of service."), "success")
         else:
-            service.return_to_service(shelter, beds, actor_id=actor)
+            service.return_to_service(actor, shelter, beds)
             flash(_("The beds are back in service."), "success")
-    except service.Refused as refused:
+    except Refused as refused:
         flash(refused.message, "error")
     return _back_to_board(shelter.id)
 
 
 def _transition(shelter_id: int, call: Any, done: str) -> Any:
-    shelter = service.own_shelter_or_404(shelter_id)
+    """Run one change of the board and say how it went (a refusal changed nothing)."""
+    actor = current_actor()
+    shelter = service.own_shelter(actor, shelter_id)
     try:
-        call(shelter)
-    except service.Refused as refused:
+        call(actor, shelter)
+    except Refused as refused:
         flash(refused.message, "error")
     else:
         flash(done, "success")
@@ -214,7 +214,7 @@ def _transition(shelter_id: int, call: Any, done: str) -> Any:
 def bed_check_out(shelter_id: int, bed_id: int) -> Any:
     return _transition(
         shelter_id,
-        lambda s: service.check_out_bed(s, bed_id, actor_id=current_user.id),
+        lambda actor, s: service.check_out_bed(actor, s, bed_id),
         _("The household is checked out. Its beds are available."),
     )
 
@@ -224,7 +224,7 @@ def bed_check_out(shelter_id: int, bed_id: int) -> Any:
 def stay_check_out(shelter_id: int, stay_id: int) -> Any:
     return _transition(
         shelter_id,
-        lambda s: service.check_out(s, stay_id, actor_id=current_user.id),
+        lambda actor, s: service.check_out(actor, s, stay_id),
         _("The household is checked out. Its beds are available."),
     )
 
@@ -234,7 +234,7 @@ def stay_check_out(shelter_id: int, stay_id: int) -> Any:
 def hold_extend(shelter_id: int, hold_id: int) -> Any:
     return _transition(
         shelter_id,
-        lambda s: service.extend_hold(s, hold_id, actor_id=current_user.id),
+        lambda actor, s: service.extend_hold(actor, s, hold_id),
         _("The hold is extended."),
     )
 
@@ -244,7 +244,7 @@ def hold_extend(shelter_id: int, hold_id: int) -> Any:
 def hold_release(shelter_id: int, hold_id: int) -> Any:
     return _transition(
         shelter_id,
-        lambda s: service.release_hold(s, hold_id, actor_id=current_user.id),
+        lambda actor, s: service.release_hold(actor, s, hold_id),
         _("The hold is released. Its beds are available."),
     )
 
@@ -252,7 +252,7 @@ def hold_release(shelter_id: int, hold_id: int) -> Any:
 @bp.route("/<int:shelter_id>/holds/<int:hold_id>/check-in", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def hold_check_in(shelter_id: int, hold_id: int) -> Any:
-    shelter = service.own_shelter_or_404(shelter_id)
+    shelter = service.own_shelter(current_actor(), shelter_id)
     form = HoldCheckInForm()
     if not form.validate_on_submit():
         for field in form:
@@ -261,9 +261,9 @@ def hold_check_in(shelter_id: int, hold_id: int) -> Any:
         return _back_to_board(shelter.id)
     return _transition(
         shelter.id,
-        lambda s: service.check_in(
+        lambda actor, s: service.check_in(
+            actor,
             s,
-            actor_id=current_user.id,
             hold_id=hold_id,
             adults=form.adults.data or 1,
             children=form.children.data or 0,
@@ -278,7 +278,7 @@ def hold_check_in(shelter_id: int, hold_id: int) -> Any:
 def referral_accept(shelter_id: int, referral_id: int) -> Any:
     return _transition(
         shelter_id,
-        lambda s: service.accept_referral(s, referral_id, actor_id=current_user.id),
+        lambda actor, s: service.accept_referral(actor, s, referral_id),
         _("The referral is accepted. The beds stay held until the household arrives or the hold ends."),
     )
 
@@ -288,14 +288,12 @@ def referral_accept(shelter_id: int, referral_id: int) -> Any:
 def referral_decline(shelter_id: int, referral_id: int) -> Any:
     form = DeclineForm()
     if not form.validate_on_submit():
-        service.own_shelter_or_404(shelter_id)
+        service.own_shelter(current_actor(), shelter_id)
         flash(_("Choose a reason for declining."), "error")
         return _back_to_board(shelter_id)
     return _transition(
         shelter_id,
-        lambda s: service.decline_referral(
-            s, referral_id, DeclineReason(form.reason.data), actor_id=current_user.id
-        ),
+        lambda actor, s: service.decline_referral(actor, s, referral_id, DeclineReason(form.reason.data)),
         _("The referral is declined. Its beds are available again."),
     )
 
@@ -305,7 +303,7 @@ def referral_decline(shelter_id: int, referral_id: int) -> Any:
 def confirm(shelter_id: int) -> Any:
     return _transition(
         shelter_id,
-        lambda s: service.confirm_board(s, actor_id=current_user.id),
+        lambda actor, s: service.confirm_board(actor, s),
         _("Thank you: the network sees this board as up to date."),
     )
 
@@ -337,25 +335,24 @@ def network_json() -> Any:
     return jsonify(shelters=[row.to_dict() for row in service.network_board(form.filters())])
 
 
-def _referring_agency() -> int:
-    """The agency a referral is made for: the user's first agency with a network role."""
-    return agency_ids(*service.NETWORK_ROLES)[0]
-
-
 @bp.route("/network/<int:shelter_id>/request", methods=["GET", "POST"])
 @roles_required(*service.NETWORK_ROLES)
 def request_hold(shelter_id: int) -> Any:
     rows = service.network_board(service.NetworkFilters(beds_needed=0, shelter_id=shelter_id))
     if not rows:
-        abort(404)
+        raise NotFound()
     row = rows[0]
     form = ReferralForm()
     if form.validate_on_submit():
+        actor = current_actor()
         try:
             referral = service.request_referral(
-                shelter_id, form.household(), actor_id=current_user.id, from_agency_id=_referring_agency()
+                actor,
+                shelter_id,
+                form.household(),
+                from_agency_id=actor.agency_for(*service.NETWORK_ROLES),
             )
-        except service.Refused as refused:
+        except Refused as refused:
             flash(refused.message, "error")
         else:
             return redirect(url_for("shelters.referrals", new=referral.id))
@@ -366,15 +363,17 @@ def request_hold(shelter_id: int) -> Any:
 @roles_required(*service.NETWORK_ROLES)
 def referrals() -> str:
     new = request.args.get("new", type=int)
-    return render_template("shelters/referrals.html", referrals=service.my_agency_referrals(), new=new)
+    return render_template(
+        "shelters/referrals.html", referrals=service.agency_referrals(current_actor()), new=new
+    )
 
 
 @bp.route("/referrals/<int:referral_id>/cancel", methods=["POST"])
 @roles_required(*service.NETWORK_ROLES)
 def referral_cancel(referral_id: int) -> Any:
     try:
-        service.cancel_referral(referral_id, actor_id=current_user.id)
-    except service.Refused as refused:
+        service.cancel_referral(current_actor(), referral_id)
+    except Refused as refused:
         flash(refused.message, "error")
     else:
         flash(_("The request is cancelled and the beds are free for others."), "success")
@@ -387,13 +386,13 @@ def referral_cancel(referral_id: int) -> Any:
 @bp.app_template_filter("since")
 def since(moment: datetime) -> str:
     """ "5 minutes ago", in the page's language (never "0 minutes")."""
-    return format_timedelta(moment - utcnow(), granularity="minute", add_direction=True)
+    return format_timedelta(moment - clock.now(), granularity="minute", add_direction=True)
 
 
 @bp.app_template_filter("time_left")
 def time_left(moment: datetime) -> str:
     """ "in 95 minutes": minutes up to two hours, so a hold's time left is exact enough."""
-    return format_timedelta(moment - utcnow(), granularity="minute", threshold=2, add_direction=True)
+    return format_timedelta(moment - clock.now(), granularity="minute", threshold=2, add_direction=True)
 
 
 def household_text(referral: Referral) -> str:

@@ -1,130 +1,35 @@
-"""What the management pages need beyond :mod:`advocacy.shelters.service`:
-creating a shelter or a room with its beds in one transaction, the
-availability history in words, and occupancy as a CSV file.
+"""What happened to a shelter's beds: the availability history in words, and
+occupancy over time (a series for the chart, and CSV).
 
-The bed rules themselves (states, events, locks) stay in ``service``; these
-functions only call it, read the append-only history, and commit.
+Both read the append-only :class:`AvailabilityEvent` table only; nothing here
+writes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import string
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from flask import current_app
+from sqlalchemy import and_, case, func, or_, select
 
+from advocacy import clock
 from advocacy.auth.models import Membership, User
 from advocacy.extensions import db
-from advocacy.shelters import service
-from advocacy.shelters.models import AvailabilityEvent, Bed, BedType, Room, RoomType, Shelter
-from advocacy.shelters.service import OccupancyPoint, Refused
+from advocacy.shelters import machines
+from advocacy.shelters.models import AvailabilityEvent, Bed, BedState, Room, Shelter
 
-#: Beds of a room are lettered A to Z after the room ("Room 1-A").
-MAX_BEDS_PER_ROOM = len(string.ascii_uppercase)
-#: A bed label is at most 40 characters: the room's label, a dash and a letter must fit.
-MAX_ROOM_LABEL = 36
 HISTORY_PAGE_SIZE = 100
-
-#: The history's actions in plain words.  A code missing here is shown as it is
-#: stored, so a new action never breaks the page (but should be added here).
-ACTION_LABELS: dict[str, Any] = {
-    "bed.added": _l("Bed added"),
-    "bed.out_of_service": _l("Taken out of service"),
-    "bed.back_in_service": _l("Back in service"),
-    "hold.placed": _l("Hold placed"),
-    "hold.extended": _l("Hold extended"),
-    "hold.released": _l("Hold released"),
-    "hold.expired": _l("Hold expired"),
-    "stay.checked_in": _l("Household checked in"),
-    "stay.checked_out": _l("Household checked out"),
-    "referral.declined": _l("Referral declined"),
-    "referral.cancelled": _l("Referral cancelled by the referring agency"),
-}
-
-
-class FieldRefused(Refused):
-    """A refusal that belongs next to one field of the form (``field`` names it)."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def action_label(code: str) -> str:
-    return str(ACTION_LABELS.get(code, code))
-
-
-# --- shelters and rooms ------------------------------------------------------------------
-
-
-def create_shelter(agency_id: int, values: dict[str, Any]) -> Shelter:
-    """A new shelter, committed; :class:`Refused` (nothing saved) when its
-    network label or region gives away its name or address."""
-    try:
-        shelter = service.add_shelter(agency_id, **values)
-    except Refused:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return shelter
-
-
-def bed_labels(room_label: str, counts: Sequence[tuple[BedType, int]]) -> list[tuple[str, BedType]]:
-    """Labels for a new room's beds: "<room>-A", "<room>-B"..., adult beds first,
-    then child beds, then cribs, so staff can find a bed by its letter."""
-    types = [bed_type for bed_type, count in counts for _n in range(count)]
-    if len(types) > MAX_BEDS_PER_ROOM:
-        raise FieldRefused(_("A room has at most 26 beds. Add another room for more."), "adult_beds")
-    return [(f"{room_label}-{letter}", t) for letter, t in zip(string.ascii_uppercase, types, strict=False)]
-
-
-def add_room_with_beds(
-    shelter: Shelter,
-    label: str,
-    *,
-    room_type: RoomType,
-    accessible: bool,
-    pets_allowed: bool,
-    adult_beds: int,
-    child_beds: int,
-    cribs: int,
-    actor_id: int | None,
-) -> Room:
-    """A room and its lettered beds, committed together (each bed's first event
-    says it became available), or :class:`FieldRefused` with nothing saved."""
-    label = " ".join(label.split())
-    if not label or len(label) > MAX_ROOM_LABEL:
-        raise FieldRefused(_("Enter a room label of at most 36 characters."), "label")
-    if adult_beds + child_beds + cribs < 1:
-        raise FieldRefused(_("A room needs at least one bed or crib."), "adult_beds")
-    beds = bed_labels(
-        label, [(BedType.ADULT, adult_beds), (BedType.CHILD, child_beds), (BedType.CRIB, cribs)]
-    )
-    taken = db.session.scalar(
-        select(Room.id).where(Room.shelter_id == shelter.id, func.lower(Room.label) == label.lower())
-    )
-    if taken is not None:
-        raise FieldRefused(
-            _("This shelter already has a room with this label. Choose another label."), "label"
-        )
-    room = service.add_room(
-        shelter,
-        label,
-        room_type=room_type,
-        accessible=accessible,
-        pets_allowed=pets_allowed,
-        beds=beds,
-        actor_id=actor_id,
-    )
-    db.session.commit()
-    return room
+    """An event's action in plain words (from the bed machine's table)."""
+    return machines.BED.label(code)
 
 
 # --- availability history ------------------------------------------------------------------
@@ -238,8 +143,86 @@ def colleague_names(agency_id: int, user_ids: Iterable[int]) -> dict[int, str]:
     )
 
 
-# --- occupancy as a file --------------------------------------------------------------------
+# --- occupancy over time ---------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class OccupancyPoint:
+    day: date
+    occupied: int
+    in_service: int
+
+    @property
+    def rate(self) -> float:
+        return self.occupied / self.in_service if self.in_service else 0.0
+
+
+def occupancy(shelter: Shelter, days: int = 30) -> list[OccupancyPoint]:
+    """Occupied and in-service beds at the end of each day, from the event history.
+
+    Each event moves a bed from one state to another, so the number of
+    occupied beds at a moment is the count of events into "occupied" minus
+    the count out of it up to then; the same for beds in service.  One grouped
+    query per shelter and range, whatever the length of the history.
+    """
+    # Days are the agency's days: a check-in at 8 pm in Duluth counts on that
+    # day, not on the next UTC one.
+    zone = ZoneInfo(current_app.config["SETTINGS"].default_timezone)
+    today = clock.now().astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+
+    occupied_delta = case((AvailabilityEvent.to_state == BedState.OCCUPIED.value, 1), else_=0) - case(
+        (AvailabilityEvent.from_state == BedState.OCCUPIED.value, 1), else_=0
+    )
+    in_service_delta = case(
+        (
+            and_(
+                AvailabilityEvent.to_state != BedState.OUT_OF_SERVICE.value,
+                func.coalesce(AvailabilityEvent.from_state, BedState.OUT_OF_SERVICE.value)
+                == BedState.OUT_OF_SERVICE.value,
+            ),
+            1,
+        ),
+        else_=0,
+    ) - case(
+        (
+            and_(
+                AvailabilityEvent.to_state == BedState.OUT_OF_SERVICE.value,
+                AvailabilityEvent.from_state.is_not(None),
+                AvailabilityEvent.from_state != BedState.OUT_OF_SERVICE.value,
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    base = db.session.execute(
+        select(
+            func.coalesce(func.sum(occupied_delta), 0), func.coalesce(func.sum(in_service_delta), 0)
+        ).where(AvailabilityEvent.shelter_id == shelter.id, AvailabilityEvent.occurred_at < start)
+    ).one()
+    events = db.session.execute(
+        select(AvailabilityEvent.occurred_at, occupied_delta.label("occ"), in_service_delta.label("svc"))
+        .where(AvailabilityEvent.shelter_id == shelter.id, AvailabilityEvent.occurred_at >= start)
+        .order_by(AvailabilityEvent.occurred_at)
+    ).all()
+    by_day: dict[date, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for event in events:
+        day = event.occurred_at.astimezone(zone).date()
+        occ, svc = by_day[day]
+        by_day[day] = (occ + event.occ, svc + event.svc)
+    occupied, in_service = int(base[0]), int(base[1])
+    points = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        occ, svc = by_day.get(day, (0, 0))
+        occupied += occ
+        in_service += svc
+        points.append(OccupancyPoint(day=day, occupied=occupied, in_service=in_service))
+    return points
+
+
+# --- occupancy as a file --------------------------------------------------------------------
 #: Characters that make a spreadsheet read a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,0 +1,281 @@
+"""Cases: opening one, reading it, changing a section, closing, reopening,
+reassigning, and finding cases in the list.
+
+Every read goes through :mod:`advocacy.access` (another agency's case is
+NotFound) and every view or change writes an audit event in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, load_only
+
+from advocacy import clock
+from advocacy.access import get_scoped, scoped
+from advocacy.actor import Actor
+from advocacy.audit.service import record
+from advocacy.auth.models import Membership, Role, User
+from advocacy.errors import Refused
+from advocacy.extensions import db
+from advocacy.intake.models import CASE, Case
+from advocacy.types import lookup_hash
+
+PHONE_PURPOSE = "case.phone"
+NAME_PURPOSE = "case.name"
+CASE_ROLES = (Role.ADVOCATE, Role.ADMIN)
+PER_PAGE = 50
+
+#: Case fields that are personal and therefore only ever stored encrypted (the
+#: model's types) and never put in a log, an audit event or a URL.
+CASE_FIELDS = (
+    "alias",
+    "language",
+    "interpreter_needed",
+    "referral_source",
+    "phone",
+    "safe_to_text",
+    "safe_to_call",
+    "safe_voicemail",
+    "code_word",
+    "contact_note",
+    "adults",
+    "children_ages",
+    "oldest_boy_age",
+    "pets",
+    "pets_note",
+    "access_needs",
+    "access_note",
+    "cultural_program",
+    "cultural_note",
+    "consent_sms",
+    "consent_share",
+)
+
+
+def _hashes(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "alias" in values:
+        out["name_hash"] = lookup_hash(values["alias"], NAME_PURPOSE) if values["alias"] else None
+    if "phone" in values:
+        out["phone_hash"] = lookup_hash(values["phone"], PHONE_PURPOSE) if values["phone"] else None
+    return out
+
+
+def open_case(
+    actor: Actor,
+    agency_id: int,
+    owner_id: int,
+    alias: str,
+    *,
+    phone: str | None = None,
+    language: str = "en",
+    **details: Any,
+) -> Case:
+    """A new open case of one of the actor's agencies, owned by ``owner_id``."""
+    unknown = set(details) - set(CASE_FIELDS)
+    if unknown:
+        raise TypeError(f"not case fields: {sorted(unknown)}")
+    if agency_id not in actor.agency_ids(*CASE_ROLES):
+        raise Refused(_("Choose one of your agencies."))
+    values = {"alias": alias, "phone": phone or None, "language": language, **details}
+    case = Case(agency_id=agency_id, owner_id=owner_id, **values, **_hashes(values))
+    db.session.add(case)
+    db.session.flush()
+    record(actor, "case.created", "case", case.id, agency_id=agency_id)
+    return case
+
+
+def get_case(actor: Actor, case_id: int) -> Case:
+    """The case, for a change (the change itself is audited by its own function)."""
+    return get_scoped(actor, Case, case_id, *CASE_ROLES)
+
+
+def view_case(actor: Actor, case_id: int) -> Case:
+    """The case, for a page that shows it: a view of the person's data, audited."""
+    case = get_case(actor, case_id)
+    record_view(actor, case)
+    return case
+
+
+def record_view(actor: Actor, case: Case) -> None:
+    record(actor, "case.view", "case", case.id, agency_id=case.agency_id)
+
+
+def update_case(actor: Actor, case: Case, values: Mapping[str, Any], *, section: str) -> None:
+    unknown = set(values) - set(CASE_FIELDS)
+    if unknown:
+        raise TypeError(f"not case fields: {sorted(unknown)}")
+    for name, value in {**values, **_hashes(values)}.items():
+        setattr(case, name, value)
+    case.updated_at = clock.now()
+    record(actor, f"case.updated.{section}", "case", case.id, agency_id=case.agency_id)
+    db.session.flush()
+
+
+def close_case(actor: Actor, case: Case, reason: str) -> None:
+    transition = CASE["close"]
+    if not transition.starts_from(case.status):
+        raise Refused(_("This case is already closed."))
+    case.status = transition.target
+    case.close_reason = reason
+    case.closed_at = case.updated_at = clock.now()
+    record(actor, transition.audit or "case.closed", "case", case.id, agency_id=case.agency_id)
+    db.session.flush()
+
+
+def reopen_case(actor: Actor, case: Case) -> None:
+    transition = CASE["reopen"]
+    if not transition.starts_from(case.status):
+        raise Refused(_("This case is already open."))
+    case.status = transition.target
+    case.close_reason = None
+    case.closed_at = None
+    case.updated_at = clock.now()
+    record(actor, transition.audit or "case.reopened", "case", case.id, agency_id=case.agency_id)
+    db.session.flush()
+
+
+def case_owners(agency_id: int) -> list[User]:
+    """Who may own a case of the agency: its active advocates and admins."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.agency_id == agency_id,
+                Membership.role.in_([r.value for r in CASE_ROLES]),
+                User.active.is_(True),
+            )
+            .distinct()
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
+def reassign_case(actor: Actor, case: Case, owner_id: int) -> None:
+    if owner_id not in {u.id for u in case_owners(case.agency_id)}:
+        raise Refused(_("Choose an advocate of this agency."), "owner_id")
+    case.owner_id = owner_id
+    case.updated_at = clock.now()
+    record(actor, "case.reassigned", "case", case.id, agency_id=case.agency_id)
+    db.session.flush()
+
+
+# --- the case list ----------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^\s*(?:(\d{4})\s*-\s*)?0*(\d{1,12})\s*$")
+
+
+def parse_case_number(text: str) -> tuple[int | None, int] | None:
+    """``2026-000123``, ``000123`` or ``123``: (year or None, id); None if not a number."""
+    match = _NUMBER.match(text)
+    if not match:
+        return None
+    year, number = match.groups()
+    if year and not 1970 <= int(year) <= 9998:
+        return None
+    return (int(year) if year else None, int(number))
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    name: str = ""
+    number: str = ""
+    status: str = ""
+    danger: str = ""
+    owner: str = ""  # "", "me" or a user id
+    page: int = 1
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.name or self.number or self.status or self.danger or self.owner)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    cases: list[Case]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+
+
+def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) -> CasePage:
+    """The actor's agencies' cases matching ``query``, newest first, one page at a time.
+
+    A name is found through its keyed hash (exact match after normalizing case
+    and spaces): names are never decrypted to be compared, so the search costs
+    one index look-up at any number of cases.  Each filter has an index that
+    starts with the agency.  The search is audited once for each agency it reads.
+    """
+    for agency_id in actor.agency_ids(*CASE_ROLES):
+        record(actor, "case.search" if query.searching else "case.list", "case", agency_id=agency_id)
+    stmt = scoped(actor, select(Case), Case.agency_id, *CASE_ROLES)
+    if query.name:
+        stmt = stmt.where(Case.name_hash == lookup_hash(query.name, NAME_PURPOSE))
+    if query.number:
+        parsed = parse_case_number(query.number)
+        if parsed is None:
+            return CasePage([], 0, 1, 1, per_page)
+        year, case_id = parsed
+        stmt = stmt.where(Case.id == case_id)
+        if year is not None:
+            stmt = stmt.where(
+                Case.opened_at >= datetime(year, 1, 1, tzinfo=UTC),
+                Case.opened_at < datetime(year + 1, 1, 1, tzinfo=UTC),
+            )
+    if query.status:
+        stmt = stmt.where(Case.status == query.status)
+    if query.danger:
+        stmt = stmt.where(Case.danger == query.danger)
+    if query.owner:
+        owner_id = actor.user_id if query.owner == "me" else int(query.owner)
+        stmt = stmt.where(Case.owner_id == owner_id)
+    total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, query.page), pages)
+    order = (Case.opened_at.desc(), Case.id.desc())
+    # The page's ids first, from the index alone (a deep OFFSET skips index
+    # entries, not table rows), then those 50 rows.
+    ids = list(
+        db.session.scalars(
+            stmt.with_only_columns(Case.id).order_by(*order).offset((page - 1) * per_page).limit(per_page)
+        )
+    )
+    cases = (
+        list(
+            db.session.scalars(
+                # The list shows no contact details: do not decrypt them per row.
+                scoped(actor, select(Case), Case.agency_id, *CASE_ROLES)
+                .where(Case.id.in_(ids))
+                .options(
+                    # The owner's name only, not their whole account row.
+                    joinedload(Case.owner).load_only(User.id, User.display_name),
+                    load_only(
+                        Case.id,
+                        Case.agency_id,
+                        Case.owner_id,
+                        Case.alias,
+                        Case.language,
+                        Case.status,
+                        Case.danger,
+                        Case.opened_at,
+                        Case.last_screened_at,
+                    ),
+                )
+                .order_by(*order)
+            )
+        )
+        if ids
+        else []
+    )
+    return CasePage(cases, total, page, pages, per_page)

@@ -1,0 +1,149 @@
+"""Where a case's household sleeps: a bed asked for in the network, "no bed
+needed" or "find a bed later", as the referring agency knows it.
+
+The referral carries the household's numbers only (see
+:class:`~advocacy.shelters.service.Household`); the placement that links it
+to the case stays on the referring side, so the shelter's agency never sees
+the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from advocacy.actor import Actor
+from advocacy.audit.service import record
+from advocacy.errors import Refused
+from advocacy.extensions import db, is_postgresql
+from advocacy.intake.models import (
+    AccessNeed,
+    Case,
+    Placement,
+    PlacementKind,
+    ProtocolOutcome,
+    ProtocolStepKey,
+)
+from advocacy.intake.service.screening import complete, protocol_steps
+from advocacy.shelters.machines import OPEN_REFERRAL
+from advocacy.shelters.models import Referral, Shelter
+from advocacy.shelters.service import Household, request_referral
+from advocacy.uow import savepoint
+
+#: The case fields a referral's household is made of (numbers, ages, needs, language).
+HOUSEHOLD_FIELDS = ("adults", "children_ages", "oldest_boy_age", "pets", "access_needs", "language")
+
+
+def household_from(values: Mapping[str, Any]) -> Household:
+    """The household as a referral may carry it, from a draft's or a case's values."""
+    needs = str(values.get("access_needs", "")).split()
+    return Household(
+        adults=int(values.get("adults") or 1),
+        children_ages=tuple(int(a) for a in str(values.get("children_ages") or "").split()),
+        oldest_boy_age=values.get("oldest_boy_age"),
+        pets=int(values.get("pets") or 0),
+        needs_accessible=AccessNeed.WHEELCHAIR.value in needs,
+        language=str(values.get("language") or "") or None,
+    )
+
+
+def case_household(case: Case) -> Household:
+    return household_from({name: getattr(case, name) for name in HOUSEHOLD_FIELDS})
+
+
+def add_placement(
+    actor: Actor, case: Case, kind: str, *, referral_id: int | None = None, note: str | None = None
+) -> Placement:
+    placement = Placement(
+        case_id=case.id,
+        agency_id=case.agency_id,
+        kind=kind,
+        referral_id=referral_id,
+        note=note,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(placement)
+    db.session.flush()
+    record(actor, f"case.placement.{kind}", "case", case.id, agency_id=case.agency_id)
+    return placement
+
+
+def record_placement(actor: Actor, case: Case, kind: PlacementKind, *, note: str | None = None) -> None:
+    if kind is PlacementKind.REFERRAL:
+        raise ValueError("a referral is placed with place_referral")
+    add_placement(actor, case, kind.value, note=note)
+
+
+def _lock_case(case_id: int) -> None:
+    """Serialize changes to one case's placement (PostgreSQL row lock; SQLite has one writer)."""
+    stmt = select(Case.id).where(Case.id == case_id)
+    if is_postgresql():
+        stmt = stmt.with_for_update()
+    db.session.execute(stmt)
+
+
+def active_referral(case_id: int) -> Referral | None:
+    """The case's referral that still holds beds (waiting for the shelter, or accepted)."""
+    return db.session.scalar(
+        select(Referral)
+        .join(Placement, Placement.referral_id == Referral.id)
+        .where(Placement.case_id == case_id, Referral.status.in_(OPEN_REFERRAL))
+        .limit(1)
+    )
+
+
+def place_referral(actor: Actor, case: Case, shelter_id: int, *, priority: bool | None = None) -> Placement:
+    """Hold beds for the case's household at a shelter of the network.
+
+    The referral carries the household's numbers only and, for a screened-in
+    case, "priority".  The case row is locked first and the referral and the
+    placement are written in one savepoint: two requests for one case (a
+    double click, two colleagues) hold beds once, and the other is refused.
+    :class:`Refused` also when nothing fits any more; nothing changes then.
+    """
+    household = case_household(case)
+    wants_priority = case.high_danger if priority is None else priority
+    with savepoint():
+        _lock_case(case.id)
+        held = active_referral(case.id)
+        if held is not None:
+            raise Refused(
+                _(
+                    "This case already has beds held (referral %(token)s). Cancel that referral, or wait for "
+                    "the shelter's answer, before asking another shelter.",
+                    token=held.token,
+                )
+            )
+        referral = request_referral(
+            actor, shelter_id, household, from_agency_id=case.agency_id, priority=wants_priority
+        )
+        placement = add_placement(actor, case, PlacementKind.REFERRAL.value, referral_id=referral.id)
+        if wants_priority:
+            for step in protocol_steps(case):
+                if step.step == ProtocolStepKey.PRIORITY_PLACEMENT and step.done_at is None:
+                    complete(actor, step, ProtocolOutcome.DONE)
+    return placement
+
+
+@dataclass(frozen=True)
+class PlacementView:
+    placement: Placement
+    referral: Referral | None
+    shelter_label: str | None
+    shelter_region: str | None
+
+
+def placements(case: Case) -> list[PlacementView]:
+    """The case's placements, newest first, with the shelter's public label only."""
+    rows = db.session.execute(
+        select(Placement, Referral, Shelter.public_label, Shelter.region)
+        .outerjoin(Referral, Referral.id == Placement.referral_id)
+        .outerjoin(Shelter, Shelter.id == Referral.shelter_id)
+        .where(Placement.case_id == case.id)
+        .order_by(Placement.created_at.desc(), Placement.id.desc())
+    ).all()
+    return [PlacementView(p, r, label, region) for p, r, label, region in rows]
