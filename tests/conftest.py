@@ -17,6 +17,7 @@ from flask import Flask, g
 from sqlalchemy import create_engine, text
 
 from advocacy import create_app
+from advocacy.clock import FrozenClock, use_clock
 from advocacy.extensions import db
 from config import load_settings
 from tests.helpers import CSRFClient
@@ -109,6 +110,14 @@ def app(settings, engine_name: str) -> Iterator[Flask]:  # type: ignore[no-untyp
         else:
             with app.app_context():
                 db.engine.dispose()
+
+
+@pytest.fixture
+def clock(app: Flask) -> Iterator[FrozenClock]:
+    """The app's clock, stopped at the real time; the test sets or moves it."""
+    frozen = FrozenClock()
+    with use_clock(frozen):
+        yield frozen
 
 
 @pytest.fixture

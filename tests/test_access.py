@@ -19,6 +19,7 @@ from advocacy.extensions import db
 from advocacy.intake.service import open_case
 from advocacy.security import PUBLIC_ENDPOINTS
 from advocacy.shelters.service import add_shelter
+from tests.factories import system
 from tests.helpers import PASSWORD, login, make_agency, make_user, text_of
 
 EXPECTED_PUBLIC = {
@@ -179,10 +180,10 @@ def two_agencies(app: Flask) -> dict[str, Any]:
         "admin_b": make_user(b, Role.ADMIN, "admin-south"),
         "advocate_b": make_user(b, Role.ADVOCATE, "advocate-south"),
     }
-    case_a = open_case(a.id, people["advocate_a"].id, "Maple North")
-    case_b = open_case(b.id, people["advocate_b"].id, "Willow South")
-    shelter_a = add_shelter(a.id, "Harbor House North", "Shelter N1", "North metro")
-    shelter_b = add_shelter(b.id, "Lakeside Refuge South", "Shelter S1", "South metro")
+    case_a = open_case(system(a.id), a.id, people["advocate_a"].id, "Maple North")
+    case_b = open_case(system(b.id), b.id, people["advocate_b"].id, "Willow South")
+    shelter_a = add_shelter(system(a.id), a.id, "Harbor House North", "Shelter N1", "North metro")
+    shelter_b = add_shelter(system(b.id), b.id, "Lakeside Refuge South", "Shelter S1", "South metro")
     db.session.commit()
     return {
         "a": a,
@@ -261,7 +262,12 @@ def test_a_role_in_one_agency_opens_nothing_in_another(client: Any, two_agencies
     """Advocate in A and shelter staff in B: B's cases stay closed, A's shelters too."""
     a, b = two_agencies["a"], two_agencies["b"]
     both = create_user(
-        "two-hats", "Two Hats", PASSWORD, [(a, Role.ADVOCATE), (b, Role.SHELTER_STAFF)], enrol_totp=True
+        system(a),
+        "two-hats",
+        "Two Hats",
+        PASSWORD,
+        [(a, Role.ADVOCATE), (b, Role.SHELTER_STAFF)],
+        enrol_totp=True,
     )
     db.session.commit()
     login(client, both)
@@ -277,7 +283,7 @@ def test_a_role_in_one_agency_opens_nothing_in_another(client: Any, two_agencies
 def test_a_user_without_any_membership_reaches_no_agency_page(client: Any, app: Flask) -> None:
     agency = make_agency()
     user = make_user(agency, Role.ADVOCATE)
-    case = open_case(agency.id, user.id, "Birch")
+    case = open_case(system(agency.id), agency.id, user.id, "Birch")
     user.memberships.clear()
     db.session.commit()
     login(client, user)

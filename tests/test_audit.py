@@ -19,6 +19,7 @@ from advocacy.auth.models import Role
 from advocacy.extensions import db
 from advocacy.intake.service import open_case
 from advocacy.shelters.service import add_shelter
+from tests.factories import system
 from tests.helpers import PASSWORD, login, make_agency, make_user, text_of
 
 ALIAS = "Rosalind Okonkwo-Vega"
@@ -66,8 +67,8 @@ def activity(app: Flask, client: Any) -> dict[str, Any]:
     """A morning's work: a wrong password, an unknown user, a sign-in, a case read, a sign-out."""
     agency = make_agency()
     advocate = make_user(agency, Role.ADVOCATE, "fern-advocate")
-    case = open_case(agency.id, advocate.id, ALIAS, phone=PHONE)
-    add_shelter(agency.id, SHELTER, "Shelter F2", "North metro", address=ADDRESS)
+    case = open_case(system(agency.id), agency.id, advocate.id, ALIAS, phone=PHONE)
+    add_shelter(system(agency.id), agency.id, SHELTER, "Shelter F2", "North metro", address=ADDRESS)
     db.session.commit()
     client.post("/auth/login", data={"username": advocate.username, "password": "wrong password here"})
     client.post("/auth/login", data={"username": "ghost-user", "password": PASSWORD})
@@ -205,7 +206,7 @@ def test_verify_finds_an_edit_across_batch_boundaries(activity: dict[str, Any]) 
 
 def test_records_appended_after_verify_keep_the_chain_intact(activity: dict[str, Any]) -> None:
     for _ in range(3):
-        record("case.list", "case", agency_id=activity["agency"].id)
+        record(system(activity["agency"]), "case.list", "case", agency_id=activity["agency"].id)
         db.session.commit()
     assert verify_chain(batch_size=2).ok
 

@@ -24,7 +24,7 @@ from advocacy.auth.models import LoginThrottle, Role, User
 from advocacy.auth.service import TOTP_STEP_SECONDS, throttle_key, totp_now, verify_totp
 from advocacy.extensions import db
 from advocacy.security import PUBLIC_ENDPOINTS
-from advocacy.types import utcnow
+from advocacy.clock import now as utcnow
 from tests.helpers import (
     PASSWORD,
     CSRFClient,

@@ -32,6 +32,7 @@ from advocacy.intake.service import PHONE_PURPOSE, open_case
 from advocacy.shelters.models import Shelter
 from advocacy.shelters.service import add_shelter
 from advocacy.types import lookup_hash, normalize_for_lookup
+from tests.factories import system
 from tests.helpers import PASSWORD, CSRFClient, login, make_agency, text_of
 
 ALIAS = "Rosalind Okonkwo-Vega"
@@ -44,9 +45,11 @@ ADDRESS = "4417 Larkspur Avenue"
 @pytest.fixture
 def records(app: Flask) -> dict[str, Any]:
     agency = make_agency()
-    user = create_user("quill-advocate", DISPLAY_NAME, PASSWORD, [(agency, Role.ADVOCATE)], enrol_totp=True)
-    case = open_case(agency.id, user.id, ALIAS, phone=PHONE)
-    shelter = add_shelter(agency.id, SHELTER, "Shelter Q1", "North metro", address=ADDRESS)
+    user = create_user(
+        system(agency), "quill-advocate", DISPLAY_NAME, PASSWORD, [(agency, Role.ADVOCATE)], enrol_totp=True
+    )
+    case = open_case(system(agency.id), agency.id, user.id, ALIAS, phone=PHONE)
+    shelter = add_shelter(system(agency.id), agency.id, SHELTER, "Shelter Q1", "North metro", address=ADDRESS)
     db.session.commit()
     return {
         "agency": agency,
@@ -110,7 +113,7 @@ def test_personal_columns_hold_fernet_tokens(records: dict[str, Any]) -> None:
 
 def test_the_same_alias_twice_gives_two_different_ciphertexts(records: dict[str, Any]) -> None:
     agency, user = records["agency"], records["user"]
-    twin = open_case(agency.id, user.id, ALIAS)
+    twin = open_case(system(agency.id), agency.id, user.id, ALIAS)
     db.session.commit()
     stored = db.session.scalars(
         text("SELECT alias FROM case_file WHERE id IN (:a, :b)"), {"a": records["case"].id, "b": twin.id}

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask
-from flask_login import login_user
 from sqlalchemy import func, select
 
-from advocacy import types
+from advocacy import clock
 from advocacy.auth.models import Agency, User
-from advocacy.auth.service import open_session
 from advocacy.demo import load_demo
 from advocacy.extensions import db
 from advocacy.i18n import registry
@@ -51,6 +47,7 @@ from advocacy.shelters.models import (
     RoomType,
     Shelter,
 )
+from tests.factories import actor
 
 README_LOGINS = ["admin", "advocate", "staff", "coordinator", "valley"]
 
@@ -102,7 +99,7 @@ def assert_size_and_variety(logins: list[tuple[str, str, str]] | None) -> None:
 def assert_history_agrees_with_the_beds() -> None:
     """Every bed's last event ends in its state, the history reaches back a
     month, and the occupancy chart ends on today's board."""
-    assert service.utcnow is types.utcnow  # the simulated clock is gone
+    assert clock.current() is clock.SYSTEM  # the replayed clock is gone
 
     last_event = (
         select(AvailabilityEvent.bed_id, func.max(AvailabilityEvent.id).label("id"))
@@ -118,7 +115,7 @@ def assert_history_agrees_with_the_beds() -> None:
     ).all()
     assert mismatched == []
 
-    now = types.utcnow()
+    now = clock.now()
     oldest = db.session.scalar(select(func.min(AvailabilityEvent.occurred_at)))
     assert oldest is not None and now - oldest > timedelta(days=30)
     for shelter in db.session.scalars(select(Shelter)):
@@ -136,7 +133,7 @@ def assert_history_agrees_with_the_beds() -> None:
 
 def assert_cases(app: Flask) -> None:
     """Cases of every kind in every agency, made by the intake service."""
-    assert intake.utcnow is types.utcnow  # the demo's intake clock is gone too
+    assert clock.current() is clock.SYSTEM  # for the cases too
     agencies = {a.slug: a for a in db.session.scalars(select(Agency))}
     cases = list(db.session.scalars(select(Case)))
     per_agency = Counter(c.agency_id for c in cases)
@@ -185,7 +182,7 @@ def assert_cases(app: Flask) -> None:
     ).one()
     assert referral.from_agency_id == case.agency_id != referral.agency_id
     assert referral.status == ReferralStatus.PENDING.value and referral.priority
-    assert referral.hold.status == HoldStatus.ACTIVE.value and referral.hold.expires_at > types.utcnow()
+    assert referral.hold.status == HoldStatus.ACTIVE.value and referral.hold.expires_at > clock.now()
     assert any(s.step == "priority_placement" and s.done_at for s in intake.protocol_steps(case)), (
         "a referral for a screened-in case completes the priority step"
     )
@@ -194,24 +191,13 @@ def assert_cases(app: Flask) -> None:
     # Every case is found by its name through the lookup column, as its owner searches.
     assert all(c.name_hash for c in cases)
     for owner_id in {c.owner_id for c in cases}:
-        with signed_in_as(app, db.session.get(User, owner_id)):
-            for case in (c for c in cases if c.owner_id == owner_id):
-                found = intake.search_cases(intake.CaseQuery(name=f"  {case.alias.upper()} ")).cases
-                assert [c.id for c in found] == [case.id], case.alias
+        owner = actor(db.session.get(User, owner_id))
+        for case in (c for c in cases if c.owner_id == owner_id):
+            found = intake.search_cases(owner, intake.CaseQuery(name=f"  {case.alias.upper()} ")).cases
+            assert [c.id for c in found] == [case.id], case.alias
 
     # Two unfinished intakes for the advocate, shown to the agency.
     advocate = db.session.scalar(select(User).where(User.username == "advocate"))
     drafts = db.session.scalars(select(IntakeDraft).where(IntakeDraft.owner_id == advocate.id)).all()
     assert len(drafts) == 2 and all(intake.steps_done(d) for d in drafts)
-    with signed_in_as(app, advocate):
-        assert {d.id for d in intake.unfinished_drafts()} == {d.id for d in drafts}
-
-
-@contextmanager
-def signed_in_as(app: Flask, user: User | None) -> Iterator[None]:
-    """A request in which ``user`` is signed in, for service functions that scope by the user."""
-    assert user is not None
-    with app.test_request_context():
-        open_session(user)
-        login_user(user)
-        yield
+    assert {d.id for d in intake.unfinished_drafts(actor(advocate))} == {d.id for d in drafts}

@@ -33,6 +33,7 @@ from advocacy.intake.service import open_case, screen_case, start_draft
 from advocacy.shelters.models import BedType, RoomType
 from advocacy.shelters.service import add_room, add_shelter
 from tests.conftest import configure_test_app, make_settings
+from tests.factories import actor, system
 from tests.helpers import PASSWORD, CSRFClient, login, make_agency, make_user, text_of
 
 T = TypeVar("T")
@@ -186,15 +187,24 @@ def agency_data(app: Flask) -> SimpleNamespace:
     admin = make_user(agency, Role.ADMIN)
     advocate = make_user(agency, Role.ADVOCATE)
     staff = make_user(agency, Role.SHELTER_STAFF)
-    case = open_case(agency.id, advocate.id, "Rosa M.", phone="+12185550101", language="es")
-    shelter = add_shelter(agency.id, "Casa Norte", "North 1", "Northeast", address="12 Birch Street")
-    add_room(shelter, "1", room_type=RoomType.FAMILY, beds=[("A", BedType.ADULT), ("B", BedType.CHILD)])
+    case = open_case(system(agency), agency.id, advocate.id, "Rosa M.", phone="+12185550101", language="es")
+    shelter = add_shelter(
+        system(agency), agency.id, "Casa Norte", "North 1", "Northeast", address="12 Birch Street"
+    )
+    add_room(
+        system(agency),
+        shelter,
+        "1",
+        room_type=RoomType.FAMILY,
+        beds=[("A", BedType.ADULT), ("B", BedType.CHILD)],
+    )
     db.session.commit()
     # A screened-in case with its protocol, and an intake in progress, so their pages have content.
     lethality = shipped()["lethality-screen@1"]
     answers = {q.key: "no" for q in lethality.questions}
-    screen_case(case, lethality, answers, judgment_reason="threats last week", actor_id=advocate.id)
-    draft = start_draft(agency_id=agency.id, owner_id=advocate.id)
+    screen_case(actor(advocate), case, lethality, answers, judgment_reason="threats last week")
+    draft = start_draft(actor(advocate))
+    db.session.commit()
     return SimpleNamespace(
         agency_id=agency.id,
         admin_id=admin.id,

@@ -17,6 +17,7 @@ from advocacy.auth.service import create_user, totp_now
 from advocacy.extensions import db
 from advocacy.intake.service import open_case
 from advocacy.logs import JSONFormatter
+from tests.factories import system
 from tests.helpers import PASSWORD, current_code, make_agency, text_of
 from tests.test_intake import place  # noqa: F401  (a fixture, used by name)
 
@@ -66,7 +67,9 @@ def logs(app: Flask) -> Iterator[Captured]:
 @pytest.fixture
 def advocate(app: Flask) -> User:
     agency = make_agency()
-    user = create_user(USERNAME, DISPLAY_NAME, PASSWORD, [(agency, Role.ADVOCATE)], enrol_totp=True)
+    user = create_user(
+        system(agency), USERNAME, DISPLAY_NAME, PASSWORD, [(agency, Role.ADVOCATE)], enrol_totp=True
+    )
     db.session.commit()
     return user
 
@@ -81,7 +84,13 @@ def sign_in(client: Any, user: User) -> str:
 def test_sign_in_and_a_case_view_log_no_personal_data_or_secret(
     client: Any, advocate: User, logs: Captured
 ) -> None:
-    case = open_case(advocate.memberships[0].agency_id, advocate.id, ALIAS, phone=PHONE)
+    case = open_case(
+        system(advocate.memberships[0].agency_id),
+        advocate.memberships[0].agency_id,
+        advocate.id,
+        ALIAS,
+        phone=PHONE,
+    )
     db.session.commit()
     client.post("/auth/login", data={"username": USERNAME, "password": "a wrong password 77"})
     code = sign_in(client, advocate)

@@ -73,3 +73,24 @@ def test_migrated_audit_table_refuses_updates(empty_app: Flask) -> None:
         conn.execute(text("UPDATE audit_event SET action = 'y'"))
     with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_event"))
+
+
+def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: Flask) -> None:
+    """0004 adds CHECK constraints and composite keys to tables that already hold a
+    network with five weeks of history and two dozen cases: every row already
+    keeps the rules, so the revision applies, and then the database enforces them."""
+    from advocacy.demo import load_demo
+    from advocacy.uow import unit_of_work
+
+    upgrade(directory=MIGRATIONS, revision="0003")
+    with unit_of_work():
+        assert load_demo() is not None
+    upgrade(directory=MIGRATIONS)
+    assert _schema_differences() == []
+    with pytest.raises(Exception, match="(?i)check"), db.engine.begin() as conn:
+        conn.execute(text("UPDATE bed SET state = 'held' WHERE hold_id IS NULL"))
+    with db.engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT count(*) FROM bed WHERE state = 'held' AND hold_id IS NULL")).scalar()
+            == 0
+        )

@@ -21,6 +21,7 @@ from advocacy.auth.models import Role
 from advocacy.extensions import db
 from advocacy.intake.service import open_case
 from tests.conftest import make_settings
+from tests.factories import system
 from tests.helpers import PASSWORD, CSRFClient, current_code, login, make_agency, make_user
 
 EXPECTED_CSP = {
@@ -102,7 +103,7 @@ def test_nothing_but_static_files_may_be_cached(app: Flask, client: Any) -> None
 def test_a_case_page_is_never_cached(client: Any) -> None:
     agency = make_agency()
     user = make_user(agency, Role.ADVOCATE)
-    case = open_case(agency.id, user.id, "Juniper")
+    case = open_case(system(agency.id), agency.id, user.id, "Juniper")
     db.session.commit()
     login(client, user)
     response = client.get(f"/cases/{case.id}")
@@ -131,7 +132,7 @@ def test_pages_hold_no_inline_script_or_style(client: Any) -> None:
     """What lets the CSP stay strict: every script and style comes from a file."""
     agency = make_agency()
     admin = make_user(agency, Role.ADMIN)
-    case = open_case(agency.id, admin.id, "Aspen")
+    case = open_case(system(agency.id), agency.id, admin.id, "Aspen")
     db.session.commit()
     pages = [client.get("/auth/login").get_data(as_text=True)]
     login(client, admin)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Role, User, UserSession
 from advocacy.extensions import db
-from advocacy.types import utcnow
+from advocacy.clock import now as utcnow
 from tests.helpers import PASSWORD, failures, login, make_agency, make_user, reload, signed_in, text_of
 
 NEW_PASSWORD = "lantern orchard copper 91 heron"
