@@ -188,7 +188,7 @@ def switch_agency(agency_id: int) -> bool:
     if not actor.is_user or agency_id not in actor.agencies():
         return False
     session[ACTING_AGENCY_KEY] = agency_id
-    g[ACTOR_KEY] = actor.with_agency(agency_id)
+    setattr(g, ACTOR_KEY, actor.with_agency(agency_id))
     return True
 
 

@@ -289,3 +289,45 @@ def test_a_user_without_any_membership_reaches_no_agency_page(client: Any, app: 
     login(client, user)
     assert client.get("/cases/").status_code == 403
     assert client.get(f"/cases/{case.id}").status_code == 403
+
+
+def test_a_person_of_two_agencies_sees_and_switches_the_agency_in_the_header(
+    client: Any, two_agencies: dict[str, Any]
+) -> None:
+    """Advocate in both: the header says which agency they work for, and a new intake
+    belongs to the one chosen there, never silently to "the first"."""
+    from advocacy.intake.models import IntakeDraft
+
+    a, b = two_agencies["a"], two_agencies["b"]
+    both = create_user(
+        system(a),
+        "two-desks",
+        "Two Desks",
+        PASSWORD,
+        [(a, Role.ADVOCATE), (b, Role.ADVOCATE)],
+        enrol_totp=True,
+    )
+    db.session.commit()
+    login(client, both)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="agency-select"' in page and a.name in page and b.name in page
+    assert f'<option value="{a.id}" selected>' in page  # the first, shown, until they choose
+
+    assert client.post("/agency", data={"agency": str(b.id), "next": "/"}).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert f'<option value="{b.id}" selected>' in page
+    response = client.post("/cases/new")
+    draft_id = int(response.headers["Location"].split("/")[3])
+    assert db.session.get(IntakeDraft, draft_id).agency_id == b.id  # type: ignore[union-attr]
+
+    # An agency they do not belong to is not a choice.
+    third = make_agency("west")
+    client.post("/agency", data={"agency": str(third.id), "next": "/"})
+    page = client.get("/").get_data(as_text=True)
+    assert "Choose one of your agencies." in page
+    assert f'<option value="{b.id}" selected>' in page
+
+
+def test_a_person_of_one_agency_has_no_switcher(client: Any, two_agencies: dict[str, Any]) -> None:
+    login(client, two_agencies["advocate_a"])
+    assert 'id="agency-select"' not in client.get("/").get_data(as_text=True)
