@@ -19,6 +19,7 @@ from advocacy.auth.models import Agency, Role
 from advocacy.extensions import db
 from advocacy.shelters import service, views
 from advocacy.shelters.models import BedType, RoomType, Shelter
+from tests import factories
 from tests.helpers import make_user
 from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     TIMEOUT_MS,
@@ -46,8 +47,12 @@ def shelter(served: Served) -> SimpleNamespace:
         agency = db.session.get(Agency, served.agency_id)
         assert agency is not None
         number = next(served._numbers)
-        shelter = service.add_shelter(agency.id, f"Birch House {number}", f"NS-{number}", "North Shore")
+        setup = factories.system(agency)
+        shelter = service.add_shelter(
+            setup, agency.id, f"Birch House {number}", f"NS-{number}", "North Shore"
+        )
         room = service.add_room(
+            setup,
             shelter,
             "Room 1",
             room_type=RoomType.FAMILY,
@@ -69,7 +74,9 @@ def hold_in_the_background(served: Served, shelter: SimpleNamespace, label: str)
     """Someone else, at another desk, holds a bed."""
     with served.app.app_context():
         target = db.session.get(Shelter, shelter.id)
-        service.place_hold(target, [shelter.beds[label]], actor_id=None)
+        assert target is not None
+        service.place_hold(factories.system(target.agency_id), target, [shelter.beds[label]])
+        db.session.commit()
 
 
 def test_staff_hold_a_bed_with_the_keyboard_alone(context: Any, served: Served, shelter: Any) -> None:  # noqa: F811

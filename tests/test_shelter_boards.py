@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from advocacy.auth.models import Agency, Role
+from advocacy.clock import now as utcnow
 from advocacy.extensions import db
 from advocacy.security import BACKGROUND_HEADER
 from advocacy.shelters import service
@@ -34,27 +35,37 @@ from advocacy.shelters.models import (
     RoomType,
     Shelter,
 )
-from advocacy.types import utcnow
-from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
+from tests import factories
+from tests.helpers import CSRFClient, make_agency, make_user, sign_in, text_of
 
 
 @pytest.fixture
 def network(app: Flask) -> SimpleNamespace:
     north = make_agency("north", "North Shore")
     valley = make_agency("valley", "River Valley")
+    north_setup, valley_setup = factories.system(north), factories.system(valley)
     shelter = service.add_shelter(
-        north.id, "Birch House", "NS-1", "North Shore", address="1208 Example Ave", languages=("en", "so")
+        north_setup,
+        north.id,
+        "Birch House",
+        "NS-1",
+        "North Shore",
+        address="1208 Example Ave",
+        languages=("en", "so"),
     )
     family = service.add_room(
+        north_setup,
         shelter,
         "Room 1",
         room_type=RoomType.FAMILY,
         accessible=True,
         beds=[("1A", BedType.ADULT), ("1B", BedType.CHILD), ("1C", BedType.CRIB)],
     )
-    single = service.add_room(shelter, "Room 2", beds=[("2A", BedType.ADULT)])
-    other = service.add_shelter(valley.id, "Cedar Haven", "RV-1", "River Valley", address="9 Placeholder Rd")
-    other_room = service.add_room(other, "Room 9", beds=[("9A", BedType.ADULT)])
+    single = service.add_room(north_setup, shelter, "Room 2", beds=[("2A", BedType.ADULT)])
+    other = service.add_shelter(
+        valley_setup, valley.id, "Cedar Haven", "RV-1", "River Valley", address="9 Placeholder Rd"
+    )
+    other_room = service.add_room(valley_setup, other, "Room 9", beds=[("9A", BedType.ADULT)])
     db.session.commit()
     return SimpleNamespace(
         north=north,
@@ -67,12 +78,6 @@ def network(app: Flask) -> SimpleNamespace:
         advocate=make_user(valley, Role.ADVOCATE),
         coordinator=make_user(north, Role.COORDINATOR),
     )
-
-
-def sign_in(client: CSRFClient, user: Any) -> None:
-    """Sign out whoever uses this browser, then sign ``user`` in."""
-    client.post("/auth/logout")
-    login(client, user)
 
 
 def bed_state(bed_id: int) -> str:
@@ -495,7 +500,7 @@ def test_nothing_another_agency_can_reach_says_where_a_shelter_is(
 def test_the_expire_holds_command_ends_holds_past_their_time(app: Flask, network: SimpleNamespace) -> None:
     shelter = db.session.get(Shelter, network.shelter_id)
     assert shelter is not None
-    service.place_hold(shelter, [network.beds["2A"]], actor_id=None)
+    service.place_hold(factories.system(shelter.agency_id), shelter, [network.beds["2A"]])
     db.session.execute(update(Hold).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["shelters", "expire-holds"])

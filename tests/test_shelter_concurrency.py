@@ -17,7 +17,8 @@ import random
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from advocacy.actor import Actor
 from advocacy.auth.models import Role
+from advocacy.clock import SYSTEM, use_clock
+from advocacy.clock import now as utcnow
 from advocacy.extensions import db
 from advocacy.shelters import service
 from advocacy.shelters.models import (
@@ -43,7 +47,8 @@ from advocacy.shelters.models import (
     Stay,
 )
 from advocacy.shelters.service import Household, Refused
-from advocacy.types import utcnow
+from advocacy.uow import unit_of_work
+from tests import factories
 from tests.helpers import make_agency, make_user
 
 pytestmark = pytest.mark.postgresql_only
@@ -58,6 +63,37 @@ AVAILABLE, HELD, OCCUPIED, OUT = (s.value for s in BedState)
 def engine_name(request: pytest.FixtureRequest) -> str:
     """Only PostgreSQL: SQLite has one writer at a time, so there is no race to show."""
     return request.param
+
+
+class ThreadClock:
+    """The wall clock, except in a thread that reads its own time for a while.
+
+    The app has one clock, shared by the threads of a race; the cron job, on
+    its own machine, reads the moment a hold runs out while staff at their
+    desks read the real time.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def now(self) -> datetime:
+        at = getattr(self._local, "at", None)
+        return at if at is not None else SYSTEM.now()
+
+    @contextmanager
+    def in_this_thread(self, at: datetime) -> Iterator[None]:
+        self._local.at = at
+        try:
+            yield
+        finally:
+            self._local.at = None
+
+
+@pytest.fixture
+def thread_clock(app: Flask) -> Iterator[ThreadClock]:
+    clock = ThreadClock()
+    with use_clock(clock):
+        yield clock
 
 
 @dataclass
@@ -95,7 +131,8 @@ def race(
                 db.session.commit()
                 barrier.wait(timeout=30)
                 time.sleep(pause)
-                outcome.value = action(shelter)
+                with unit_of_work():
+                    outcome.value = action(shelter)
             except Refused as refusal:
                 outcome.refused = refusal
             except BaseException:  # noqa: BLE001 (reported to the main thread)
@@ -134,7 +171,12 @@ def one_winner(outcomes: list[Outcome]) -> tuple[Outcome, Outcome]:
 class Place:
     shelter_id: int
     agency_id: int
-    staff_ids: tuple[int, int]
+    staff: tuple[Actor, Actor]
+
+    @property
+    def system(self) -> Actor:
+        """The app itself, for this shelter's agency (what was ``actor_id=None``)."""
+        return factories.system(self.agency_id)
 
     def shelter(self) -> Shelter:
         shelter = db.session.get(Shelter, self.shelter_id)
@@ -194,16 +236,19 @@ def place(app: Flask) -> Place:
     """A shelter with two adult beds and two staff members who keep them."""
     agency = make_agency("north")
     staff = (make_user(agency, Role.SHELTER_STAFF), make_user(agency, Role.SHELTER_STAFF))
-    shelter = service.add_shelter(agency.id, "Birch House", "NS-1", "North Shore", address="1208 Example Ave")
-    service.add_room(shelter, "Room 1", beds=[("A1", BedType.ADULT), ("A2", BedType.ADULT)])
+    setup = factories.system(agency)
+    shelter = service.add_shelter(
+        setup, agency.id, "Birch House", "NS-1", "North Shore", address="1208 Example Ave"
+    )
+    service.add_room(setup, shelter, "Room 1", beds=[("A1", BedType.ADULT), ("A2", BedType.ADULT)])
     db.session.commit()
-    return Place(shelter.id, agency.id, (staff[0].id, staff[1].id))
+    return Place(shelter.id, agency.id, (factories.actor(staff[0]), factories.actor(staff[1])))
 
 
 def last_bed_only(place: Place) -> int:
     """Fill every bed but the last one (a household checked in), and return the last."""
     first, last = place.bed_ids()
-    service.check_in(place.shelter(), [first], actor_id=place.staff_ids[0])
+    service.check_in(place.staff[0], place.shelter(), [first])
     return last
 
 
@@ -217,8 +262,8 @@ def test_two_staff_hold_the_last_bed_at_the_same_moment(app: Flask, place: Place
             app,
             place.shelter_id,
             *(
-                lambda shelter, actor=actor: service.place_hold(shelter, [last], actor_id=actor).id
-                for actor in place.staff_ids
+                lambda shelter, actor=actor: service.place_hold(actor, shelter, [last]).id
+                for actor in place.staff
             ),
         )
         winner, loser = one_winner(outcomes)
@@ -229,23 +274,21 @@ def test_two_staff_hold_the_last_bed_at_the_same_moment(app: Flask, place: Place
         assert place.count(Hold) == round_  # the refused hold left no row
         assert place.events("hold.placed") == round_
         place.assert_consistent()
-        service.release_hold(place.shelter(), winner.value, actor_id=place.staff_ids[0])
+        service.release_hold(place.staff[0], place.shelter(), winner.value)
     assert place.events("hold.released") == ROUNDS
 
 
 def test_two_advocates_ask_for_the_last_bed_at_the_same_moment(app: Flask, place: Place) -> None:
     last_bed_only(place)
     referrers = [make_agency("east"), make_agency("west")]
-    advocates = [(make_user(a, Role.ADVOCATE).id, a.id) for a in referrers]
+    advocates = [(factories.actor(make_user(a, Role.ADVOCATE)), a.id) for a in referrers]
     for round_ in range(1, ROUNDS + 1):
         outcomes = race(
             app,
             place.shelter_id,
             *(
                 lambda shelter, who=who: (
-                    service.request_referral(
-                        shelter.id, Household(), actor_id=who[0], from_agency_id=who[1]
-                    ).id
+                    service.request_referral(who[0], shelter.id, Household(), from_agency_id=who[1]).id
                 )
                 for who in advocates
             ),
@@ -258,23 +301,23 @@ def test_two_advocates_ask_for_the_last_bed_at_the_same_moment(app: Flask, place
         assert place.events("hold.placed") == round_
         place.assert_consistent()
         service.decline_referral(
-            place.shelter(), winner.value, DeclineReason.NO_LONGER_AVAILABLE, actor_id=place.staff_ids[0]
+            place.staff[0], place.shelter(), winner.value, DeclineReason.NO_LONGER_AVAILABLE
         )
     assert place.count(Referral, Referral.status == ReferralStatus.DECLINED.value) == ROUNDS
 
 
 def test_two_staff_check_in_against_the_same_hold(app: Flask, place: Place) -> None:
     for round_ in range(1, ROUNDS + 1):
-        hold = service.place_hold(place.shelter(), place.bed_ids(), actor_id=place.staff_ids[0])
+        hold = service.place_hold(place.staff[0], place.shelter(), place.bed_ids())
         hold_id = hold.id
         outcomes = race(
             app,
             place.shelter_id,
             *(
                 lambda shelter, actor=actor, hold=hold_id: (
-                    service.check_in(shelter, actor_id=actor, hold_id=hold, adults=1, children=1).id
+                    service.check_in(actor, shelter, hold_id=hold, adults=1, children=1).id
                 )
-                for actor in place.staff_ids
+                for actor in place.staff
             ),
         )
         winner, _loser = one_winner(outcomes)
@@ -286,27 +329,30 @@ def test_two_staff_check_in_against_the_same_hold(app: Flask, place: Place) -> N
         assert db.session.scalar(select(Hold.status).where(Hold.id == hold_id)) == HoldStatus.CHECKED_IN.value
         assert place.events("stay.checked_in") == 2 * round_
         place.assert_consistent()
-        service.check_out(place.shelter(), winner.value, actor_id=place.staff_ids[0])
+        service.check_out(place.staff[0], place.shelter(), winner.value)
 
 
 @pytest.mark.parametrize("ending", ["release", "expiry"])
-def test_check_in_races_the_end_of_the_same_hold(app: Flask, place: Place, ending: str) -> None:
+def test_check_in_races_the_end_of_the_same_hold(
+    app: Flask, place: Place, thread_clock: ThreadClock, ending: str
+) -> None:
     """The hold is either used or ended, never both: a bed is never occupied by a
     household and open at once, and the events say exactly what happened."""
     wins = {"check_in": 0, ending: 0}
     for _round in range(ROUNDS):
-        hold = service.place_hold(place.shelter(), place.bed_ids(), actor_id=place.staff_ids[0])
+        hold = service.place_hold(place.staff[0], place.shelter(), place.bed_ids())
         hold_id, expires_at = hold.id, hold.expires_at
 
         def check_in(shelter: Shelter, hold_id: int = hold_id) -> int:
-            return service.check_in(shelter, actor_id=place.staff_ids[0], hold_id=hold_id).id
+            return service.check_in(place.staff[0], shelter, hold_id=hold_id).id
 
         def end(shelter: Shelter, hold_id: int = hold_id, expires_at: datetime = expires_at) -> int:
             if ending == "release":
-                service.release_hold(shelter, hold_id, actor_id=place.staff_ids[1])
+                service.release_hold(place.staff[1], shelter, hold_id)
                 return 1
-            # The cron job, run as the hold's time runs out.
-            return service.expire_holds(now=expires_at)
+            # The cron job, run as the hold's time runs out (on its own machine's clock).
+            with thread_clock.in_this_thread(expires_at):
+                return service.expire_holds()
 
         checked_in, ended = race(app, place.shelter_id, check_in, end)
         status = db.session.scalar(select(Hold.status).where(Hold.id == hold_id))
@@ -315,7 +361,7 @@ def test_check_in_races_the_end_of_the_same_hold(app: Flask, place: Place, endin
             assert ended.value == 0 or ended.refused is not None
             assert status == HoldStatus.CHECKED_IN.value
             assert place.states() == [OCCUPIED, OCCUPIED]
-            service.check_out(place.shelter(), checked_in.value, actor_id=None)
+            service.check_out(place.system, place.shelter(), checked_in.value)
         else:
             wins[ending] += 1
             assert ended.ok and ended.value == 1
@@ -333,21 +379,22 @@ def test_check_in_races_the_end_of_the_same_hold(app: Flask, place: Place, endin
     assert place.count(Hold, Hold.status == HoldStatus.ACTIVE.value) == 0
 
 
-def test_extending_a_hold_races_its_expiry(app: Flask, place: Place) -> None:
+def test_extending_a_hold_races_its_expiry(app: Flask, place: Place, thread_clock: ThreadClock) -> None:
     """Staff extend a hold in the last seconds while the cron job expires it: either
     the extension is refused and the beds are free, or it counts and the hold stays."""
     for _round in range(ROUNDS):
-        hold = service.place_hold(place.shelter(), place.bed_ids(), actor_id=place.staff_ids[0])
+        hold = service.place_hold(place.staff[0], place.shelter(), place.bed_ids())
         hold_id = hold.id
         due = utcnow() + timedelta(seconds=30)
         db.session.execute(update(Hold).where(Hold.id == hold_id).values(expires_at=due))
         db.session.commit()
 
         def extend(shelter: Shelter, hold_id: int = hold_id) -> datetime:
-            return service.extend_hold(shelter, hold_id, actor_id=place.staff_ids[1]).expires_at
+            return service.extend_hold(place.staff[1], shelter, hold_id).expires_at
 
         def expire(shelter: Shelter, due: datetime = due) -> int:
-            return service.expire_holds(now=due)
+            with thread_clock.in_this_thread(due):
+                return service.expire_holds()
 
         extended, expired = race(app, place.shelter_id, extend, expire)
         status = db.session.scalar(select(Hold.status).where(Hold.id == hold_id))
@@ -355,7 +402,7 @@ def test_extending_a_hold_races_its_expiry(app: Flask, place: Place) -> None:
             assert extended.value > due and expired.value == 0
             assert status == HoldStatus.ACTIVE.value
             assert place.states() == [HELD, HELD]
-            service.release_hold(place.shelter(), hold_id, actor_id=None)
+            service.release_hold(place.system, place.shelter(), hold_id)
         else:
             assert expired.value == 1
             assert status == HoldStatus.EXPIRED.value
@@ -368,19 +415,17 @@ def test_many_people_at_once_never_double_book(app: Flask, place: Place) -> None
     """Six people at once (holds, walk-ins, referrals) on two beds: at most two
     can win, and whatever happened, the history and the beds agree."""
     referrer = make_agency("east")
-    advocate, referrer_id = make_user(referrer, Role.ADVOCATE).id, referrer.id  # plain ids: threads
+    # An actor and plain ids: values the threads can share.
+    advocate, referrer_id = factories.actor(make_user(referrer, Role.ADVOCATE)), referrer.id
+    system = place.system
     a1, a2 = place.bed_ids()
     actions: list[Callable[[Shelter], Any]] = [
-        lambda s: service.place_hold(s, [a1], actor_id=None).id,
-        lambda s: service.place_hold(s, [a2, a1], actor_id=None).id,
-        lambda s: service.check_in(s, [a2], actor_id=None).id,
-        lambda s: service.check_in(s, [a1, a2], actor_id=None).id,
-        lambda s: (
-            service.request_referral(s.id, Household(), actor_id=advocate, from_agency_id=referrer_id).id
-        ),
-        lambda s: (
-            service.request_referral(s.id, Household(), actor_id=advocate, from_agency_id=referrer_id).id
-        ),
+        lambda s: service.place_hold(system, s, [a1]).id,
+        lambda s: service.place_hold(system, s, [a2, a1]).id,
+        lambda s: service.check_in(system, s, [a2]).id,
+        lambda s: service.check_in(system, s, [a1, a2]).id,
+        lambda s: service.request_referral(advocate, s.id, Household(), from_agency_id=referrer_id).id,
+        lambda s: service.request_referral(advocate, s.id, Household(), from_agency_id=referrer_id).id,
     ]
     for _round in range(ROUNDS):
         outcomes = race(app, place.shelter_id, *actions)
@@ -394,7 +439,7 @@ def test_many_people_at_once_never_double_book(app: Flask, place: Place) -> None
         assert len(holds) + len(stays) == len(winners)
         place.assert_consistent()
         for hold_id in holds:
-            service.release_hold(place.shelter(), hold_id, actor_id=None)
+            service.release_hold(system, place.shelter(), hold_id)
         for stay_id in stays:
-            service.check_out(place.shelter(), stay_id, actor_id=None)
+            service.check_out(system, place.shelter(), stay_id)
         assert place.states() == [AVAILABLE, AVAILABLE]

@@ -10,6 +10,7 @@ away the shelter's name is refused next to its field, and nothing is saved.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import re
 from datetime import timedelta
@@ -21,11 +22,23 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from advocacy.auth.models import Role
+from advocacy.clock import FrozenClock
+from advocacy.clock import now as utcnow
 from advocacy.extensions import db
 from advocacy.shelters import service
-from advocacy.shelters.manage_service import FORMULA_START, bed_labels, safe_cell
-from advocacy.shelters.models import AvailabilityEvent, Bed, BedType, Hold, Room, RoomType, Shelter
-from advocacy.types import utcnow
+from advocacy.shelters.models import (
+    AvailabilityEvent,
+    Bed,
+    BedType,
+    Hold,
+    OutOfServiceReason,
+    Room,
+    RoomType,
+    Shelter,
+)
+from advocacy.shelters.service import bed_labels, safe_cell
+from advocacy.shelters.service.history import FORMULA_START
+from tests import factories
 from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
 from tests.test_i18n import shown
 
@@ -34,8 +47,11 @@ from tests.test_i18n import shown
 def people(app: Flask) -> SimpleNamespace:
     north = make_agency("north", "North Shore")
     valley = make_agency("valley", "River Valley")
-    shelter = service.add_shelter(north.id, "Birch House", "NS-1", "North Shore", address="1208 Example Ave")
-    service.add_room(shelter, "Room 1", beds=[("1A", BedType.ADULT), ("1B", BedType.ADULT)])
+    setup = factories.system(north)
+    shelter = service.add_shelter(
+        setup, north.id, "Birch House", "NS-1", "North Shore", address="1208 Example Ave"
+    )
+    service.add_room(setup, shelter, "Room 1", beds=[("1A", BedType.ADULT), ("1B", BedType.ADULT)])
     db.session.commit()
     return SimpleNamespace(
         north_id=north.id,
@@ -219,7 +235,7 @@ def test_settings_change_the_length_of_new_holds(client: CSRFClient, people) -> 
 
     shelter = db.session.get(Shelter, people.shelter_id)
     bed = db.session.scalar(select(Bed.id).where(Bed.shelter_id == shelter.id).limit(1))
-    hold = service.place_hold(shelter, [bed], actor_id=people.staff.id)
+    hold = service.place_hold(factories.actor(people.staff), shelter, [bed])
     assert hold.expires_at - hold.created_at == timedelta(minutes=45)
 
 
@@ -298,7 +314,8 @@ def test_the_shelter_page_links_what_each_role_may_use(client: CSRFClient, peopl
 def test_the_chart_has_one_point_per_day(client: CSRFClient, people) -> None:
     shelter = db.session.get(Shelter, people.shelter_id)
     bed = db.session.scalar(select(Bed.id).where(Bed.shelter_id == shelter.id).limit(1))
-    service.check_in(shelter, [bed], actor_id=people.staff.id)
+    service.check_in(factories.actor(people.staff), shelter, [bed])
+    db.session.commit()
     login(client, people.staff)
     response = client.get(f"/shelters/{people.shelter_id}/occupancy?days=7")
     assert response.status_code == 200
@@ -330,10 +347,10 @@ def test_the_chart_reads_in_arabic(client: CSRFClient, people) -> None:
 def test_the_csv_has_a_row_per_day_and_no_formula(client: CSRFClient, people) -> None:
     shelter = db.session.get(Shelter, people.shelter_id)
     beds = list(db.session.scalars(select(Bed.id).where(Bed.shelter_id == shelter.id)))
-    service.check_in(shelter, beds[:1], actor_id=people.staff.id)
-    service.take_out_of_service(
-        shelter, beds[1:], service.OutOfServiceReason.REPAIR, actor_id=people.staff.id
-    )
+    staff = factories.actor(people.staff)
+    service.check_in(staff, shelter, beds[:1])
+    service.take_out_of_service(staff, shelter, beds[1:], OutOfServiceReason.REPAIR)
+    db.session.commit()
     login(client, people.staff)
     response = client.get(f"/shelters/{people.shelter_id}/occupancy.csv?days=7")
     assert response.status_code == 200
@@ -357,12 +374,16 @@ def test_a_cell_that_looks_like_a_formula_is_made_text() -> None:
 # --- history -------------------------------------------------------------------------------------------
 
 
-def test_history_names_people_and_says_when_the_app_expired_a_hold(client: CSRFClient, people) -> None:
+def test_history_names_people_and_says_when_the_app_expired_a_hold(
+    client: CSRFClient, people, clock: FrozenClock
+) -> None:
     shelter = db.session.get(Shelter, people.shelter_id)
     bed = db.session.scalar(select(Bed.id).where(Bed.shelter_id == shelter.id, Bed.label == "1A"))
-    hold = service.place_hold(shelter, [bed], actor_id=people.staff.id)
-    assert service.expire_holds(now=utcnow() + timedelta(hours=3)) == 1
+    hold = service.place_hold(factories.actor(people.staff), shelter, [bed])
+    clock.advance(hours=3)
+    assert service.expire_holds() == 1
     assert db.session.get(Hold, hold.id).status == "expired"
+    db.session.commit()
 
     login(client, people.staff)
     response = client.get(f"/shelters/{people.shelter_id}/history")
@@ -376,15 +397,13 @@ def test_history_names_people_and_says_when_the_app_expired_a_hold(client: CSRFC
 
 
 def test_history_pages_go_back_in_time(client: CSRFClient, people, monkeypatch: pytest.MonkeyPatch) -> None:
-    from advocacy.shelters import manage_service
-
-    monkeypatch.setattr(manage_service, "HISTORY_PAGE_SIZE", 1)
+    monkeypatch.setattr(importlib.import_module("advocacy.shelters.service.history"), "HISTORY_PAGE_SIZE", 1)
     shelter = db.session.get(Shelter, people.shelter_id)
     shelter_events = db.session.scalar(select(func.count(AvailabilityEvent.id))) or 0
     assert shelter_events == 2
-    page = manage_service.history(shelter, size=1)
+    page = service.history(shelter, size=1)
     assert len(page.rows) == 1 and page.next_before is not None
-    older = manage_service.history(shelter, before=page.next_before, size=1)
+    older = service.history(shelter, before=page.next_before, size=1)
     assert len(older.rows) == 1 and older.next_before is None
     assert {page.rows[0].bed_label, older.rows[0].bed_label} == {"1A", "1B"}
 

@@ -11,19 +11,20 @@ and regions, never a name or an address.  These run on SQLite and, with
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from flask import Flask, g
-from flask_login import login_user
+from flask import Flask, current_app
 from sqlalchemy import func, inspect, select, text, update
-from werkzeug.exceptions import NotFound
 
+from advocacy.actor import Actor
 from advocacy.auth.models import Agency, Role, User
-from advocacy.auth.service import open_session
+from advocacy.clock import FrozenClock
+from advocacy.clock import now as utcnow
+from advocacy.errors import NotFound
 from advocacy.extensions import db
 from advocacy.shelters import service
 from advocacy.shelters.models import (
@@ -43,7 +44,7 @@ from advocacy.shelters.models import (
     Stay,
 )
 from advocacy.shelters.service import BoardFilters, Household, NetworkFilters, Refused
-from advocacy.types import utcnow
+from tests import factories
 from tests.helpers import make_agency, make_user
 
 AVAILABLE, HELD, OCCUPIED, OUT = (s.value for s in BedState)
@@ -85,9 +86,11 @@ def build_shelter(
     address: str = "1208 Example Ave, Duluth",
     **options: Any,
 ) -> Shelter:
-    shelter = service.add_shelter(agency.id, name, label, region, address=address, **options)
+    setup = factories.system(agency)
+    shelter = service.add_shelter(setup, agency.id, name, label, region, address=address, **options)
     for room in rooms:
         service.add_room(
+            setup,
             shelter,
             room.label,
             room_type=room.room_type,
@@ -106,6 +109,16 @@ class Site:
     agency: Agency
     staff: User
     shelter: Shelter
+
+    @property
+    def actor(self) -> Actor:
+        """The staff member, as the services see them."""
+        return factories.actor(self.staff)
+
+    @property
+    def system(self) -> Actor:
+        """The app itself (a worker, the demo), acting for this shelter's agency."""
+        return factories.system(self.agency)
 
     def bed_id(self, label: str) -> int:
         bed_id = db.session.scalar(
@@ -204,21 +217,11 @@ def make_due(hold_id: int, ago: timedelta = timedelta(minutes=5)) -> datetime:
     return when
 
 
-@contextmanager
-def signed_in_as(app: Flask, user: User) -> Iterator[None]:
-    """Run code as ``user`` would in a request (for the functions that read current_user),
-    signed in the app's way: a session row and a Flask-Login id that names it.
-
-    The test request context shares the fixture's app context and so its ``g``:
-    the signed-in user is removed again on the way out.
-    """
-    with app.test_request_context():
-        open_session(user)
-        login_user(user)
-        try:
-            yield
-        finally:
-            g.pop("_login_user", None)
+def make_today(clock: FrozenClock, day: date) -> None:
+    """Make ``day`` today in the agency's time zone (the clock moves only if it must)."""
+    zone = ZoneInfo(current_app.config["SETTINGS"].default_timezone)
+    if clock.now().astimezone(zone).date() != day:
+        clock.set(datetime.combine(day, time(12), tzinfo=zone).astimezone(UTC))
 
 
 def refused(call: Callable[[], object], site: Site, contains: str) -> str:
@@ -235,14 +238,10 @@ def refused(call: Callable[[], object], site: Site, contains: str) -> str:
 
 
 def test_staff_place_a_hold_on_the_last_bed(north: Site) -> None:
-    service.take_out_of_service(
-        north.shelter, north.ids("A2"), OutOfServiceReason.CLEANING, actor_id=north.staff.id
-    )
+    service.take_out_of_service(north.actor, north.shelter, north.ids("A2"), OutOfServiceReason.CLEANING)
     version, events = north.version(), len(north.events())
 
-    hold = service.place_hold(
-        north.shelter, north.ids("A1"), actor_id=north.staff.id, note="from the hotline"
-    )
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"), note="from the hotline")
 
     assert north.states() == {"A1": HELD, "A2": OUT}
     assert hold.status == HoldStatus.ACTIVE.value
@@ -263,15 +262,15 @@ def test_staff_place_a_hold_on_the_last_bed(north: Site) -> None:
 
 
 def test_the_agency_sets_how_long_a_hold_lasts(north: Site) -> None:
-    service.update_network_settings(north.agency.id, hold_minutes=45, stale_after_minutes=60)
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    service.update_network_settings(north.system, north.agency.id, hold_minutes=45, stale_after_minutes=60)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     assert hold.expires_at - hold.created_at == timedelta(minutes=45)
 
-    other = service.place_hold(north.shelter, north.ids("A2"), actor_id=north.staff.id, minutes=30)
+    other = service.place_hold(north.actor, north.shelter, north.ids("A2"), minutes=30)
     assert other.expires_at - other.created_at == timedelta(minutes=30)
 
     with pytest.raises(Refused, match="15 minutes to 24 hours"):
-        service.update_network_settings(north.agency.id, hold_minutes=5, stale_after_minutes=60)
+        service.update_network_settings(north.system, north.agency.id, hold_minutes=5, stale_after_minutes=60)
     assert service.network_settings(north.agency.id).hold_minutes == 45
 
 
@@ -279,7 +278,7 @@ def test_the_agency_sets_how_long_a_hold_lasts(north: Site) -> None:
 def test_a_hold_cannot_be_placed_for_no_time_or_too_long(north: Site, minutes: int) -> None:
     """A hold of no time (or negative time) would expire before it began."""
     refused(
-        lambda: service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id, minutes=minutes),
+        lambda: service.place_hold(north.actor, north.shelter, north.ids("A1"), minutes=minutes),
         north,
         "15 minutes to 24 hours",
     )
@@ -292,14 +291,14 @@ def test_a_new_agency_has_the_default_settings(app: Flask) -> None:
 
 
 def test_staff_extend_a_hold_for_the_full_length_again(north: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1", "A2"), actor_id=north.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1", "A2"))
     db.session.execute(
         update(Hold).where(Hold.id == hold.id).values(expires_at=utcnow() + timedelta(minutes=3))
     )
     db.session.commit()
     version = north.version()
 
-    extended = service.extend_hold(north.shelter, hold.id, actor_id=north.staff.id)
+    extended = service.extend_hold(north.actor, north.shelter, hold.id)
 
     events = north.events("hold.extended")
     assert [e.bed_id for e in events] == north.ids("A1", "A2")
@@ -312,10 +311,10 @@ def test_staff_extend_a_hold_for_the_full_length_again(north: Site) -> None:
 
 
 def test_staff_release_a_hold_and_the_beds_are_open_again(north: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1", "A2"), actor_id=north.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1", "A2"))
     version = north.version()
 
-    service.release_hold(north.shelter, hold.id, actor_id=north.staff.id)
+    service.release_hold(north.actor, north.shelter, hold.id)
 
     assert north.states() == {"A1": AVAILABLE, "A2": AVAILABLE}
     released = hold_row(hold.id)
@@ -330,11 +329,11 @@ def test_staff_release_a_hold_and_the_beds_are_open_again(north: Site) -> None:
 
 
 def test_a_household_checks_in_to_every_bed_of_its_hold(north: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1", "A2"), actor_id=north.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1", "A2"))
     version = north.version()
 
     stay = service.check_in(
-        north.shelter, actor_id=north.staff.id, hold_id=hold.id, adults=1, children=1, note="J. and son"
+        north.actor, north.shelter, hold_id=hold.id, adults=1, children=1, note="J. and son"
     )
 
     assert north.states() == {"A1": OCCUPIED, "A2": OCCUPIED}
@@ -352,9 +351,9 @@ def test_a_household_checks_in_to_every_bed_of_its_hold(north: Site) -> None:
 
 def test_checking_in_fewer_beds_than_held_lets_the_others_go(app: Flask) -> None:
     site = make_site("north", rooms=(RoomSpec("Room 1", "A1:adult A2:adult A3:adult"),))
-    hold = service.place_hold(site.shelter, site.ids("A1", "A2", "A3"), actor_id=site.staff.id)
+    hold = service.place_hold(site.actor, site.shelter, site.ids("A1", "A2", "A3"))
 
-    stay = service.check_in(site.shelter, site.ids("A2"), actor_id=site.staff.id, hold_id=hold.id)
+    stay = service.check_in(site.actor, site.shelter, site.ids("A2"), hold_id=hold.id)
 
     assert site.states() == {"A1": AVAILABLE, "A2": OCCUPIED, "A3": AVAILABLE}
     let_go = site.events("hold.released")
@@ -367,9 +366,9 @@ def test_checking_in_fewer_beds_than_held_lets_the_others_go(app: Flask) -> None
 
 def test_checking_in_may_add_an_open_bed_to_the_held_ones(app: Flask) -> None:
     site = make_site("north", rooms=(RoomSpec("Room 1", "A1:adult A2:adult A3:adult"),))
-    hold = service.place_hold(site.shelter, site.ids("A1"), actor_id=site.staff.id)
+    hold = service.place_hold(site.actor, site.shelter, site.ids("A1"))
 
-    stay = service.check_in(site.shelter, site.ids("A1", "A2"), actor_id=site.staff.id, hold_id=hold.id)
+    stay = service.check_in(site.actor, site.shelter, site.ids("A1", "A2"), hold_id=hold.id)
 
     assert site.states() == {"A1": OCCUPIED, "A2": OCCUPIED, "A3": AVAILABLE}
     from_states = {e.bed_id: e.from_state for e in site.events("stay.checked_in")}
@@ -379,7 +378,7 @@ def test_checking_in_may_add_an_open_bed_to_the_held_ones(app: Flask) -> None:
 
 def test_a_walk_in_household_checks_in_to_open_beds(north: Site) -> None:
     version = north.version()
-    stay = service.check_in(north.shelter, north.ids("A1"), actor_id=north.staff.id, adults=1)
+    stay = service.check_in(north.actor, north.shelter, north.ids("A1"), adults=1)
     assert north.states() == {"A1": OCCUPIED, "A2": AVAILABLE}
     assert stay.hold_id is None and stay.checked_in_by_id == north.staff.id
     (event,) = north.events("stay.checked_in")
@@ -393,10 +392,10 @@ def test_a_walk_in_household_checks_in_to_open_beds(north: Site) -> None:
 
 
 def test_checking_out_frees_every_bed_of_the_household(north: Site) -> None:
-    stay = service.check_in(north.shelter, north.ids("A1", "A2"), actor_id=north.staff.id, children=1)
+    stay = service.check_in(north.actor, north.shelter, north.ids("A1", "A2"), children=1)
     version = north.version()
 
-    service.check_out_bed(north.shelter, north.bed_id("A2"), actor_id=north.staff.id)
+    service.check_out_bed(north.actor, north.shelter, north.bed_id("A2"))
 
     assert north.states() == {"A1": AVAILABLE, "A2": AVAILABLE}
     db.session.expire_all()
@@ -413,7 +412,7 @@ def test_checking_out_frees_every_bed_of_the_household(north: Site) -> None:
 
 def test_a_bed_goes_out_of_service_and_comes_back(north: Site) -> None:
     version = north.version()
-    service.take_out_of_service(north.shelter, north.ids("A1"), OutOfServiceReason.REPAIR, actor_id=None)
+    service.take_out_of_service(north.system, north.shelter, north.ids("A1"), OutOfServiceReason.REPAIR)
     assert north.states() == {"A1": OUT, "A2": AVAILABLE}
     assert (
         db.session.scalar(select(Bed.out_of_service_reason).where(Bed.id == north.bed_id("A1"))) == "repair"
@@ -421,7 +420,7 @@ def test_a_bed_goes_out_of_service_and_comes_back(north: Site) -> None:
     (out,) = north.events("bed.out_of_service")
     assert (out.from_state, out.to_state, out.reason, out.actor_id) == (AVAILABLE, OUT, "repair", None)
 
-    service.return_to_service(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    service.return_to_service(north.actor, north.shelter, north.ids("A1"))
     assert north.states() == {"A1": AVAILABLE, "A2": AVAILABLE}
     assert db.session.scalar(select(Bed.out_of_service_reason).where(Bed.id == north.bed_id("A1"))) is None
     (back,) = north.events("bed.back_in_service")
@@ -443,7 +442,7 @@ def test_confirming_the_board_restarts_updated_without_a_change(north: Site) -> 
     )
     db.session.commit()
     version, events = north.version(), len(north.events())
-    service.confirm_board(north.shelter, actor_id=north.staff.id)
+    service.confirm_board(north.actor, north.shelter)
     assert utcnow() - north.updated_at() < timedelta(minutes=1)
     assert north.version() == version + 1
     assert len(north.events()) == events
@@ -454,13 +453,13 @@ def test_confirming_the_board_restarts_updated_without_a_change(north: Site) -> 
 
 def test_checking_out_an_empty_bed_is_refused(north: Site) -> None:
     refused(
-        lambda: service.check_out_bed(north.shelter, north.bed_id("A1"), actor_id=north.staff.id),
+        lambda: service.check_out_bed(north.actor, north.shelter, north.bed_id("A1")),
         north,
         "Nobody is checked in",
     )
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     refused(
-        lambda: service.check_out_bed(north.shelter, north.bed_id("A1"), actor_id=north.staff.id),
+        lambda: service.check_out_bed(north.actor, north.shelter, north.bed_id("A1")),
         north,
         "Nobody is checked in",
     )
@@ -468,22 +467,22 @@ def test_checking_out_an_empty_bed_is_refused(north: Site) -> None:
 
 
 def test_a_household_cannot_be_checked_out_twice(north: Site) -> None:
-    stay = service.check_in(north.shelter, north.ids("A1"), actor_id=north.staff.id)
-    service.check_out(north.shelter, stay.id, actor_id=north.staff.id)
+    stay = service.check_in(north.actor, north.shelter, north.ids("A1"))
+    service.check_out(north.actor, north.shelter, stay.id)
     refused(
-        lambda: service.check_out(north.shelter, stay.id, actor_id=north.staff.id),
+        lambda: service.check_out(north.actor, north.shelter, stay.id),
         north,
         "already been checked out",
     )
 
 
 def test_held_or_occupied_beds_cannot_go_out_of_service(north: Site) -> None:
-    service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
-    service.check_in(north.shelter, north.ids("A2"), actor_id=north.staff.id)
+    service.place_hold(north.actor, north.shelter, north.ids("A1"))
+    service.check_in(north.actor, north.shelter, north.ids("A2"))
     for label in ("A1", "A2"):
         refused(
             lambda label=label: service.take_out_of_service(  # type: ignore[misc]
-                north.shelter, north.ids(label), OutOfServiceReason.REPAIR, actor_id=north.staff.id
+                north.actor, north.shelter, north.ids(label), OutOfServiceReason.REPAIR
             ),
             north,
             "Only available beds",
@@ -492,10 +491,10 @@ def test_held_or_occupied_beds_cannot_go_out_of_service(north: Site) -> None:
 
 
 def test_out_of_service_is_all_or_nothing(north: Site) -> None:
-    service.place_hold(north.shelter, north.ids("A2"), actor_id=north.staff.id)
+    service.place_hold(north.actor, north.shelter, north.ids("A2"))
     refused(
         lambda: service.take_out_of_service(
-            north.shelter, north.ids("A1", "A2"), OutOfServiceReason.STAFFING, actor_id=north.staff.id
+            north.actor, north.shelter, north.ids("A1", "A2"), OutOfServiceReason.STAFFING
         ),
         north,
         "Only available beds",
@@ -505,60 +504,63 @@ def test_out_of_service_is_all_or_nothing(north: Site) -> None:
 
 def test_an_available_bed_cannot_come_back_in_service(north: Site) -> None:
     refused(
-        lambda: service.return_to_service(north.shelter, north.ids("A1"), actor_id=north.staff.id),
+        lambda: service.return_to_service(north.actor, north.shelter, north.ids("A1")),
         north,
         "Only beds that are out of service",
     )
 
 
 @pytest.mark.parametrize("ending", ["released", "expired", "checked_in"])
-def test_an_ended_hold_cannot_be_extended_released_or_used(north: Site, ending: str) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+def test_an_ended_hold_cannot_be_extended_released_or_used(
+    north: Site, clock: FrozenClock, ending: str
+) -> None:
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     if ending == "released":
-        service.release_hold(north.shelter, hold.id, actor_id=north.staff.id)
+        service.release_hold(north.actor, north.shelter, hold.id)
     elif ending == "expired":
-        service.expire_holds(now=hold.expires_at)
+        clock.set(hold.expires_at)
+        service.expire_holds()
     else:
-        service.check_in(north.shelter, actor_id=north.staff.id, hold_id=hold.id)
+        service.check_in(north.actor, north.shelter, hold_id=hold.id)
     assert hold_row(hold.id).status == ending
 
     refused(
-        lambda: service.extend_hold(north.shelter, hold.id, actor_id=north.staff.id),
+        lambda: service.extend_hold(north.actor, north.shelter, hold.id),
         north,
         "cannot be extended",
     )
     refused(
-        lambda: service.release_hold(north.shelter, hold.id, actor_id=north.staff.id),
+        lambda: service.release_hold(north.actor, north.shelter, hold.id),
         north,
         "already ended",
     )
     refused(
-        lambda: service.check_in(north.shelter, actor_id=north.staff.id, hold_id=hold.id),
+        lambda: service.check_in(north.actor, north.shelter, hold_id=hold.id),
         north,
         "already ended",
     )
     refused(
-        lambda: service.check_in(north.shelter, north.ids("A2"), actor_id=north.staff.id, hold_id=hold.id),
+        lambda: service.check_in(north.actor, north.shelter, north.ids("A2"), hold_id=hold.id),
         north,
         "already ended",
     )
 
 
 def test_a_held_bed_cannot_be_taken_by_anyone_else(north: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     refused(
-        lambda: service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id),
+        lambda: service.place_hold(north.actor, north.shelter, north.ids("A1")),
         north,
         "Someone else just took",
     )
     # All or none: asking for an open bed together with the held one holds neither.
     refused(
-        lambda: service.place_hold(north.shelter, north.ids("A2", "A1"), actor_id=north.staff.id),
+        lambda: service.place_hold(north.actor, north.shelter, north.ids("A2", "A1")),
         north,
         "Nothing was held",
     )
     refused(
-        lambda: service.check_in(north.shelter, north.ids("A1"), actor_id=north.staff.id),
+        lambda: service.check_in(north.actor, north.shelter, north.ids("A1")),
         north,
         "Someone else just took",
     )
@@ -568,14 +570,14 @@ def test_a_held_bed_cannot_be_taken_by_anyone_else(north: Site) -> None:
 
 
 def test_an_occupied_bed_cannot_be_held_or_checked_into(north: Site) -> None:
-    service.check_in(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    service.check_in(north.actor, north.shelter, north.ids("A1"))
     refused(
-        lambda: service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id),
+        lambda: service.place_hold(north.actor, north.shelter, north.ids("A1")),
         north,
         "Someone else just took",
     )
     refused(
-        lambda: service.check_in(north.shelter, north.ids("A1", "A2"), actor_id=north.staff.id),
+        lambda: service.check_in(north.actor, north.shelter, north.ids("A1", "A2")),
         north,
         "Nothing was changed",
     )
@@ -584,12 +586,12 @@ def test_an_occupied_bed_cannot_be_held_or_checked_into(north: Site) -> None:
 
 def test_a_household_needs_an_adult_and_a_bed(north: Site) -> None:
     refused(
-        lambda: service.check_in(north.shelter, north.ids("A1"), actor_id=north.staff.id, adults=0),
+        lambda: service.check_in(north.actor, north.shelter, north.ids("A1"), adults=0),
         north,
         "at least one adult",
     )
-    refused(lambda: service.place_hold(north.shelter, [], actor_id=north.staff.id), north, "at least one bed")
-    refused(lambda: service.check_in(north.shelter, [], actor_id=north.staff.id), north, "at least one bed")
+    refused(lambda: service.place_hold(north.actor, north.shelter, []), north, "at least one bed")
+    refused(lambda: service.check_in(north.actor, north.shelter, []), north, "at least one bed")
 
 
 # --- another shelter's beds are not there --------------------------------------------------------
@@ -604,21 +606,21 @@ def test_beds_holds_and_stays_of_another_shelter_are_not_found(north: Site, vall
         build_shelter(north.agency, "NS-2", rooms=ONE_BED, name="Lakeview", address="44 Sample St"),
     )
     for other in (sister, valley):
-        hold = service.place_hold(other.shelter, other.ids("A1"), actor_id=other.staff.id)
+        hold = service.place_hold(other.actor, other.shelter, other.ids("A1"))
         calls: list[Callable[[], object]] = [
-            lambda other=other: service.place_hold(north.shelter, other.ids("A1"), actor_id=None),
+            lambda other=other: service.place_hold(north.system, north.shelter, other.ids("A1")),
             lambda other=other: service.place_hold(
-                north.shelter, [*north.ids("A1"), *other.ids("A1")], actor_id=None
+                north.system, north.shelter, [*north.ids("A1"), *other.ids("A1")]
             ),
-            lambda other=other: service.check_in(north.shelter, other.ids("A1"), actor_id=None),
+            lambda other=other: service.check_in(north.system, north.shelter, other.ids("A1")),
             lambda other=other: service.take_out_of_service(
-                north.shelter, other.ids("A1"), OutOfServiceReason.OTHER, actor_id=None
+                north.system, north.shelter, other.ids("A1"), OutOfServiceReason.OTHER
             ),
-            lambda other=other: service.return_to_service(north.shelter, other.ids("A1"), actor_id=None),
-            lambda other=other: service.check_out_bed(north.shelter, other.bed_id("A1"), actor_id=None),
-            lambda hold=hold: service.extend_hold(north.shelter, hold.id, actor_id=None),
-            lambda hold=hold: service.release_hold(north.shelter, hold.id, actor_id=None),
-            lambda hold=hold: service.check_in(north.shelter, actor_id=None, hold_id=hold.id),
+            lambda other=other: service.return_to_service(north.system, north.shelter, other.ids("A1")),
+            lambda other=other: service.check_out_bed(north.system, north.shelter, other.bed_id("A1")),
+            lambda hold=hold: service.extend_hold(north.system, north.shelter, hold.id),
+            lambda hold=hold: service.release_hold(north.system, north.shelter, hold.id),
+            lambda hold=hold: service.check_in(north.system, north.shelter, hold_id=hold.id),
         ]
         before = (north.snapshot(), other.snapshot())
         for call in calls:
@@ -629,42 +631,44 @@ def test_beds_holds_and_stays_of_another_shelter_are_not_found(north: Site, vall
 
 
 def test_stays_and_referrals_of_another_shelter_are_not_found(north: Site, valley: Site) -> None:
-    stay = service.check_in(valley.shelter, valley.ids("A1"), actor_id=valley.staff.id)
+    stay = service.check_in(valley.actor, valley.shelter, valley.ids("A1"))
     referral = service.request_referral(
-        valley.shelter.id, Household(), actor_id=north.staff.id, from_agency_id=north.agency.id
+        north.actor, valley.shelter.id, Household(), from_agency_id=north.agency.id
     )
     before = valley.snapshot()
     with pytest.raises(NotFound):
-        service.check_out(north.shelter, stay.id, actor_id=north.staff.id)
+        service.check_out(north.actor, north.shelter, stay.id)
     with pytest.raises(NotFound):
-        service.accept_referral(north.shelter, referral.id, actor_id=north.staff.id)
+        service.accept_referral(north.actor, north.shelter, referral.id)
     with pytest.raises(NotFound):
-        service.decline_referral(north.shelter, referral.id, DeclineReason.OTHER, actor_id=north.staff.id)
+        service.decline_referral(north.actor, north.shelter, referral.id, DeclineReason.OTHER)
     assert valley.snapshot() == before
 
 
 def test_staff_reach_only_their_own_agency_shelters(app: Flask, north: Site, valley: Site) -> None:
     advocate = make_user(north.agency, Role.ADVOCATE)
-    with signed_in_as(app, north.staff):
-        assert service.own_shelter_or_404(north.shelter.id).id == north.shelter.id
-        assert [s.id for s in service.own_shelters()] == [north.shelter.id]
-        with pytest.raises(NotFound):
-            service.own_shelter_or_404(valley.shelter.id)
-    with signed_in_as(app, advocate), pytest.raises(NotFound):
-        service.own_shelter_or_404(north.shelter.id)
+    staff = factories.actor(north.staff)
+    assert service.own_shelter(staff, north.shelter.id).id == north.shelter.id
+    assert [s.id for s in service.own_shelters(staff)] == [north.shelter.id]
+    with pytest.raises(NotFound):
+        service.own_shelter(staff, valley.shelter.id)
+    with pytest.raises(NotFound):
+        service.own_shelter(factories.actor(advocate), north.shelter.id)
 
 
 # --- holds expire by themselves --------------------------------------------------------------------
 
 
-def test_an_expired_hold_frees_its_bed_without_anyone_acting(north: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1", "A2"), actor_id=north.staff.id)
+def test_an_expired_hold_frees_its_bed_without_anyone_acting(north: Site, clock: FrozenClock) -> None:
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1", "A2"))
     updated, version = north.updated_at(), north.version()
 
-    assert service.expire_holds(now=hold.expires_at - timedelta(seconds=1)) == 0
+    clock.set(hold.expires_at - timedelta(seconds=1))
+    assert service.expire_holds() == 0
     assert north.states() == {"A1": HELD, "A2": HELD}
 
-    assert service.expire_holds(now=hold.expires_at + timedelta(minutes=30)) == 1
+    clock.set(hold.expires_at + timedelta(minutes=30))
+    assert service.expire_holds() == 1
 
     assert north.states() == {"A1": AVAILABLE, "A2": AVAILABLE}
     ended = hold_row(hold.id)
@@ -678,24 +682,26 @@ def test_an_expired_hold_frees_its_bed_without_anyone_acting(north: Site) -> Non
     assert north.version() == version + 1
     # Nobody looked at the beds: "updated N minutes ago" stays as it was.
     assert north.updated_at() == updated
-    assert service.expire_holds(now=hold.expires_at + timedelta(hours=1)) == 0
+    clock.set(hold.expires_at + timedelta(hours=1))
+    assert service.expire_holds() == 0
     assert len(north.events("hold.expired")) == 2
 
 
-def test_an_expired_referral_hold_expires_the_referral(north: Site, valley: Site) -> None:
+def test_an_expired_referral_hold_expires_the_referral(north: Site, valley: Site, clock: FrozenClock) -> None:
     referral = service.request_referral(
-        north.shelter.id, Household(), actor_id=valley.staff.id, from_agency_id=valley.agency.id
+        valley.actor, north.shelter.id, Household(), from_agency_id=valley.agency.id
     )
-    service.expire_holds(now=referral.hold.expires_at)
+    clock.set(referral.hold.expires_at)
+    service.expire_holds()
     assert referral_row(referral.id).status == ReferralStatus.EXPIRED.value
     assert north.states() == {"A1": AVAILABLE, "A2": AVAILABLE}
     with pytest.raises(Refused, match="already answered, cancelled or expired"):
-        service.accept_referral(north.shelter, referral.id, actor_id=north.staff.id)
+        service.accept_referral(north.actor, north.shelter, referral.id)
 
 
 @pytest.mark.parametrize("read", ["staff_board", "network_board", "board_etag", "board_etag_network"])
 def test_reading_a_board_expires_holds_past_their_time(north: Site, read: str) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     before = service.board_etag(shelter_id=north.shelter.id)
     due = make_due(hold.id)
 
@@ -716,33 +722,34 @@ def test_reading_a_board_expires_holds_past_their_time(north: Site, read: str) -
 
 
 def test_a_transition_is_never_refused_by_a_hold_past_its_time(north: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1", "A2"), actor_id=north.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1", "A2"))
     make_due(hold.id)
-    again = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    again = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     assert north.states() == {"A1": HELD, "A2": AVAILABLE}
     assert hold_row(hold.id).status == HoldStatus.EXPIRED.value
     assert hold_row(again.id).status == HoldStatus.ACTIVE.value
 
 
 def test_a_hold_past_its_time_cannot_be_extended_or_used(north: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     make_due(hold.id)
     with pytest.raises(Refused, match="cannot be extended"):
-        service.extend_hold(north.shelter, hold.id, actor_id=north.staff.id)
+        service.extend_hold(north.actor, north.shelter, hold.id)
     assert hold_row(hold.id).status == HoldStatus.EXPIRED.value
     with pytest.raises(Refused, match="already ended"):
-        service.check_in(north.shelter, actor_id=north.staff.id, hold_id=hold.id)
+        service.check_in(north.actor, north.shelter, hold_id=hold.id)
     assert north.state("A1") == AVAILABLE
 
 
-def test_an_extended_hold_is_no_longer_due(north: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+def test_an_extended_hold_is_no_longer_due(north: Site, clock: FrozenClock) -> None:
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     old_expiry = utcnow() + timedelta(minutes=3)
     db.session.execute(update(Hold).where(Hold.id == hold.id).values(expires_at=old_expiry))
     db.session.commit()
-    extended = service.extend_hold(north.shelter, hold.id, actor_id=north.staff.id)
+    extended = service.extend_hold(north.actor, north.shelter, hold.id)
     assert extended.expires_at > old_expiry
-    assert service.expire_holds(now=old_expiry + timedelta(seconds=1)) == 0
+    clock.set(old_expiry + timedelta(seconds=1))
+    assert service.expire_holds() == 0
     assert north.state("A1") == HELD
 
 
@@ -750,9 +757,9 @@ def test_an_extended_hold_is_no_longer_due(north: Site) -> None:
 
 
 def test_the_staff_board_shows_every_bed_with_its_hold_and_stay(north: Site, valley: Site) -> None:
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=north.staff.id)
-    stay = service.check_in(north.shelter, north.ids("A2"), actor_id=north.staff.id)
-    service.place_hold(valley.shelter, valley.ids("A1"), actor_id=valley.staff.id)
+    hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
+    stay = service.check_in(north.actor, north.shelter, north.ids("A2"))
+    service.place_hold(valley.actor, valley.shelter, valley.ids("A1"))
 
     board = service.staff_board(north.shelter)
 
@@ -782,9 +789,8 @@ def advocate(app: Flask) -> User:
 
 
 def refer(site: Site, advocate: User, household: Household) -> Referral:
-    return service.request_referral(
-        site.shelter.id, household, actor_id=advocate.id, from_agency_id=advocate.agency_ids()[0]
-    )
+    actor = factories.actor(advocate)
+    return service.request_referral(actor, site.shelter.id, household, from_agency_id=actor.agency_ids()[0])
 
 
 def held_labels(site: Site, referral: Referral) -> list[str]:
@@ -799,7 +805,10 @@ def test_an_advocate_asks_for_a_bed_and_the_shelter_holds_it(mixed: Site, advoca
 
     assert held_labels(mixed, referral) == ["S1"]
     assert referral.status == ReferralStatus.PENDING.value
-    assert referral.from_agency_id == advocate.agency_ids()[0] and referral.agency_id == mixed.agency.id
+    assert (
+        referral.from_agency_id == factories.actor(advocate).agency_ids()[0]
+        and referral.agency_id == mixed.agency.id
+    )
     assert len(referral.token) == 9 and referral.token[4] == "-"
     assert set(referral.token.replace("-", "")) <= set(service.TOKEN_ALPHABET)
     assert referral.hold.status == HoldStatus.ACTIVE.value
@@ -844,16 +853,16 @@ def test_a_family_is_not_split_across_rooms(mixed: Site, advocate: User) -> None
 
 
 def test_a_child_takes_an_adult_bed_when_no_child_bed_is_free(mixed: Site, advocate: User) -> None:
-    service.check_in(mixed.shelter, mixed.ids("F3"), actor_id=mixed.staff.id)
+    service.check_in(mixed.actor, mixed.shelter, mixed.ids("F3"))
     referral = refer(mixed, advocate, Household(adults=1, children_ages=(10,)))
     assert held_labels(mixed, referral) == ["F1", "F2"]
 
 
 def test_an_infant_needs_a_crib(mixed: Site, advocate: User) -> None:
-    service.take_out_of_service(mixed.shelter, mixed.ids("F4"), OutOfServiceReason.CLEANING, actor_id=None)
+    service.take_out_of_service(mixed.system, mixed.shelter, mixed.ids("F4"), OutOfServiceReason.CLEANING)
     with pytest.raises(Refused):
         refer(mixed, advocate, Household(adults=1, children_ages=(0,)))
-    service.return_to_service(mixed.shelter, mixed.ids("F4"), actor_id=None)
+    service.return_to_service(mixed.system, mixed.shelter, mixed.ids("F4"))
     assert held_labels(mixed, refer(mixed, advocate, Household(adults=1, children_ages=(0,)))) == ["F1", "F4"]
 
 
@@ -886,15 +895,15 @@ def test_a_request_is_for_a_household_that_fits(mixed: Site, advocate: User) -> 
 
 
 def test_an_inactive_shelter_takes_no_referrals(mixed: Site, advocate: User) -> None:
-    service.update_shelter(mixed.shelter, active=False)
+    service.update_shelter(mixed.system, mixed.shelter, active=False)
     with pytest.raises(NotFound):
         refer(mixed, advocate, Household())
     with pytest.raises(NotFound):
-        service.request_referral(10_000, Household(), actor_id=advocate.id, from_agency_id=1)
+        service.request_referral(factories.actor(advocate), 10_000, Household(), from_agency_id=1)
 
 
 def test_the_last_bed_goes_to_the_first_request(north: Site, advocate: User) -> None:
-    service.check_in(north.shelter, north.ids("A1"), actor_id=north.staff.id)
+    service.check_in(north.actor, north.shelter, north.ids("A1"))
     refer(north, advocate, Household())
     with pytest.raises(Refused, match="no longer has open beds"):
         refer(north, advocate, Household())
@@ -904,13 +913,13 @@ def test_the_last_bed_goes_to_the_first_request(north: Site, advocate: User) -> 
 def test_staff_accept_a_referral(mixed: Site, advocate: User) -> None:
     referral = refer(mixed, advocate, Household())
     version = mixed.version()
-    accepted = service.accept_referral(mixed.shelter, referral.id, actor_id=mixed.staff.id)
+    accepted = service.accept_referral(mixed.actor, mixed.shelter, referral.id)
     assert accepted.status == ReferralStatus.ACCEPTED.value
     assert accepted.decided_by_id == mixed.staff.id and accepted.decided_at is not None
     assert held_labels(mixed, accepted) == ["S1"]
     assert mixed.version() == version + 1
     refused(
-        lambda: service.accept_referral(mixed.shelter, referral.id, actor_id=mixed.staff.id),
+        lambda: service.accept_referral(mixed.actor, mixed.shelter, referral.id),
         mixed,
         "already answered",
     )
@@ -922,9 +931,9 @@ def test_staff_decline_a_referral_and_its_beds_are_freed(
 ) -> None:
     referral = refer(mixed, advocate, Household(children_ages=(3,)))
     if accept_first:
-        service.accept_referral(mixed.shelter, referral.id, actor_id=mixed.staff.id)
+        service.accept_referral(mixed.actor, mixed.shelter, referral.id)
 
-    service.decline_referral(mixed.shelter, referral.id, DeclineReason.NOT_A_FIT, actor_id=mixed.staff.id)
+    service.decline_referral(mixed.actor, mixed.shelter, referral.id, DeclineReason.NOT_A_FIT)
 
     declined = referral_row(referral.id)
     assert (declined.status, declined.decline_reason, declined.decided_by_id) == (
@@ -938,7 +947,7 @@ def test_staff_decline_a_referral_and_its_beds_are_freed(
     assert {(e.from_state, e.to_state, e.actor_id) for e in events} == {(HELD, AVAILABLE, mixed.staff.id)}
     assert len(events) == 2
     refused(
-        lambda: service.decline_referral(mixed.shelter, referral.id, DeclineReason.OTHER, actor_id=None),
+        lambda: service.decline_referral(mixed.system, mixed.shelter, referral.id, DeclineReason.OTHER),
         mixed,
         "already answered",
     )
@@ -946,10 +955,8 @@ def test_staff_decline_a_referral_and_its_beds_are_freed(
 
 def test_a_referred_household_arrives(mixed: Site, advocate: User) -> None:
     referral = refer(mixed, advocate, Household(children_ages=(8,)))
-    service.accept_referral(mixed.shelter, referral.id, actor_id=mixed.staff.id)
-    stay = service.check_in(
-        mixed.shelter, actor_id=mixed.staff.id, hold_id=referral.hold_id, adults=1, children=1
-    )
+    service.accept_referral(mixed.actor, mixed.shelter, referral.id)
+    stay = service.check_in(mixed.actor, mixed.shelter, hold_id=referral.hold_id, adults=1, children=1)
     arrived = referral_row(referral.id)
     assert arrived.status == ReferralStatus.ARRIVED.value
     assert stay.hold_id == referral.hold_id
@@ -965,7 +972,7 @@ def test_a_referred_household_arrives(mixed: Site, advocate: User) -> None:
 
 def test_releasing_a_referral_hold_cancels_the_referral(mixed: Site, advocate: User) -> None:
     referral = refer(mixed, advocate, Household())
-    service.release_hold(mixed.shelter, referral.hold_id, actor_id=mixed.staff.id)
+    service.release_hold(mixed.actor, mixed.shelter, referral.hold_id)
     assert referral_row(referral.id).status == ReferralStatus.CANCELLED.value
 
 
@@ -975,8 +982,8 @@ def test_the_referring_agency_s_list_never_loads_the_shelter_s_name_or_address(
     referral = refer(mixed, advocate, Household())
     label, advocate_id = mixed.shelter.public_label, advocate.id
     db.session.expunge_all()  # as in a fresh request: nothing of the shelter is loaded yet
-    with signed_in_as(app, db.session.get(User, advocate_id)):  # type: ignore[arg-type]
-        (listed,) = service.my_agency_referrals()
+    reader = factories.actor(db.session.get(User, advocate_id))  # type: ignore[arg-type]
+    (listed,) = service.agency_referrals(reader)
     assert listed.id == referral.id
     assert listed.shelter.public_label == label
     assert {"name", "address"} <= inspect(listed.shelter).unloaded
@@ -984,23 +991,23 @@ def test_the_referring_agency_s_list_never_loads_the_shelter_s_name_or_address(
 
 def test_the_referring_agency_cancels_its_referral(app: Flask, mixed: Site, advocate: User) -> None:
     referral = refer(mixed, advocate, Household())
-    colleague = make_user(db.session.get(Agency, advocate.agency_ids()[0]), Role.ADVOCATE)  # type: ignore[arg-type]
+    referrer_id = factories.actor(advocate).agency_ids()[0]
+    colleague = make_user(db.session.get(Agency, referrer_id), Role.ADVOCATE)  # type: ignore[arg-type]
     stranger = make_user(make_agency("stranger"), Role.ADVOCATE)
 
-    with signed_in_as(app, stranger):
-        assert service.my_agency_referrals() == []
-        with pytest.raises(NotFound):
-            service.cancel_referral(referral.id, actor_id=stranger.id)
+    assert service.agency_referrals(factories.actor(stranger)) == []
+    with pytest.raises(NotFound):
+        service.cancel_referral(factories.actor(stranger), referral.id)
     # The shelter's own staff decline; they do not cancel someone else's referral.
-    with signed_in_as(app, mixed.staff), pytest.raises(NotFound):
-        service.own_referral_or_404(referral.id)
+    with pytest.raises(NotFound):
+        service.own_referral(mixed.actor, referral.id)
     assert held_labels(mixed, referral) == ["S1"]
 
-    with signed_in_as(app, colleague):
-        assert [r.id for r in service.my_agency_referrals()] == [referral.id]
-        service.cancel_referral(referral.id, actor_id=colleague.id)
-        with pytest.raises(Refused, match="already ended"):
-            service.cancel_referral(referral.id, actor_id=colleague.id)
+    by_colleague = factories.actor(colleague)
+    assert [r.id for r in service.agency_referrals(by_colleague)] == [referral.id]
+    service.cancel_referral(by_colleague, referral.id)
+    with pytest.raises(Refused, match="already ended"):
+        service.cancel_referral(by_colleague, referral.id)
 
     cancelled = referral_row(referral.id)
     assert cancelled.status == ReferralStatus.CANCELLED.value
@@ -1085,9 +1092,9 @@ def labels(filters: NetworkFilters | None = None) -> list[str]:
 
 def test_the_network_board_counts_open_beds_by_kind(network: dict[str, Site]) -> None:
     lakes = network["lakes"]
-    service.place_hold(lakes.shelter, lakes.ids("S1"), actor_id=None)
-    service.check_in(lakes.shelter, lakes.ids("F3"), actor_id=None)
-    service.take_out_of_service(lakes.shelter, lakes.ids("F2"), OutOfServiceReason.REPAIR, actor_id=None)
+    service.place_hold(lakes.system, lakes.shelter, lakes.ids("S1"))
+    service.check_in(lakes.system, lakes.shelter, lakes.ids("F3"))
+    service.take_out_of_service(lakes.system, lakes.shelter, lakes.ids("F2"), OutOfServiceReason.REPAIR)
 
     rows = {row.public_label: row for row in service.network_board()}
 
@@ -1132,7 +1139,7 @@ def test_a_shelter_the_board_lists_for_a_household_takes_its_request(network: di
             household = Household(adults=1, children_ages=(5,) * (needed - 1))
             try:
                 referral = service.request_referral(
-                    site.shelter.id, household, actor_id=lakes.staff.id, from_agency_id=lakes.agency.id
+                    lakes.actor, site.shelter.id, household, from_agency_id=lakes.agency.id
                 )
             except Refused:
                 placed = False
@@ -1140,22 +1147,22 @@ def test_a_shelter_the_board_lists_for_a_household_takes_its_request(network: di
                 placed = True
                 shelter = db.session.get(Shelter, site.shelter.id)
                 assert shelter is not None
-                service.release_hold(shelter, referral.hold_id, actor_id=None)
+                service.release_hold(site.system, shelter, referral.hold_id)
             label = db.session.get(Shelter, site.shelter.id).public_label  # type: ignore[union-attr]
             assert placed == (label in listed), (needed, label)
 
 
 def test_full_and_inactive_shelters_are_left_off(network: dict[str, Site]) -> None:
     prairie = network["prairie"]
-    service.check_in(prairie.shelter, prairie.ids("A1"), actor_id=None)
+    service.check_in(prairie.system, prairie.shelter, prairie.ids("A1"))
     assert "PR-1" not in labels()  # a crib alone is not a bed for anyone who asks
-    service.update_shelter(network["lakes2"].shelter, active=False)
+    service.update_shelter(network["lakes2"].system, network["lakes2"].shelter, active=False)
     assert labels() == ["LK-1"]
 
 
 def test_availability_nobody_confirmed_lately_is_marked_stale(network: dict[str, Site]) -> None:
     lakes, prairie = network["lakes"], network["prairie"]
-    service.update_network_settings(lakes.agency.id, hold_minutes=120, stale_after_minutes=30)
+    service.update_network_settings(lakes.system, lakes.agency.id, hold_minutes=120, stale_after_minutes=30)
     long_ago = utcnow() - timedelta(minutes=45)
     db.session.execute(
         update(Shelter)
@@ -1170,7 +1177,7 @@ def test_availability_nobody_confirmed_lately_is_marked_stale(network: dict[str,
     assert rows["LK-1"].updated_at == long_ago
     assert labels()[-1] == "LK-1"  # stale rows last
 
-    service.confirm_board(lakes.shelter, actor_id=lakes.staff.id)
+    service.confirm_board(lakes.actor, lakes.shelter)
     assert not {row.public_label: row for row in service.network_board()}["LK-1"].stale
 
 
@@ -1197,17 +1204,15 @@ def test_a_network_row_never_says_where_a_shelter_is(network: dict[str, Site]) -
 
 
 def test_the_board_etag_changes_exactly_when_a_board_does(
-    north: Site, valley: Site, monkeypatch: pytest.MonkeyPatch
+    north: Site, valley: Site, clock: FrozenClock
 ) -> None:
-    # The ETag also carries the minute; hold the service's clock so only the boards change it.
-    stopped = utcnow()
-    monkeypatch.setattr(service, "utcnow", lambda: stopped)
+    # The ETag also carries the minute; the app's clock stands still, so only the boards change it.
     own, everything = service.board_etag(shelter_id=north.shelter.id), service.board_etag()
     assert service.board_etag(shelter_id=north.shelter.id) == own
-    service.place_hold(valley.shelter, valley.ids("A1"), actor_id=None)
+    service.place_hold(valley.system, valley.shelter, valley.ids("A1"))
     assert service.board_etag(shelter_id=north.shelter.id) == own
     assert service.board_etag() != everything
-    service.place_hold(north.shelter, north.ids("A1"), actor_id=None)
+    service.place_hold(north.system, north.shelter, north.ids("A1"))
     assert service.board_etag(shelter_id=north.shelter.id) != own
     assert service.board_etag("en") != service.board_etag("so")
 
@@ -1228,7 +1233,14 @@ def test_the_board_etag_changes_exactly_when_a_board_does(
 def test_a_label_or_region_that_names_the_shelter_is_refused(app: Flask, label: str, region: str) -> None:
     agency = make_agency("north")
     with pytest.raises(Refused, match="must not contain the shelter's name or address"):
-        service.add_shelter(agency.id, "Birch House", label, region, address="1208 Example Ave, Duluth")
+        service.add_shelter(
+            factories.system(agency),
+            agency.id,
+            "Birch House",
+            label,
+            region,
+            address="1208 Example Ave, Duluth",
+        )
     with pytest.raises(Refused):
         service.check_public_identity("Birch House", "1208 Example Ave, Duluth", label, region)
 
@@ -1240,12 +1252,12 @@ def test_a_coarse_region_may_be_the_town_of_the_address(app: Flask) -> None:
 
 def test_renaming_a_shelter_checks_its_label_again(north: Site) -> None:
     with pytest.raises(Refused):
-        service.update_shelter(north.shelter, public_label="Birch House (north)")
+        service.update_shelter(north.system, north.shelter, public_label="Birch House (north)")
     db.session.rollback()
     with pytest.raises(Refused):
-        service.update_shelter(north.shelter, name="NS-1")
+        service.update_shelter(north.system, north.shelter, name="NS-1")
     db.session.rollback()
-    service.update_shelter(north.shelter, public_label="NS-9", languages=["en", "hmn"])
+    service.update_shelter(north.system, north.shelter, public_label="NS-9", languages=["en", "hmn"])
     db.session.expire_all()
     assert (north.shelter.public_label, north.shelter.language_tags) == ("NS-9", ["en", "hmn"])
 
@@ -1253,7 +1265,7 @@ def test_renaming_a_shelter_checks_its_label_again(north: Site) -> None:
 # --- occupancy over time -------------------------------------------------------------------------
 
 
-def test_occupancy_follows_the_history_day_by_day(app: Flask) -> None:
+def test_occupancy_follows_the_history_day_by_day(app: Flask, clock: FrozenClock) -> None:
     site = make_site("north", rooms=(RoomSpec("Room 1", "A1:adult A2:adult A3:adult"),))
     a1, a2, a3 = site.ids("A1", "A2", "A3")
     day0 = site.events("bed.added")[0].occurred_at.date()
@@ -1286,7 +1298,8 @@ def test_occupancy_follows_the_history_day_by_day(app: Flask) -> None:
     )
     db.session.commit()
 
-    points = service.occupancy(site.shelter, days=5, today=day0 + timedelta(days=4))
+    make_today(clock, day0 + timedelta(days=4))
+    points = service.occupancy(site.shelter, days=5)
     assert [(p.day - day0, p.occupied, p.in_service) for p in points] == [
         (timedelta(0), 0, 3),
         (timedelta(1), 2, 3),
@@ -1296,26 +1309,29 @@ def test_occupancy_follows_the_history_day_by_day(app: Flask) -> None:
     ]
     assert points[2].rate == 1.0 and points[3].rate == pytest.approx(1 / 3)
     # A shorter window starts from what the earlier history adds up to.
-    shorter = service.occupancy(site.shelter, days=2, today=day0 + timedelta(days=3))
+    make_today(clock, day0 + timedelta(days=3))
+    shorter = service.occupancy(site.shelter, days=2)
     assert [(p.occupied, p.in_service) for p in shorter] == [(2, 2), (1, 3)]
-    before_any = service.occupancy(site.shelter, days=2, today=day0 - timedelta(days=1))
+    make_today(clock, day0 - timedelta(days=1))
+    before_any = service.occupancy(site.shelter, days=2)
     assert [(p.occupied, p.in_service, p.rate) for p in before_any] == [(0, 0, 0.0), (0, 0, 0.0)]
 
 
-def test_occupancy_today_counts_check_ins_and_beds_out_of_service(north: Site) -> None:
-    stay = service.check_in(north.shelter, north.ids("A1"), actor_id=None)
-    service.take_out_of_service(north.shelter, north.ids("A2"), OutOfServiceReason.SAFETY, actor_id=None)
+def test_occupancy_today_counts_check_ins_and_beds_out_of_service(north: Site, clock: FrozenClock) -> None:
+    stay = service.check_in(north.system, north.shelter, north.ids("A1"))
+    service.take_out_of_service(north.system, north.shelter, north.ids("A2"), OutOfServiceReason.SAFETY)
     today = north.events("stay.checked_in")[0].occurred_at.date()
-    (point,) = service.occupancy(north.shelter, days=1, today=today)
+    make_today(clock, today)
+    (point,) = service.occupancy(north.shelter, days=1)
     assert (point.day, point.occupied, point.in_service, point.rate) == (today, 1, 1, 1.0)
-    service.check_out(north.shelter, stay.id, actor_id=None)
-    (point,) = service.occupancy(north.shelter, days=1, today=today)
+    service.check_out(north.system, north.shelter, stay.id)
+    (point,) = service.occupancy(north.shelter, days=1)
     assert (point.occupied, point.in_service) == (0, 1)
 
 
 def test_an_expired_hold_counts_from_its_own_expiry(north: Site) -> None:
     """The history says when the bed really became free, even when nobody looked for days."""
-    hold = service.place_hold(north.shelter, north.ids("A1"), actor_id=None)
+    hold = service.place_hold(north.system, north.shelter, north.ids("A1"))
     three_days_ago = make_due(hold.id, timedelta(days=3))
     service.staff_board(north.shelter)
     (event,) = north.events("hold.expired")
