@@ -21,9 +21,13 @@ cries wolf is a guard people learn to work around.  The corpus in
 ``tests/data/location_guard_corpus.json`` holds both sides and the test
 fails if recall drops below 0.98 or false positives rise above 0.05.
 
-Speed: every pattern is compiled once at import; the (slow, pure-Python)
-``phonenumbers`` matcher runs only on short windows around runs of seven
-digits or more, so a summary without such a run never reaches it.
+Speed (``bench/guard.py``; the benchmark scans 10,000 summaries): every
+pattern is compiled once at import; each runs only on short windows around
+the words it needs ("St", "calle", "Box", "@"...), found with plain substring
+search in the folded text; and the slow, pure-Python ``phonenumbers``
+matcher runs only on windows around runs of seven digits or more, only for
+the regions whose numbers have that many digits, and stops as soon as every
+run is explained.  A 500-character summary takes well under a millisecond.
 """
 
 from __future__ import annotations
@@ -319,8 +323,11 @@ _WINDOW_MARGIN = 16
 
 # A North American number shaped as one, valid or not (555 numbers, a typo).
 _NANP_SHAPE = re.compile(
-    r"(?<![\w\-/.])(?:\+?1[\s.\-]?)?(?:\(\s*\d{3}\s*\)|\d{3})[\s.\-]?\d{3}[\s.\-]\d{4}(?![\w\-/]|\.\d)"
+    r"(?<![\w\-/.])(?:\+?1[\s.\-]?)?(?:\(\s*\d{3}\s*\)|\d{3})[\s.\-/]?\d{3}[\s.\-]\d{4}(?![\w\-/]|\.\d)"
 )
+# Any number written with a country code, valid or not ("+52 1 55 1234 5678", the old Mexican
+# mobile form): eight to fifteen digits after a "+" are a phone number in a summary.
+_PLUS_NUMBER = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.\-]?\(?\d{1,5}\)?){1,6}(?![\w\-/])")
 # Seven digits "555-0143" right after a word that says it is a number.
 _LOCAL_NUMBER = re.compile(
     r"(?i)\b(?:phone|cell(?:phone)?|mobile|call(?:ed|s)?|text(?:ed)?|tel|number|reach(?:ed)?|"
@@ -409,6 +416,10 @@ def _phones(text: str, regions: Sequence[str]) -> Iterator[Hit]:
                     yield Hit(start, end, HitKind.PHONE, label)
             if all(any(s <= a and b <= e for s, e in found) for a, b in window.runs):
                 break  # every run is already a number: the other regions can add nothing
+    if "+" in text:
+        for match in _PLUS_NUMBER.finditer(text):
+            if 8 <= sum(c.isdigit() for c in match.group()) <= 15:
+                yield Hit(match.start(), match.end(), HitKind.PHONE, label)
     if _SEVEN_DIGITS.search(text):
         for match in _NANP_SHAPE.finditer(text):
             yield Hit(match.start(), match.end(), HitKind.PHONE, label)
