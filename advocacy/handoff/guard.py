@@ -886,6 +886,16 @@ _FIVE_DIGITS = re.compile(r"(?<!\d)\d{5}(?!\d)")
 _BRACKETED_AT = re.compile(r"(?i)[\[({<]\s*at\s*[\])}>]")
 
 
+_SENTENCE_END = re.compile(r"[.!?;]\s|\n")
+
+
+def _sentence_start(text: str, position: int, reach: int) -> int:
+    """Where the sentence holding ``position`` starts, looking back at most ``reach`` characters."""
+    start = max(0, position - reach)
+    ends = list(_SENTENCE_END.finditer(text, start, position))
+    return ends[-1].end() if ends else start
+
+
 def _zips_and_emails(scan: _Text) -> Iterator[Hit]:
     text, words = scan.text, scan.words
     mail = LABELS[HitKind, HitKind.EMAIL.value]
@@ -906,7 +916,7 @@ def _zips_and_emails(scan: _Text) -> Iterator[Hit]:
                 if rx is _ZIP_AFTER_PREPOSITION and (
                     # A round number ("in 25000") or one near money words is an amount.
                     five.group().endswith("000")
-                    or _MONEY_BEFORE.search(text, max(0, match.start() - 40), match.start())
+                    or _MONEY_BEFORE.search(text, _sentence_start(text, match.start(), 40), match.start())
                 ):
                     continue
                 yield Hit(match.start(), match.end(), HitKind.ZIP_NEAR_PLACE, label)
