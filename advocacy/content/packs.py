@@ -560,6 +560,8 @@ def parse_pack(path: Path) -> PackFile:
     if text.startswith("\ufeff"):
         raise PackError(path, 1, "file starts with a byte-order mark: save it as UTF-8 without BOM")
     lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line does not start another
     header, body_start = _parse_header(path, lines)
     meta = _check_header(path, header)
     sections = _parse_body(path, lines, body_start)
