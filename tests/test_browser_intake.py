@@ -16,6 +16,7 @@ from advocacy.intake import service
 from advocacy.intake.models import IntakeDraft
 from advocacy.shelters import service as shelters
 from advocacy.shelters.models import BedType, RoomType
+from tests import factories
 from tests.helpers import make_user
 from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     TIMEOUT_MS,
@@ -131,9 +132,10 @@ def test_axe_finds_no_serious_problem_on_the_intake_steps(
     with served.app.app_context():
         agency = db.session.get(Agency, served.agency_id)
         assert agency is not None
-        shelter = shelters.add_shelter(agency.id, f"Aspen {language}", f"AX-{language}", "North Shore")
+        setup = factories.system(agency)
+        shelter = shelters.add_shelter(setup, agency.id, f"Aspen {language}", f"AX-{language}", "North Shore")
         shelters.add_room(
-            shelter, "R1", room_type=RoomType.FAMILY, beds=[("A", BedType.ADULT), ("B", BedType.CHILD)]
+            setup, shelter, "R1", room_type=RoomType.FAMILY, beds=[("A", BedType.ADULT), ("B", BedType.CHILD)]
         )
         db.session.commit()
         user = make_user(agency, Role.ADVOCATE, f"axe-intake-{language}")

@@ -35,7 +35,8 @@ from advocacy.intake.forms import SECTION_FORMS
 from advocacy.intake.models import Case
 from advocacy.shelters.service import add_shelter
 from advocacy.types import lookup_hash
-from tests.helpers import CSRFClient, login, make_agency, make_user
+from tests import factories
+from tests.helpers import CSRFClient, make_agency, make_user, sign_in
 
 LETHALITY = "lethality-screen@1"
 NAME = "Rosa María Pérez"
@@ -85,8 +86,9 @@ def world(app: Flask) -> SimpleNamespace:
     advocate = make_user(north, Role.ADVOCATE)
     admin = make_user(north, Role.ADMIN)
     outsider = make_user(valley, Role.ADVOCATE)
+    system = factories.system(north)
     case = service.open_case(
-        north.id, advocate.id, NAME, phone="+12185550101", language="es", code_word="bluebird"
+        system, north.id, advocate.id, NAME, phone="+12185550101", language="es", code_word="bluebird"
     )
     db.session.commit()
     marker = f"MARKER-{secrets.token_hex(6)}"
@@ -95,10 +97,13 @@ def world(app: Flask) -> SimpleNamespace:
         q.key: ("yes" if q.key in ("q2", "q5") else "no_answer" if q.key == "q9" else "no")
         for q in instrument.questions
     }
-    service.screen_case(case, instrument, answers, judgment_reason=f"Reason {marker}", actor_id=advocate.id)
-    shelter = add_shelter(north.id, "Casa Norte", "North 1", "Northeast", address="12 Birch Street")
+    service.screen_case(
+        factories.actor(advocate), case, instrument, answers, judgment_reason=f"Reason {marker}"
+    )
+    shelter = add_shelter(system, north.id, "Casa Norte", "North 1", "Northeast", address="12 Birch Street")
     db.session.commit()
-    draft = service.start_draft(agency_id=north.id, owner_id=advocate.id)
+    draft = service.start_draft(factories.actor(advocate))
+    db.session.commit()
     stored = service.latest_screening(case)
     assert stored is not None
     return SimpleNamespace(
@@ -113,11 +118,6 @@ def world(app: Flask) -> SimpleNamespace:
         shelter_id=shelter.id,
         draft_id=draft.id,
     )
-
-
-def sign_in(client: CSRFClient, user: Any) -> None:
-    client.post("/auth/logout")
-    login(client, user)
 
 
 # --- (a) search uses the lookup column ---------------------------------------------------------
@@ -272,7 +272,7 @@ def test_the_handoff_preview_and_its_bytes_carry_the_result_only(
 
 
 def test_an_unscreened_case_has_nothing_to_preview(client: CSRFClient, world: SimpleNamespace) -> None:
-    case = service.open_case(world.north.id, world.advocate.id, "Hodan A.")
+    case = service.open_case(factories.system(world.north), world.north.id, world.advocate.id, "Hodan A.")
     db.session.commit()
     assert handoff.risk_result_record(case) is None
     sign_in(client, world.advocate)

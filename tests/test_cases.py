@@ -24,7 +24,8 @@ from advocacy.extensions import db
 from advocacy.intake import instruments as inst
 from advocacy.intake import service
 from advocacy.intake.models import Case, ProtocolStep, RiskScreening
-from tests.helpers import PASSWORD, CSRFClient, login, make_agency, make_user, text_of
+from tests import factories
+from tests.helpers import PASSWORD, CSRFClient, make_agency, make_user, sign_in, text_of
 from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
     TIMEOUT_MS,
     Served,
@@ -41,7 +42,9 @@ LETHALITY = "lethality-screen@1"
 
 
 def advocate(agency: Agency, username: str, name: str) -> User:
-    user = create_user(username, name, PASSWORD, [(agency, Role.ADVOCATE)], enrol_totp=True)
+    user = create_user(
+        factories.system(agency), username, name, PASSWORD, [(agency, Role.ADVOCATE)], enrol_totp=True
+    )
     db.session.commit()
     return user
 
@@ -72,7 +75,9 @@ def new_case(
         "referral_source": "hotline",
         **kw,
     }
-    case = service.open_case(org.north.id, (owner or org.amina).id, alias, **details)
+    case = service.open_case(
+        factories.system(org.north), org.north.id, (owner or org.amina).id, alias, **details
+    )
     db.session.commit()
     return case.id
 
@@ -89,14 +94,10 @@ def screen(
 ) -> None:
     instrument = inst.shipped()[LETHALITY]
     answers = {q.key: ("yes" if q.key in yes else "no") for q in instrument.questions}
-    service.screen_case(
-        case_of(case_id), instrument, answers, judgment_reason=judgment, actor_id=actor.id if actor else None
-    )
-
-
-def sign_in(client: CSRFClient, user: User) -> None:
-    client.post("/auth/logout")
-    login(client, user)
+    case = case_of(case_id)
+    who = factories.actor(actor) if actor else factories.system(case.agency_id)
+    service.screen_case(who, case, instrument, answers, judgment_reason=judgment)
+    db.session.commit()
 
 
 def listed(response: Any) -> list[int]:
@@ -139,7 +140,7 @@ def test_the_list_shows_the_agencys_cases_newest_first_with_their_danger(
     third = new_case(org, "Mai V.")
     screen(second, yes=("q1",), actor=org.amina)
     screen(third, yes=(), actor=org.amina)
-    theirs = service.open_case(org.valley.id, org.vera.id, "Winona B.")
+    theirs = service.open_case(factories.system(org.valley), org.valley.id, org.vera.id, "Winona B.")
     db.session.commit()
     sign_in(client, org.amina)
     response = client.get("/cases/")
@@ -169,7 +170,8 @@ def test_each_filter(client: CSRFClient, org: SimpleNamespace) -> None:
     closed = new_case(org, "D Four", owner=org.ben)
     screen(high, yes=("q2",))
     screen(standard)
-    service.close_case(case_of(closed), "services_complete")
+    service.close_case(factories.system(org.north), case_of(closed), "services_complete")
+    db.session.commit()
     sign_in(client, org.amina)
 
     def ids(query: str) -> set[int]:
@@ -214,7 +216,8 @@ def test_pagination_boundaries_keep_the_filters(client: CSRFClient, org: SimpleN
     # Exactly 50: one page, no page links.
     single = client.get("/cases/?status=open&page=1&owner=me")
     assert len(listed(single)) == 50
-    service.close_case(case_of(ids[0]), "moved")
+    service.close_case(factories.system(org.north), case_of(ids[0]), "moved")
+    db.session.commit()
     only = client.get("/cases/?status=open")
     assert len(listed(only)) == 50 and "usa-pagination" not in only.get_data(as_text=True)
 
@@ -301,8 +304,9 @@ def test_case_number_search_in_both_forms(client: CSRFClient, org: SimpleNamespa
 
 
 def test_unfinished_intakes_are_listed_with_who_and_where(client: CSRFClient, org: SimpleNamespace) -> None:
-    draft = service.start_draft(agency_id=org.north.id, owner_id=org.ben.id)
-    service.start_draft(agency_id=org.valley.id, owner_id=org.vera.id)
+    draft = service.start_draft(factories.actor(org.ben))
+    service.start_draft(factories.actor(org.vera))
+    db.session.commit()
     sign_in(client, org.amina)
     response = client.get("/cases/")
     text = text_of(response)
@@ -749,15 +753,16 @@ def test_axe_finds_no_serious_problem_on_the_case_pages(
         assert agency is not None
         user = make_user(agency, Role.ADVOCATE, f"axe-cases-{language}")
         user_id, username = user.id, user.username
-        case = service.open_case(agency.id, user_id, "Rosa M.", phone="+12185550101", language="es")
+        system, advocate = factories.system(agency), factories.actor(user)
+        case = service.open_case(system, agency.id, user_id, "Rosa M.", phone="+12185550101", language="es")
         db.session.commit()
         instrument = inst.shipped()[LETHALITY]
         answers = {q.key: "no" for q in instrument.questions}
-        service.screen_case(case, instrument, answers, actor_id=user_id)
-        service.screen_case(case, instrument, {**answers, "q1": "yes"}, actor_id=user_id)
+        service.screen_case(advocate, case, instrument, answers)
+        service.screen_case(advocate, case, instrument, {**answers, "q1": "yes"})
         case_id = case.id
         for n in range(50):
-            service.open_case(agency.id, user_id, f"Person {n}")
+            service.open_case(system, agency.id, user_id, f"Person {n}")
         db.session.commit()
     ctx = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(TIMEOUT_MS)

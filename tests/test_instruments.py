@@ -33,6 +33,7 @@ from advocacy.intake import instruments as inst
 from advocacy.intake import service
 from advocacy.intake.instruments import NO, NO_ANSWER, YES, InstrumentError
 from advocacy.intake.models import Case, ProtocolStep, ProtocolStepKey, RiskInstrument
+from tests import factories
 from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
 from tests.test_i18n import choose, html_lang, shown
 
@@ -165,7 +166,7 @@ def test_judgment_screens_in_only_what_the_answers_do_not() -> None:
 
 
 def test_screen_case_sets_the_danger_and_the_protocol_on_every_boundary(people: SimpleNamespace) -> None:
-    case = service.open_case(people.north_id, people.advocate.id, "Maple")
+    case = service.open_case(factories.system(people.north_id), people.north_id, people.advocate.id, "Maple")
     db.session.commit()
     runs: list[tuple[dict[str, str], bool]] = [(answers([q]), True) for q in FIRST]
     runs += [(answers(yes), False) for yes in combinations(REST, 3)]
@@ -174,7 +175,7 @@ def test_screen_case_sets_the_danger_and_the_protocol_on_every_boundary(people: 
     runs += [({**answers(REST[:3]), REST[3]: NO_ANSWER}, False)]
     assert len(runs) == 3 + 56 + 70 + 4
     for given, expected in runs:
-        screening = service.screen_case(case, lethality(), given, actor_id=people.advocate.id)
+        screening = service.screen_case(factories.actor(people.advocate), case, lethality(), given)
         assert (screening.screened_in, screening.by_judgment) == (expected, False), given
         assert screening.level == ("high_danger" if expected else "not_screened_in")
         assert db.session.get(Case, case.id).danger == ("high" if expected else "standard")  # type: ignore[union-attr]
@@ -188,14 +189,14 @@ def test_screen_case_sets_the_danger_and_the_protocol_on_every_boundary(people: 
 
 
 def test_screen_case_by_judgment_records_it_and_opens_the_protocol(people: SimpleNamespace) -> None:
-    case = service.open_case(people.north_id, people.advocate.id, "Aspen")
+    case = service.open_case(factories.system(people.north_id), people.north_id, people.advocate.id, "Aspen")
     db.session.commit()
     screening = service.screen_case(
+        factories.actor(people.advocate),
         case,
         lethality(),
         answers(REST[:3]),
         judgment_reason="Afraid after the call",
-        actor_id=people.advocate.id,
     )
     assert (screening.screened_in, screening.by_judgment, screening.level) == (True, True, "high_danger")
     assert screening.judgment_reason == "Afraid after the call"
@@ -203,10 +204,10 @@ def test_screen_case_by_judgment_records_it_and_opens_the_protocol(people: Simpl
     assert sorted(s.step for s in service.protocol_steps(case)) == ALL_STEPS
 
     again = service.screen_case(
-        case, lethality(), answers(["q1"]), judgment_reason="Still afraid", actor_id=people.advocate.id
+        factories.actor(people.advocate), case, lethality(), answers(["q1"]), judgment_reason="Still afraid"
     )
     assert (again.screened_in, again.by_judgment) == (True, False)
-    calmer = service.screen_case(case, lethality(), answers(), actor_id=people.advocate.id)
+    calmer = service.screen_case(factories.actor(people.advocate), case, lethality(), answers())
     assert not calmer.screened_in
     assert db.session.get(Case, case.id).danger == "standard"  # type: ignore[union-attr]
     assert (
@@ -371,7 +372,7 @@ def test_question_numbers_may_be_written_as_numbers(app: Flask) -> None:
 
 def test_a_utf8_file_with_a_byte_order_mark_is_accepted(people: SimpleNamespace) -> None:
     row = service.add_instrument(
-        people.north_id, b"\xef\xbb\xbf" + encoded(document()), actor_id=people.admin.id
+        factories.actor(people.admin), people.north_id, b"\xef\xbb\xbf" + encoded(document())
     )
     assert service.get_instrument(WEIGHTED, people.north_id).agency_instrument_id == row.id
 
@@ -380,7 +381,7 @@ def test_an_agency_cannot_reuse_a_shipped_key(people: SimpleNamespace) -> None:
     doc = document(LETHALITY_FILE)
     doc["version"] = "2"
     with pytest.raises(InstrumentError) as caught:
-        service.add_instrument(people.north_id, encoded(doc), actor_id=people.admin.id)
+        service.add_instrument(factories.actor(people.admin), people.north_id, encoded(doc))
     assert (caught.value.path, caught.value.message) == (
         "key",
         "“lethality-screen” is the key of an instrument the app ships.",
@@ -390,19 +391,19 @@ def test_an_agency_cannot_reuse_a_shipped_key(people: SimpleNamespace) -> None:
 
 def test_the_same_version_twice_is_refused_for_one_agency_only(people: SimpleNamespace) -> None:
     raw = WEIGHTED_FILE.read_bytes()
-    service.add_instrument(people.north_id, raw, actor_id=people.admin.id)
+    service.add_instrument(factories.actor(people.admin), people.north_id, raw)
     with pytest.raises(InstrumentError) as caught:
-        service.add_instrument(people.north_id, raw, actor_id=people.admin.id)
+        service.add_instrument(factories.actor(people.admin), people.north_id, raw)
     assert (caught.value.path, caught.value.message) == (
         "version",
         "Your agency already has version 2024.1 of this instrument.",
     )
     assert instrument_rows() == 1
     # Another agency with the same licence adds the same file as its own.
-    service.add_instrument(people.valley_id, raw, actor_id=people.valley_admin.id)
+    service.add_instrument(factories.actor(people.valley_admin), people.valley_id, raw)
     doc = document()
     doc["version"] = "2025.1"
-    service.add_instrument(people.north_id, encoded(doc), actor_id=people.admin.id)
+    service.add_instrument(factories.actor(people.admin), people.north_id, encoded(doc))
     assert instrument_rows() == 3
 
 
@@ -559,13 +560,14 @@ def test_an_uploaded_instrument_is_the_agencys_alone(
 def test_disabling_hides_an_instrument_from_new_screenings_but_keeps_it_for_history(
     client: CSRFClient, people: SimpleNamespace
 ) -> None:
-    row = service.add_instrument(people.north_id, WEIGHTED_FILE.read_bytes(), actor_id=people.admin.id)
+    row = service.add_instrument(factories.actor(people.admin), people.north_id, WEIGHTED_FILE.read_bytes())
     row_id = row.id
-    case = service.open_case(people.north_id, people.advocate.id, "Birch")
+    case = service.open_case(factories.system(people.north_id), people.north_id, people.advocate.id, "Birch")
     db.session.commit()
     example = service.get_instrument(WEIGHTED, people.north_id)
     given = {k: YES for k in WEIGHTS} | {"w7": "often"}
-    service.screen_case(case, example, given, actor_id=people.advocate.id)
+    service.screen_case(factories.actor(people.advocate), case, example, given)
+    db.session.commit()
 
     login(client, people.admin)
     response = client.post(f"/cases/instruments/{row_id}/disable")
@@ -635,8 +637,9 @@ def test_a_malformed_file_is_refused_next_to_the_field_and_nothing_is_stored(
 
 
 def test_advocates_read_but_cannot_change_instruments(client: CSRFClient, people: SimpleNamespace) -> None:
-    row = service.add_instrument(people.north_id, WEIGHTED_FILE.read_bytes(), actor_id=people.admin.id)
+    row = service.add_instrument(factories.actor(people.admin), people.north_id, WEIGHTED_FILE.read_bytes())
     row_id = row.id
+    db.session.commit()
     login(client, people.advocate)
     listing = client.get("/cases/instruments/")
     assert listing.status_code == 200
@@ -698,7 +701,8 @@ def test_the_instrument_page_writes_the_rule_out_in_english(
         assert words in text, words
     assert "Yes counts" not in text and "adds its points" not in text  # no points in this screen
 
-    service.add_instrument(people.north_id, WEIGHTED_FILE.read_bytes(), actor_id=people.admin.id)
+    service.add_instrument(factories.actor(people.admin), people.north_id, WEIGHTED_FILE.read_bytes())
+    db.session.commit()
     text = text_of(client.get(f"/cases/instruments/{WEIGHTED}"))
     for words in (
         "Extreme danger Counts as screened in When: Score at least 14",

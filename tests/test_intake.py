@@ -16,12 +16,14 @@ from sqlalchemy import func, select, text
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Role
 from advocacy.extensions import db
-from advocacy.intake import service, wizard
+from advocacy.intake import service
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskScreening
 from advocacy.security import BACKGROUND_HEADER, LAST_SEEN_KEY
 from advocacy.shelters import service as shelters
 from advocacy.shelters.models import BedType, Referral, RoomType, Shelter
-from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
+from advocacy.types import lookup_hash
+from tests import factories
+from tests.helpers import CSRFClient, login, make_agency, make_user, sign_in, text_of
 
 PERSON = {"alias": "Amina Test", "language": "so", "referral_source": "police", "interpreter_needed": "y"}
 CONTACT = {
@@ -41,10 +43,12 @@ CONSENT = {"consent_sms": "y"}
 def place(app: Flask) -> SimpleNamespace:
     north = make_agency("north", "North Shore")
     valley = make_agency("valley", "River Valley")
+    setup = factories.system(valley)
     shelter = shelters.add_shelter(
-        valley.id, "Cedar Haven", "RV-1", "River Valley", address="9 Placeholder Rd"
+        setup, valley.id, "Cedar Haven", "RV-1", "River Valley", address="9 Placeholder Rd"
     )
     shelters.add_room(
+        setup,
         shelter,
         "Room 1",
         room_type=RoomType.FAMILY,
@@ -60,11 +64,6 @@ def place(app: Flask) -> SimpleNamespace:
         colleague=make_user(north, Role.ADVOCATE),
         stranger=make_user(valley, Role.ADVOCATE),
     )
-
-
-def sign_in(client: CSRFClient, user: Any) -> None:
-    client.post("/auth/logout")
-    login(client, user)
 
 
 def start(client: CSRFClient) -> int:
@@ -166,7 +165,7 @@ def test_the_whole_intake_opens_a_case_with_its_screen_and_no_bed(
     assert case.consent_sms and not case.consent_share
     assert case.owner_id == place.advocate.id and case.agency_id == place.north.id
     assert case.danger == "standard"
-    assert case.name_hash == service.lookup_hash("  amina   TEST ", service.NAME_PURPOSE)
+    assert case.name_hash == lookup_hash("  amina   TEST ", service.NAME_PURPOSE)
     screening = db.session.scalars(select(RiskScreening)).one()
     assert not screening.screened_in and json.loads(screening.answers) == {
         f"q{i}": "no" for i in range(1, 12)
@@ -222,11 +221,12 @@ def test_a_shelter_full_since_the_page_was_drawn_is_an_error_and_nothing_opens(
     draft_id = walk(client)
     client.get(f"/cases/intake/{draft_id}/placement")
     shelters.request_referral(
+        factories.actor(place.stranger),
         place.shelter_id,
         shelters.Household(adults=1),
-        actor_id=place.stranger.id,
         from_agency_id=place.valley.id,
     )
+    db.session.commit()
     response = post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}"})
     assert response.status_code == 400
     assert "This shelter has no open beds for this household any more" in text_of(response)
@@ -240,15 +240,16 @@ def test_a_bed_taken_in_the_last_moment_keeps_the_case_and_offers_another_choice
     draft_id = walk(client)
     client.get(f"/cases/intake/{draft_id}/placement")
     # The form still offers the shelter (it was checked a moment before)...
-    offered = wizard.fitting_shelters(service.draft_household(draft(draft_id)), None)  # type: ignore[arg-type]
-    monkeypatch.setattr(wizard, "fitting_shelters", lambda *args: offered)
+    offered = shelters.fitting_shelters(service.draft_household(draft(draft_id)), None)  # type: ignore[arg-type]
+    monkeypatch.setattr("advocacy.intake.wizard.fitting_shelters", lambda *args: offered)
     # ...but another agency's request takes the family room first.
     shelters.request_referral(
+        factories.actor(place.stranger),
         place.shelter_id,
         shelters.Household(adults=1),
-        actor_id=place.stranger.id,
         from_agency_id=place.valley.id,
     )
+    db.session.commit()
     response = post_step(client, draft_id, "placement", {"bed": f"shelter-{place.shelter_id}"})
     assert response.status_code == 302
     case = db.session.scalars(select(Case)).one()
@@ -507,16 +508,19 @@ def test_a_step_saved_after_a_colleague_finished_the_draft_says_so(
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM intake_draft WHERE id = :id"), {"id": draft_id})
     with pytest.raises(service.AlreadyFinished):
-        service.save_step(row, "consent", {"consent_sms": True}, complete=True)
+        service.save_step(
+            factories.actor(place.advocate), row, "consent", {"consent_sms": True}, complete=True
+        )
     db.session.rollback()
     with pytest.raises(service.AlreadyFinished):
-        service.finish_draft(row, actor_id=place.advocate.id)
+        service.finish_draft(factories.actor(place.advocate), row)
     assert count(Case) == 0
 
 
 def test_a_case_holds_beds_once_until_the_shelter_answers(client: CSRFClient, place: SimpleNamespace) -> None:
     shelter = db.session.get(Shelter, place.shelter_id)
     shelters.add_room(
+        factories.system(place.valley),
         shelter,
         "Room 2",
         room_type=RoomType.FAMILY,

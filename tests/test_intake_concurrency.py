@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from advocacy.auth.models import Role, User
+from advocacy.actor import Actor
+from advocacy.auth.models import Role
 from advocacy.extensions import db
 from advocacy.intake import service
 from advocacy.intake.instruments import shipped
@@ -21,8 +22,9 @@ from advocacy.intake.models import Case, IntakeDraft, Placement, RiskScreening
 from advocacy.shelters import service as shelters
 from advocacy.shelters.models import Bed, BedType, Referral, RoomType
 from advocacy.shelters.service import Refused
+from advocacy.uow import unit_of_work
+from tests import factories
 from tests.helpers import make_agency, make_user
-from tests.test_shelter_service import signed_in_as
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -31,7 +33,8 @@ ROUNDS = 15
 
 def both_at_once(app: Flask, load: Callable[[], Any], act: Callable[[Any, int], Any]) -> list[Any]:
     """Two threads, each with its own session: load the object, wait for the other,
-    then act as person ``i``.  A refusal comes back as its message; any other
+    then act as person ``i`` in a unit of work, as a request does (it commits, or
+    rolls back when it raises).  A refusal comes back as its message; any other
     exception fails the test."""
     barrier = threading.Barrier(2)
     results: list[Any] = [None, None]
@@ -43,7 +46,8 @@ def both_at_once(app: Flask, load: Callable[[], Any], act: Callable[[Any, int], 
                 obj = load()
                 db.session.commit()
                 barrier.wait(timeout=30)
-                results[i] = act(obj, i)
+                with unit_of_work():
+                    results[i] = act(obj, i)
             except service.AlreadyFinished:
                 results[i] = "already finished"
             except Refused as refusal:
@@ -65,8 +69,8 @@ def both_at_once(app: Flask, load: Callable[[], Any], act: Callable[[Any, int], 
     return results
 
 
-def ready_draft(agency_id: int, owner_id: int) -> int:
-    draft = service.start_draft(agency_id=agency_id, owner_id=owner_id)
+def ready_draft(owner: Actor) -> int:
+    draft = service.start_draft(owner)
     lethality = shipped()["lethality-screen@1"]
     for step, values in (
         ("person", {"alias": "Twice Clicked", "language": "en", "referral_source": "self"}),
@@ -76,21 +80,22 @@ def ready_draft(agency_id: int, owner_id: int) -> int:
         ("screen", {"instrument": lethality.ref, "answers": {q.key: "no" for q in lethality.questions}}),
         ("consent", {"consent_sms": False}),
     ):
-        service.save_step(draft, step, values, complete=True)
+        service.save_step(owner, draft, step, values, complete=True)
+    db.session.commit()
     return draft.id
 
 
 def test_two_requests_finishing_one_draft_open_one_case(app: Flask) -> None:
     agency = make_agency()
     # Ids only: the threads must not touch the main thread's objects (or its session).
-    agency_id = agency.id
-    advocates = [make_user(agency, Role.ADVOCATE).id, make_user(agency, Role.ADVOCATE).id]
+    # Actors are plain values (ids), so the threads may share them.
+    advocates = [factories.actor(make_user(agency, Role.ADVOCATE)) for _ in range(2)]
     for _round in range(ROUNDS):
-        draft_id = ready_draft(agency_id, advocates[0])
+        draft_id = ready_draft(advocates[0])
         results = both_at_once(
             app,
             lambda draft_id=draft_id: db.session.get(IntakeDraft, draft_id),
-            lambda draft, i: service.finish_draft(draft, actor_id=advocates[i]).id,
+            lambda draft, i: service.finish_draft(advocates[i], draft).id,
         )
         assert sorted(map(str, results)).count("already finished") == 1, results
         case_id = next(r for r in results if isinstance(r, int))
@@ -104,20 +109,28 @@ def test_two_requests_for_a_bed_for_one_case_hold_beds_once(app: Flask) -> None:
     one referral, one hold; the other request is refused and holds nothing."""
     agency = make_agency()
     other = make_agency("other")
-    shelter = shelters.add_shelter(other.id, "Far House", "FH-1", "Far North")
+    setup = factories.system(other)
+    shelter = shelters.add_shelter(setup, other.id, "Far House", "FH-1", "Far North")
     shelters.add_room(
-        shelter, "Family", room_type=RoomType.FAMILY, beds=[("A", BedType.ADULT), ("B", BedType.ADULT)]
+        setup,
+        shelter,
+        "Family",
+        room_type=RoomType.FAMILY,
+        beds=[("A", BedType.ADULT), ("B", BedType.ADULT)],
     )
-    shelters.add_room(shelter, "Single", beds=[("C", BedType.ADULT), ("D", BedType.ADULT)])
+    shelters.add_room(setup, shelter, "Single", beds=[("C", BedType.ADULT), ("D", BedType.ADULT)])
     agency_id, shelter_id = agency.id, shelter.id
-    advocates = [make_user(agency, Role.ADVOCATE).id, make_user(agency, Role.ADVOCATE).id]
     db.session.commit()
+    advocates = [factories.actor(make_user(agency, Role.ADVOCATE)) for _ in range(2)]
     for _round in range(ROUNDS):
-        case_id = service.open_case(agency_id, advocates[0], "One Household").id
+        case_id = service.open_case(
+            factories.system(agency_id), agency_id, advocates[0].user_id, "One Household"
+        ).id
+        db.session.commit()
         results = both_at_once(
             app,
             lambda case_id=case_id: db.session.get(Case, case_id),
-            lambda case, i: service.place_referral(case, shelter_id, actor_id=advocates[i]).referral_id,
+            lambda case, i: service.place_referral(advocates[i], case, shelter_id).referral_id,
         )
         refused = [r for r in results if isinstance(r, str)]
         assert len(refused) == 1 and "already has beds held" in refused[0], results
@@ -128,6 +141,6 @@ def test_two_requests_for_a_bed_for_one_case_hold_beds_once(app: Flask) -> None:
         )
         assert held == 1
         # The referring advocate cancels, which frees the bed for the next round.
-        with signed_in_as(app, db.session.get(User, advocates[0])):  # type: ignore[arg-type]
-            shelters.cancel_referral(referral_id, actor_id=advocates[0])
+        shelters.cancel_referral(advocates[0], referral_id)
+        db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Referral)) == ROUNDS
