@@ -466,6 +466,11 @@
             throw new Error("not saved");
           }
           say("data-saved-text");
+          // A change typed while this save was on its way was skipped by
+          // save() (one save at a time): send it now rather than never.
+          if (dirty) {
+            changed();
+          }
         })
         .catch(function () {
           inflight = false;
