@@ -136,7 +136,9 @@ def screening(
 ) -> RiskScreening:
     """A screening of the case with "yes" to the questions numbered (1 to 3 screen in alone)."""
     who = actor(by) if by is not None else system(of.agency_id)
-    made = intake.screen_case(who, of, shipped()[instrument], yes_to(*yes, instrument=instrument), judgment_reason=judgment)
+    made = intake.screen_case(
+        who, of, shipped()[instrument], yes_to(*yes, instrument=instrument), judgment_reason=judgment
+    )
     commit()
     return made
 

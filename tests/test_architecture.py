@@ -62,7 +62,9 @@ def test_a_service_module_serves_every_caller(path: Path) -> None:
 
 def test_the_architecture_test_can_fail(tmp_path: Path) -> None:
     """The checks above find what they look for (a test that cannot fail is a defect)."""
-    bad = "from flask_login import current_user\nfrom flask import abort\ndef f(db):\n    db.session.commit()\n"
+    bad = (
+        "from flask_login import current_user\nfrom flask import abort\ndef f(db):\n    db.session.commit()\n"
+    )
     imported, calls = _names(ast.parse(bad))
     assert "flask_login.current_user" in imported and "flask.abort" in imported and "commit" in calls
 

@@ -22,9 +22,9 @@ from advocacy import create_app
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import LoginThrottle, Role, User
 from advocacy.auth.service import TOTP_STEP_SECONDS, throttle_key, totp_now, verify_totp
+from advocacy.clock import now as utcnow
 from advocacy.extensions import db
 from advocacy.security import PUBLIC_ENDPOINTS
-from advocacy.clock import now as utcnow
 from tests.helpers import (
     PASSWORD,
     CSRFClient,

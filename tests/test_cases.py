@@ -9,7 +9,6 @@ what the page says, what the database holds, and what the audit log wrote.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,17 +25,6 @@ from advocacy.intake import service
 from advocacy.intake.models import Case, ProtocolStep, RiskScreening
 from tests import factories
 from tests.helpers import PASSWORD, CSRFClient, make_agency, make_user, sign_in, text_of
-from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
-    TIMEOUT_MS,
-    Served,
-    _axe,
-    _serve,
-    browser,
-    choose_language,
-)
-from tests.test_browser import (
-    sign_in as browser_sign_in,
-)
 
 LETHALITY = "lethality-screen@1"
 
@@ -730,72 +718,3 @@ def test_an_admin_of_the_agency_sees_the_case(client: CSRFClient, org: SimpleNam
     sign_in(client, org.admin)
     assert client.get(f"/cases/{case_id}").status_code == 200
     assert case_id in listed(client.get("/cases/"))
-
-
-# --- in a browser -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def served_cases(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
-    yield from _serve(tmp_path_factory, "cases")
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("language", ["en", "ar"])
-def test_axe_finds_no_serious_problem_on_the_case_pages(
-    browser: Any,  # noqa: F811
-    served_cases: Served,
-    language: str,
-) -> None:
-    served = served_cases
-    with served.app.app_context():
-        agency = db.session.get(Agency, served.agency_id)
-        assert agency is not None
-        user = make_user(agency, Role.ADVOCATE, f"axe-cases-{language}")
-        user_id, username = user.id, user.username
-        system, advocate = factories.system(agency), factories.actor(user)
-        case = service.open_case(system, agency.id, user_id, "Rosa M.", phone="+12185550101", language="es")
-        db.session.commit()
-        instrument = inst.shipped()[LETHALITY]
-        answers = {q.key: "no" for q in instrument.questions}
-        service.screen_case(advocate, case, instrument, answers)
-        service.screen_case(advocate, case, instrument, {**answers, "q1": "yes"})
-        case_id = case.id
-        for n in range(50):
-            service.open_case(system, agency.id, user_id, f"Person {n}")
-        db.session.commit()
-    ctx = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(TIMEOUT_MS)
-    problems: list[str] = []
-    try:
-        page = ctx.new_page()
-        page.goto(served.url + "/auth/login")
-        if language != "en":
-            choose_language(page, language)
-        browser_sign_in(page, served, user_id, username)
-        urls = [
-            "/cases/",
-            "/cases/?page=2",
-            "/cases/?page=abc",
-            "/cases/?name=nobody",
-            f"/cases/{case_id}",
-            f"/cases/{case_id}/screen",
-            f"/handoff/cases/{case_id}/preview",
-            *(f"/cases/{case_id}/edit/{section}" for section in GOOD),
-        ]
-        for url in urls:
-            page.goto(served.url + url)
-            problems += _axe(page, f"{url} ({language})")
-        # Pages with errors next to their fields.
-        page.goto(served.url + f"/cases/{case_id}/edit/household")
-        page.fill("#adults", "0")
-        with page.expect_navigation():
-            page.locator("form.usa-form button[type=submit]").click()
-        problems += _axe(page, f"household with an error ({language})")
-        page.goto(served.url + f"/cases/{case_id}/screen")
-        with page.expect_navigation():
-            page.locator("button[value=save]").click()
-        problems += _axe(page, f"screen with errors ({language})")
-    finally:
-        ctx.close()
-    assert not problems, "axe-core found serious or critical problems:\n" + "\n".join(problems)

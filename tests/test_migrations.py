@@ -87,7 +87,7 @@ def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: F
         assert load_demo() is not None
     upgrade(directory=MIGRATIONS)
     assert _schema_differences() == []
-    with pytest.raises(Exception, match="(?i)check"), db.engine.begin() as conn:
+    with pytest.raises(Exception, match=r"(?i)check"), db.engine.begin() as conn:
         conn.execute(text("UPDATE bed SET state = 'held' WHERE hold_id IS NULL"))
     with db.engine.connect() as conn:
         assert (

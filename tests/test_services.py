@@ -159,7 +159,9 @@ def test_a_hold_expires_when_the_clock_passes_its_end(app: Flask, clock: app_clo
 # --- state machines as data ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("machine", [machines.BED, machines.HOLD, machines.REFERRAL, CASE], ids=lambda m: m.name)
+@pytest.mark.parametrize(
+    "machine", [machines.BED, machines.HOLD, machines.REFERRAL, CASE], ids=lambda m: m.name
+)
 def test_every_machine_moves_only_between_its_own_states(machine: Machine) -> None:
     states = set(machine.states)  # type: ignore[call-overload]
     reached = set()

@@ -14,8 +14,8 @@ from sqlalchemy import func, select, update
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Role, User, UserSession
-from advocacy.extensions import db
 from advocacy.clock import now as utcnow
+from advocacy.extensions import db
 from tests.helpers import PASSWORD, failures, login, make_agency, make_user, reload, signed_in, text_of
 
 NEW_PASSWORD = "lantern orchard copper 91 heron"

@@ -17,30 +17,28 @@ from advocacy.intake.models import IntakeDraft
 from advocacy.shelters import service as shelters
 from advocacy.shelters.models import BedType, RoomType
 from tests import factories
-from tests.helpers import make_user
-from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
+from tests.browser.browsing import (
     TIMEOUT_MS,
     Served,
-    _axe,
-    _serve,
-    browser,
+    axe,
     choose_language,
-    context,
+    serve,
     sign_in,
 )
+from tests.helpers import make_user
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def served(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
-    yield from _serve(tmp_path_factory, "intake")
+def served(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve(tmp_path_factory, "intake")
 
 
 @pytest.fixture(scope="module")
-def served_short_timeout(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
+def served_short_timeout(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """Signs out after 12 idle seconds and warns when 6 are left."""
-    yield from _serve(tmp_path_factory, "intake-timeout", idle_timeout_seconds=12, idle_warning_seconds=6)
+    yield from serve(tmp_path_factory, "intake-timeout", idle_timeout_seconds=12, idle_warning_seconds=6)
 
 
 def stored(served: Served, step: str) -> dict[str, Any]:
@@ -57,7 +55,7 @@ def start_intake(page: Any, served: Served) -> None:
     assert urlsplit(page.url).path.endswith("/person")
 
 
-def test_what_is_typed_survives_the_idle_timeout(context: Any, served_short_timeout: Served) -> None:  # noqa: F811
+def test_what_is_typed_survives_the_idle_timeout(context: Any, served_short_timeout: Served) -> None:
     from playwright.sync_api import expect
 
     served = served_short_timeout
@@ -91,7 +89,7 @@ def test_what_is_typed_survives_the_idle_timeout(context: Any, served_short_time
     expect(page.locator("#language")).to_have_value("so-SO")
 
 
-def test_an_intake_from_start_to_a_screened_in_case(context: Any, served: Served) -> None:  # noqa: F811
+def test_an_intake_from_start_to_a_screened_in_case(context: Any, served: Served) -> None:
     from playwright.sync_api import expect
 
     user_id, username = served.new_advocate()
@@ -125,7 +123,7 @@ def test_an_intake_from_start_to_a_screened_in_case(context: Any, served: Served
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_axe_finds_no_serious_problem_on_the_intake_steps(
-    browser: Any,  # noqa: F811
+    browser: Any,
     served: Served,
     language: str,
 ) -> None:
@@ -154,12 +152,12 @@ def test_axe_finds_no_serious_problem_on_the_intake_steps(
         # An error on the first step, then every step as it first appears.
         with page.expect_navigation():
             page.locator("button[value=next]").click()
-        problems += _axe(page, f"person step with errors ({language})")
+        problems += axe(page, f"person step with errors ({language})")
         for step in ("contact", "household", "needs", "screen", "consent", "placement"):
             page.goto(f"{base}/{step}")
-            problems += _axe(page, f"{step} step ({language})")
+            problems += axe(page, f"{step} step ({language})")
         page.goto(served.url + "/cases/new")
-        problems += _axe(page, f"start page ({language})")
+        problems += axe(page, f"start page ({language})")
     finally:
         ctx.close()
     assert not problems, "axe-core found serious or critical problems:\n" + "\n".join(problems)

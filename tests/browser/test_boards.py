@@ -20,24 +20,22 @@ from advocacy.extensions import db
 from advocacy.shelters import service, views
 from advocacy.shelters.models import BedType, RoomType, Shelter
 from tests import factories
-from tests.helpers import make_user
-from tests.test_browser import (  # noqa: F401  (fixtures are used by name)
+from tests.browser.browsing import (
     TIMEOUT_MS,
     Served,
-    _axe,
-    _serve,
-    browser,
+    axe,
     choose_language,
-    context,
+    serve,
     sign_in,
 )
+from tests.helpers import make_user
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def served(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
-    yield from _serve(tmp_path_factory, "boards")
+def served(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve(tmp_path_factory, "boards")
 
 
 @pytest.fixture
@@ -79,7 +77,7 @@ def hold_in_the_background(served: Served, shelter: SimpleNamespace, label: str)
         db.session.commit()
 
 
-def test_staff_hold_a_bed_with_the_keyboard_alone(context: Any, served: Served, shelter: Any) -> None:  # noqa: F811
+def test_staff_hold_a_bed_with_the_keyboard_alone(context: Any, served: Served, shelter: Any) -> None:
     from playwright.sync_api import expect
 
     page = context.new_page()
@@ -104,7 +102,7 @@ def test_staff_hold_a_bed_with_the_keyboard_alone(context: Any, served: Served, 
 
 
 def test_the_board_follows_changes_without_a_reload_and_waits_for_a_busy_person(
-    context: Any,  # noqa: F811
+    context: Any,
     served: Served,
     shelter: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -144,7 +142,7 @@ def test_the_board_follows_changes_without_a_reload_and_waits_for_a_busy_person(
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_axe_finds_no_serious_problem_on_the_boards(
-    browser: Any,  # noqa: F811
+    browser: Any,
     served: Served,
     shelter: Any,
     language: str,
@@ -160,12 +158,12 @@ def test_axe_finds_no_serious_problem_on_the_boards(
         if language != "en":
             choose_language(page, language)
         page.goto(f"{served.url}/shelters/{shelter.id}/board")
-        problems = _axe(page, f"staff board ({language})")
+        problems = axe(page, f"staff board ({language})")
         page.goto(f"{served.url}/shelters/network")
         assert shelter.label in page.locator("#board").inner_text()
-        problems += _axe(page, f"network board ({language})")
+        problems += axe(page, f"network board ({language})")
         page.goto(f"{served.url}/shelters/network/{shelter.id}/request")
-        problems += _axe(page, f"referral request ({language})")
+        problems += axe(page, f"referral request ({language})")
     finally:
         ctx.close()
     assert not problems, "axe-core found serious or critical problems:\n" + "\n".join(problems)
