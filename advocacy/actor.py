@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 
-from advocacy.roles import Role
 from advocacy.errors import Forbidden
+from advocacy.roles import Role
 
 if TYPE_CHECKING:
     from advocacy.auth.models import User

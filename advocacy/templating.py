@@ -31,20 +31,26 @@ class NavItem:
 
 #: The main menu, in order.  Who sees an entry is not written here: it is what
 #: the entry's view declares with ``roles_required``, so the two cannot disagree.
-MENU = (
-    ("core.home", _l("Home")),
-    ("intake.index", _l("Cases")),
-    ("shelters.index", _l("Shelters")),
-    ("shelters.network", _l("Open beds")),
-    ("admin.users", _l("Users")),
-    ("intake.instruments", _l("Risk instruments")),
-    ("admin.audit", _l("Audit log")),
-)
+MENU: list[tuple[int, str, Any]] = [
+    (10, "core.home", _l("Home")),
+    (20, "intake.index", _l("Cases")),
+    (40, "shelters.index", _l("Shelters")),
+    (50, "shelters.network", _l("Open beds")),
+    (80, "admin.users", _l("Users")),
+    (85, "intake.instruments", _l("Risk instruments")),
+    (90, "admin.audit", _l("Audit log")),
+]
+
+
+def menu_item(endpoint: str, label: Any, *, order: int) -> None:
+    """A domain adds its own entry (at import of its views), in its place by ``order``."""
+    if all(existing != endpoint for _order, existing, _label in MENU):
+        MENU.append((order, endpoint, label))
 
 
 def build_navigation(app: Flask) -> tuple[NavItem, ...]:
     items = []
-    for endpoint, label in MENU:
+    for _order, endpoint, label in sorted(MENU, key=lambda entry: entry[0]):
         view = app.view_functions[endpoint]
         items.append(NavItem(endpoint, label, tuple(getattr(view, "required_roles", ()))))
     return tuple(items)

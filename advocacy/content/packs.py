@@ -79,7 +79,7 @@ from advocacy.content import render
 from advocacy.content.render import Block, Bullets, Paragraph
 from advocacy.content.sections import Section
 from advocacy.i18n import registry
-from advocacy.vocab import LABELS, LabelledEnum
+from advocacy.vocab import LabelledEnum
 
 SHIPPED_DIR = Path(__file__).with_name("packs")
 SOURCE_LOCALE = "en"
@@ -90,26 +90,26 @@ FENCE = "---"
 class Pack(LabelledEnum):
     """The shipped packs, in the order their guidance is shown."""
 
-    GENERAL = "general"
-    NATIVE = "native"
-    IMMIGRANT = "immigrant"
-    DEAF = "deaf"
-    LGBTQ = "lgbtq"
-    ELDERS = "elders"
-    RURAL = "rural"
+    GENERAL = "general", _l("General")
+    NATIVE = "native", _l("Native and Indigenous")
+    IMMIGRANT = "immigrant", _l("Immigrant and refugee")
+    DEAF = "deaf", _l("Deaf and hard of hearing")
+    LGBTQ = "lgbtq", _l("LGBTQ+")
+    ELDERS = "elders", _l("Elders")
+    RURAL = "rural", _l("Rural")
 
 
 class Review(LabelledEnum):
-    SOURCE = "source"
-    DRAFT = "draft"
-    REVIEWED = "reviewed"
+    SOURCE = "source", _l("Written in English by the project")
+    DRAFT = "draft", _l("Draft translation, not reviewed")
+    REVIEWED = "reviewed", _l("Reviewed")
 
 
 class Channel(LabelledEnum):
-    CALL = "call"
-    TTY = "tty"
-    RELAY = "relay"
-    TEXT = "text"
+    CALL = "call", _l("Call")
+    TTY = "tty", _l("TTY")
+    RELAY = "relay", _l("Relay service")
+    TEXT = "text", _l("Text message")
 
 
 #: The only numbers a pack may carry: national lines, safe to print anywhere.
@@ -866,12 +866,12 @@ def _check_translation(file: PackFile, source: PackFile | None) -> None:
 
 
 class Reason(LabelledEnum):
-    ALWAYS = "always"
-    CULTURAL_PROGRAM = "cultural_program"
-    ACCESS_NEED = "access_need"
-    LANGUAGE = "language"
-    TRIBAL_REFERRAL = "tribal_referral"
-    RURAL = "rural"
+    ALWAYS = "always", _l("Every plan has it")
+    CULTURAL_PROGRAM = "cultural_program", _l("The case's cultural program")
+    ACCESS_NEED = "access_need", _l("An access need of the case")
+    LANGUAGE = "language", _l("The person's language")
+    TRIBAL_REFERRAL = "tribal_referral", _l("Referred by a tribal agency")
+    RURAL = "rural", _l("The advocate marked the situation as rural")
 
 
 @dataclass(frozen=True)
@@ -934,29 +934,3 @@ def suggest_for_case(case: Any, *, rural: bool = False) -> list[Suggestion]:
         referral_source=getattr(case, "referral_source", None),
         rural=rural,
     )
-
-
-LABELS.update(
-    {
-        (Pack, Pack.GENERAL.value): _l("General"),
-        (Pack, Pack.NATIVE.value): _l("Native and Indigenous"),
-        (Pack, Pack.IMMIGRANT.value): _l("Immigrant and refugee"),
-        (Pack, Pack.DEAF.value): _l("Deaf and hard of hearing"),
-        (Pack, Pack.LGBTQ.value): _l("LGBTQ+"),
-        (Pack, Pack.ELDERS.value): _l("Elders"),
-        (Pack, Pack.RURAL.value): _l("Rural"),
-        (Review, Review.SOURCE.value): _l("Written in English by the project"),
-        (Review, Review.DRAFT.value): _l("Draft translation, not reviewed"),
-        (Review, Review.REVIEWED.value): _l("Reviewed"),
-        (Channel, Channel.CALL.value): _l("Call"),
-        (Channel, Channel.TTY.value): _l("TTY"),
-        (Channel, Channel.RELAY.value): _l("Relay service"),
-        (Channel, Channel.TEXT.value): _l("Text message"),
-        (Reason, Reason.ALWAYS.value): _l("Every plan has it"),
-        (Reason, Reason.CULTURAL_PROGRAM.value): _l("The case's cultural program"),
-        (Reason, Reason.ACCESS_NEED.value): _l("An access need of the case"),
-        (Reason, Reason.LANGUAGE.value): _l("The person's language"),
-        (Reason, Reason.TRIBAL_REFERRAL.value): _l("Referred by a tribal agency"),
-        (Reason, Reason.RURAL.value): _l("The advocate marked the situation as rural"),
-    }
-)

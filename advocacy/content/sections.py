@@ -19,32 +19,32 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from advocacy.vocab import LABELS, LabelledEnum
+from advocacy.vocab import LabelledEnum
 
 
 class Section(LabelledEnum):
     """A plan section, in the order a plan shows them."""
 
-    DURING_INCIDENT = "during_incident"
-    PREPARING_TO_LEAVE = "preparing_to_leave"
-    AFTER_LEAVING = "after_leaving"
-    PROTECTION_ORDER = "protection_order"
-    WORK_AND_PUBLIC = "work_and_public"
-    CHILDREN = "children"
-    TECHNOLOGY = "technology"
-    EMOTIONAL_HEALTH = "emotional_health"
-    ITEMS_TO_TAKE = "items_to_take"
-    IMPORTANT_NUMBERS = "important_numbers"
+    DURING_INCIDENT = "during_incident", _l("During an incident")
+    PREPARING_TO_LEAVE = "preparing_to_leave", _l("Preparing to leave")
+    AFTER_LEAVING = "after_leaving", _l("At home after leaving")
+    PROTECTION_ORDER = "protection_order", _l("With a protection order")
+    WORK_AND_PUBLIC = "work_and_public", _l("At work and in public")
+    CHILDREN = "children", _l("Children")
+    TECHNOLOGY = "technology", _l("Technology and phone safety")
+    EMOTIONAL_HEALTH = "emotional_health", _l("Emotional health and support")
+    ITEMS_TO_TAKE = "items_to_take", _l("Items to take")
+    IMPORTANT_NUMBERS = "important_numbers", _l("Important numbers")
 
 
 class EntryKind(LabelledEnum):
     """The shapes a victim's own entry can take."""
 
-    TEXT = "text"
-    CHECKLIST = "checklist"
-    SAFE_PERSON = "safe_person"
-    CODE_WORD = "code_word"
-    SAFE_PLACE = "safe_place"
+    TEXT = "text", _l("Free text")
+    CHECKLIST = "checklist", _l("Checklist item")
+    SAFE_PERSON = "safe_person", _l("Safe person")
+    CODE_WORD = "code_word", _l("Code word")
+    SAFE_PLACE = "safe_place", _l("Safe place")
 
 
 @dataclass(frozen=True)
@@ -156,24 +156,3 @@ SECTION_ENTRIES: dict[Section, tuple[Entry, ...]] = {
 def entries(section: Section) -> tuple[Entry, ...]:
     """The entries of ``section``, for a form to be generated from."""
     return SECTION_ENTRIES[section]
-
-
-LABELS.update(
-    {
-        (Section, Section.DURING_INCIDENT.value): _l("During an incident"),
-        (Section, Section.PREPARING_TO_LEAVE.value): _l("Preparing to leave"),
-        (Section, Section.AFTER_LEAVING.value): _l("At home after leaving"),
-        (Section, Section.PROTECTION_ORDER.value): _l("With a protection order"),
-        (Section, Section.WORK_AND_PUBLIC.value): _l("At work and in public"),
-        (Section, Section.CHILDREN.value): _l("Children"),
-        (Section, Section.TECHNOLOGY.value): _l("Technology and phone safety"),
-        (Section, Section.EMOTIONAL_HEALTH.value): _l("Emotional health and support"),
-        (Section, Section.ITEMS_TO_TAKE.value): _l("Items to take"),
-        (Section, Section.IMPORTANT_NUMBERS.value): _l("Important numbers"),
-        (EntryKind, EntryKind.TEXT.value): _l("Free text"),
-        (EntryKind, EntryKind.CHECKLIST.value): _l("Checklist item"),
-        (EntryKind, EntryKind.SAFE_PERSON.value): _l("Safe person"),
-        (EntryKind, EntryKind.CODE_WORD.value): _l("Code word"),
-        (EntryKind, EntryKind.SAFE_PLACE.value): _l("Safe place"),
-    }
-)

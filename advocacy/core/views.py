@@ -8,7 +8,9 @@ from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from advocacy.access import current_actor
 from advocacy.core import bp
+from advocacy.core.panels import panels_for
 from advocacy.extensions import db
 from advocacy.i18n import SESSION_KEY, is_supported
 from advocacy.security import safe_next, switch_agency
@@ -16,7 +18,7 @@ from advocacy.security import safe_next, switch_agency
 
 @bp.route("/")
 def home() -> str:
-    return render_template("core/home.html")
+    return render_template("core/home.html", panels=panels_for(current_actor()))
 
 
 @bp.route("/healthz")

@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, urlsplit
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 
-from advocacy.vocab import LABELS, LabelledEnum
+from advocacy.vocab import LabelledEnum
 
 __all__ = [
     "ALWAYS_REGIONS",
@@ -55,30 +55,16 @@ __all__ = [
 
 
 class HitKind(LabelledEnum):
-    PHONE = "phone"
-    STREET_ADDRESS = "street_address"
-    PO_BOX = "po_box"
-    RURAL_ROUTE = "rural_route"
-    COORDINATES = "coordinates"
-    GEO_LINK = "geo_link"
-    ZIP_NEAR_PLACE = "zip_near_place"
-    EMAIL = "email"
-    KNOWN_PLACE = "known_place"
+    PHONE = "phone", _l("A phone number")
+    STREET_ADDRESS = "street_address", _l("A street address or street name")
+    PO_BOX = "po_box", _l("A post office box")
+    RURAL_ROUTE = "rural_route", _l("A rural route or highway contract box")
+    COORDINATES = "coordinates", _l("Map coordinates")
+    GEO_LINK = "geo_link", _l("A map link or location code")
+    ZIP_NEAR_PLACE = "zip_near_place", _l("A ZIP or postal code")
+    EMAIL = "email", _l("An e-mail address")
+    KNOWN_PLACE = "known_place", _l("One of the agency's shelters")
 
-
-LABELS.update(
-    {
-        (HitKind, HitKind.PHONE.value): _l("A phone number"),
-        (HitKind, HitKind.STREET_ADDRESS.value): _l("A street address or street name"),
-        (HitKind, HitKind.PO_BOX.value): _l("A post office box"),
-        (HitKind, HitKind.RURAL_ROUTE.value): _l("A rural route or highway contract box"),
-        (HitKind, HitKind.COORDINATES.value): _l("Map coordinates"),
-        (HitKind, HitKind.GEO_LINK.value): _l("A map link or location code"),
-        (HitKind, HitKind.ZIP_NEAR_PLACE.value): _l("A ZIP or postal code"),
-        (HitKind, HitKind.EMAIL.value): _l("An e-mail address"),
-        (HitKind, HitKind.KNOWN_PLACE.value): _l("One of the agency's shelters"),
-    }
-)
 
 #: What a known-place hit matched, so the advocate reads why (never the shelter itself).
 _PLACE_PART_LABELS = {
@@ -401,7 +387,7 @@ def _worth_parsing(window: _Window, region: str | None) -> bool:
 
 
 def _phones(text: str, regions: Sequence[str]) -> Iterator[Hit]:
-    label = LABELS[HitKind, HitKind.PHONE.value]
+    label = HitKind.PHONE.lazy_label
     all_regions: list[str | None] = [*dict.fromkeys((*regions, *ALWAYS_REGIONS)), None]
     for window in _phone_windows(text):
         chunk = text[window.start : window.end]
@@ -650,7 +636,7 @@ _STRONG_WORDS = _wordset(
 
 def _streets(scan: _Text) -> Iterator[Hit]:
     text = scan.text
-    label = LABELS[HitKind, HitKind.STREET_ADDRESS.value]
+    label = HitKind.STREET_ADDRESS.lazy_label
     has_digit = any(c.isdigit() for c in text)
     if has_digit:
         for match in scan.finditer(_STREET_NUMBERED, scan.around(_SUFFIX_WORDS, 80, 30)):
@@ -690,11 +676,11 @@ def _streets(scan: _Text) -> Iterator[Hit]:
     po_windows = scan.around(_PO_WORDS, 30, 20)
     if "a.p." in text.lower():
         po_windows = [(0, len(text))]
-    po_label = LABELS[HitKind, HitKind.PO_BOX.value]
+    po_label = HitKind.PO_BOX.lazy_label
     for match in scan.finditer(_PO_BOX, po_windows):
         yield Hit(match.start(), match.end(), HitKind.PO_BOX, po_label)
     if has_digit:
-        rr_label = LABELS[HitKind, HitKind.RURAL_ROUTE.value]
+        rr_label = HitKind.RURAL_ROUTE.lazy_label
         for match in scan.finditer(_RURAL_ROUTE, scan.around(_RR_WORDS, 8, 40)):
             yield Hit(match.start(), match.end(), HitKind.RURAL_ROUTE, rr_label)
 
@@ -787,7 +773,7 @@ _DECIMALS = re.compile(r"\.\d{2}")
 
 def _geo(scan: _Text) -> Iterator[Hit]:
     text, words = scan.text, scan.words
-    label = LABELS[HitKind, HitKind.COORDINATES.value]
+    label = HitKind.COORDINATES.lazy_label
     degrees = "°" in text or "º" in text
     named = not words.isdisjoint(_COORD_WORDS)
     decimals = _DECIMALS.search(text) is not None
@@ -807,7 +793,7 @@ def _geo(scan: _Text) -> Iterator[Hit]:
     for rx in finders:
         for match in rx.finditer(text):
             yield Hit(match.start(), match.end(), HitKind.COORDINATES, label)
-    link = LABELS[HitKind, HitKind.GEO_LINK.value]
+    link = HitKind.GEO_LINK.lazy_label
     if "/" in text or "www." in text.lower():
         for match in _URL.finditer(text):
             url = match.group().rstrip(".,;:!?)]}")
@@ -898,14 +884,14 @@ def _sentence_start(text: str, position: int, reach: int) -> int:
 
 def _zips_and_emails(scan: _Text) -> Iterator[Hit]:
     text, words = scan.text, scan.words
-    mail = LABELS[HitKind, HitKind.EMAIL.value]
+    mail = HitKind.EMAIL.lazy_label
     ats = [(i, i + 1) for i, c in enumerate(text) if c == "@"] if "@" in text else []
     windows = scan.windows(ats, 80, 80)
     if not words.isdisjoint(("dot", "punto", "arroba")) or ("at" in words and _BRACKETED_AT.search(text)):
         windows = [(0, len(text))]
     for match in scan.finditer(_EMAIL, windows):
         yield Hit(match.start(), match.end(), HitKind.EMAIL, mail)
-    label = LABELS[HitKind, HitKind.ZIP_NEAR_PLACE.value]
+    label = HitKind.ZIP_NEAR_PLACE.lazy_label
     # Only the neighbourhood of each five-digit number can hold a ZIP next to place words.
     for five in _FIVE_DIGITS.finditer(text):
         lo, hi = max(0, five.start() - 64), min(len(text), five.end() + 24)

@@ -31,7 +31,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from advocacy.errors import Refused
-from advocacy.vocab import LABELS, LabelledEnum
+from advocacy.vocab import LabelledEnum
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -56,212 +56,124 @@ SUMMARY_MAX_LENGTH = 500
 
 
 class EventType(LabelledEnum):
-    VICTIM_CONTACTED = "victim_contacted"
-    VICTIM_UNREACHABLE = "victim_unreachable"
-    SAFETY_CONCERN_REPORTED = "safety_concern_reported"
-    PROTECTION_ORDER_FILED = "protection_order_filed"
-    PROTECTION_ORDER_GRANTED = "protection_order_granted"
-    PROTECTION_ORDER_DENIED = "protection_order_denied"
-    NO_CONTACT_VIOLATION_REPORTED = "no_contact_violation_reported"
-    VICTIM_INPUT_BAIL = "victim_input_bail"
-    VICTIM_INPUT_SENTENCING = "victim_input_sentencing"
-    RISK_SCREEN_RESULT = "risk_screen_result"
-    COURT_NOTIFICATION_OUTCOME = "court_notification_outcome"
+    VICTIM_CONTACTED = "victim_contacted", _l("Victim contacted")
+    VICTIM_UNREACHABLE = "victim_unreachable", _l("Victim unreachable")
+    SAFETY_CONCERN_REPORTED = "safety_concern_reported", _l("Safety concern reported")
+    PROTECTION_ORDER_FILED = "protection_order_filed", _l("Protection order filed")
+    PROTECTION_ORDER_GRANTED = "protection_order_granted", _l("Protection order granted")
+    PROTECTION_ORDER_DENIED = "protection_order_denied", _l("Protection order denied")
+    NO_CONTACT_VIOLATION_REPORTED = "no_contact_violation_reported", _l("No-contact order violation reported")
+    VICTIM_INPUT_BAIL = "victim_input_bail", _l("Victim's input for bail")
+    VICTIM_INPUT_SENTENCING = "victim_input_sentencing", _l("Victim's input for sentencing")
+    RISK_SCREEN_RESULT = "risk_screen_result", _l("Risk screen result")
+    COURT_NOTIFICATION_OUTCOME = "court_notification_outcome", _l("Court notification outcome")
 
 
 class ContactMethod(LabelledEnum):
-    IN_PERSON = "in_person"
-    PHONE = "phone"
-    TEXT_MESSAGE = "text_message"
-    VIDEO = "video"
-    WRITTEN = "written"
+    IN_PERSON = "in_person", _l("In person")
+    PHONE = "phone", _l("Phone call")
+    TEXT_MESSAGE = "text_message", _l("Text message")
+    VIDEO = "video", _l("Video call")
+    WRITTEN = "written", _l("Letter or e-mail")
 
 
 class InitiatedBy(LabelledEnum):
-    ADVOCATE = "advocate"
-    VICTIM = "victim"
+    ADVOCATE = "advocate", _l("The advocate")
+    VICTIM = "victim", _l("The victim")
 
 
 class UnreachableReason(LabelledEnum):
-    NO_ANSWER = "no_answer"
-    NO_REPLY = "no_reply"
-    CONTACT_DETAILS_NOT_WORKING = "contact_details_not_working"
-    NO_SAFE_WAY_TO_CONTACT = "no_safe_way_to_contact"
+    NO_ANSWER = "no_answer", _l("No answer")
+    NO_REPLY = "no_reply", _l("Message left, no reply")
+    CONTACT_DETAILS_NOT_WORKING = "contact_details_not_working", _l("Contact details no longer work")
+    NO_SAFE_WAY_TO_CONTACT = "no_safe_way_to_contact", _l("No safe way to make contact")
 
 
 class SafetyConcern(LabelledEnum):
-    THREATS = "threats"
-    STALKING_OR_MONITORING = "stalking_or_monitoring"
-    WEAPONS = "weapons"
-    STRANGULATION = "strangulation"
-    ESCALATION = "escalation"
-    THREATS_TO_CHILDREN = "threats_to_children"
-    SUICIDE_THREATS = "suicide_threats"
-    CONTACT_THROUGH_OTHERS = "contact_through_others"
-    OTHER = "other"
+    THREATS = "threats", _l("Threats")
+    STALKING_OR_MONITORING = "stalking_or_monitoring", _l("Stalking or monitoring")
+    WEAPONS = "weapons", _l("Weapons")
+    STRANGULATION = "strangulation", _l("Strangulation")
+    ESCALATION = "escalation", _l("Escalating violence")
+    THREATS_TO_CHILDREN = "threats_to_children", _l("Threats to children")
+    SUICIDE_THREATS = "suicide_threats", _l("Threats of suicide")
+    CONTACT_THROUGH_OTHERS = "contact_through_others", _l("Contact through other people")
+    OTHER = "other", _l("Other")
 
 
 class ProtectionOrderType(LabelledEnum):
-    EX_PARTE = "ex_parte"
-    FULL = "full"
-    HARASSMENT = "harassment"
+    EX_PARTE = "ex_parte", _l("Ex parte")
+    FULL = "full", _l("Full (after a hearing)")
+    HARASSMENT = "harassment", _l("Harassment restraining order")
 
 
 class OrderDenial(LabelledEnum):
-    DENIED_AFTER_HEARING = "denied_after_hearing"
-    DISMISSED_NOT_SERVED = "dismissed_not_served"
-    DISMISSED_PETITIONER_ABSENT = "dismissed_petitioner_absent"
-    WITHDRAWN = "withdrawn"
+    DENIED_AFTER_HEARING = "denied_after_hearing", _l("Denied after a hearing")
+    DISMISSED_NOT_SERVED = "dismissed_not_served", _l("Dismissed: respondent not served")
+    DISMISSED_PETITIONER_ABSENT = "dismissed_petitioner_absent", _l("Dismissed: petitioner not present")
+    WITHDRAWN = "withdrawn", _l("Withdrawn by the petitioner")
 
 
 class ViolationKind(LabelledEnum):
-    IN_PERSON = "in_person"
-    PHONE_CALL = "phone_call"
-    TEXT_OR_MESSAGE = "text_or_message"
-    SOCIAL_MEDIA = "social_media"
-    THROUGH_A_THIRD_PARTY = "through_a_third_party"
-    OTHER = "other"
+    IN_PERSON = "in_person", _l("In person")
+    PHONE_CALL = "phone_call", _l("Phone call")
+    TEXT_OR_MESSAGE = "text_or_message", _l("Text or message")
+    SOCIAL_MEDIA = "social_media", _l("Social media")
+    THROUGH_A_THIRD_PARTY = "through_a_third_party", _l("Through another person")
+    OTHER = "other", _l("Other")
 
 
 class ReportedTo(LabelledEnum):
-    POLICE = "police"
-    PROSECUTOR = "prosecutor"
-    PROBATION = "probation"
-    COURT = "court"
-    ADVOCATE_ONLY = "advocate_only"
+    POLICE = "police", _l("Police")
+    PROSECUTOR = "prosecutor", _l("Prosecutor")
+    PROBATION = "probation", _l("Probation")
+    COURT = "court", _l("Court")
+    ADVOCATE_ONLY = "advocate_only", _l("Only to the advocate")
 
 
 class BailPosition(LabelledEnum):
-    OPPOSES_RELEASE = "opposes_release"
-    RELEASE_WITH_CONDITIONS = "release_with_conditions"
-    NO_POSITION = "no_position"
+    OPPOSES_RELEASE = "opposes_release", _l("Opposes release")
+    RELEASE_WITH_CONDITIONS = "release_with_conditions", _l("Release only with conditions")
+    NO_POSITION = "no_position", _l("No position")
 
 
 class BailRequest(LabelledEnum):
-    NO_CONTACT = "no_contact"
-    NO_WEAPONS = "no_weapons"
-    ELECTRONIC_MONITORING = "electronic_monitoring"
-    NO_ALCOHOL_OR_DRUGS = "no_alcohol_or_drugs"
-    STAY_AWAY = "stay_away"
-    HIGHER_BAIL = "higher_bail"
+    NO_CONTACT = "no_contact", _l("No contact")
+    NO_WEAPONS = "no_weapons", _l("No weapons")
+    ELECTRONIC_MONITORING = "electronic_monitoring", _l("Electronic monitoring")
+    NO_ALCOHOL_OR_DRUGS = "no_alcohol_or_drugs", _l("No alcohol or drugs")
+    STAY_AWAY = "stay_away", _l("Stay away from her home, work or school")
+    HIGHER_BAIL = "higher_bail", _l("Higher bail")
 
 
 class ImpactStatement(LabelledEnum):
-    WRITTEN = "written"
-    SPOKEN = "spoken"
-    NONE = "none"
+    WRITTEN = "written", _l("Written statement")
+    SPOKEN = "spoken", _l("Spoken in court")
+    NONE = "none", _l("No statement")
 
 
 class SentencingRequest(LabelledEnum):
-    NO_CONTACT = "no_contact"
-    INTERVENTION_PROGRAM = "intervention_program"
-    INCARCERATION = "incarceration"
-    PROBATION = "probation"
-    RESTITUTION = "restitution"
-    FIREARM_PROHIBITION = "firearm_prohibition"
-    NO_POSITION = "no_position"
+    NO_CONTACT = "no_contact", _l("No contact")
+    INTERVENTION_PROGRAM = "intervention_program", _l("Batterer intervention program")
+    INCARCERATION = "incarceration", _l("Jail or prison time")
+    PROBATION = "probation", _l("Probation")
+    RESTITUTION = "restitution", _l("Restitution")
+    FIREARM_PROHIBITION = "firearm_prohibition", _l("Firearm prohibition")
+    NO_POSITION = "no_position", _l("No position")
 
 
 class NotificationOutcome(LabelledEnum):
-    DELIVERED = "delivered"
-    NOT_DELIVERED = "not_delivered"
-    VICTIM_CONFIRMED = "victim_confirmed"
+    DELIVERED = "delivered", _l("Delivered")
+    NOT_DELIVERED = "not_delivered", _l("Not delivered")
+    VICTIM_CONFIRMED = "victim_confirmed", _l("Victim confirmed receipt")
 
 
 class NotificationChannel(LabelledEnum):
-    TEXT_MESSAGE = "text_message"
-    PHONE_CALL = "phone_call"
-    EMAIL = "email"
-    LETTER = "letter"
-    IN_PERSON = "in_person"
-
-
-LABELS.update(
-    {
-        (EventType, EventType.VICTIM_CONTACTED.value): _l("Victim contacted"),
-        (EventType, EventType.VICTIM_UNREACHABLE.value): _l("Victim unreachable"),
-        (EventType, EventType.SAFETY_CONCERN_REPORTED.value): _l("Safety concern reported"),
-        (EventType, EventType.PROTECTION_ORDER_FILED.value): _l("Protection order filed"),
-        (EventType, EventType.PROTECTION_ORDER_GRANTED.value): _l("Protection order granted"),
-        (EventType, EventType.PROTECTION_ORDER_DENIED.value): _l("Protection order denied"),
-        (EventType, EventType.NO_CONTACT_VIOLATION_REPORTED.value): _l("No-contact order violation reported"),
-        (EventType, EventType.VICTIM_INPUT_BAIL.value): _l("Victim's input for bail"),
-        (EventType, EventType.VICTIM_INPUT_SENTENCING.value): _l("Victim's input for sentencing"),
-        (EventType, EventType.RISK_SCREEN_RESULT.value): _l("Risk screen result"),
-        (EventType, EventType.COURT_NOTIFICATION_OUTCOME.value): _l("Court notification outcome"),
-        (ContactMethod, ContactMethod.IN_PERSON.value): _l("In person"),
-        (ContactMethod, ContactMethod.PHONE.value): _l("Phone call"),
-        (ContactMethod, ContactMethod.TEXT_MESSAGE.value): _l("Text message"),
-        (ContactMethod, ContactMethod.VIDEO.value): _l("Video call"),
-        (ContactMethod, ContactMethod.WRITTEN.value): _l("Letter or e-mail"),
-        (InitiatedBy, InitiatedBy.ADVOCATE.value): _l("The advocate"),
-        (InitiatedBy, InitiatedBy.VICTIM.value): _l("The victim"),
-        (UnreachableReason, UnreachableReason.NO_ANSWER.value): _l("No answer"),
-        (UnreachableReason, UnreachableReason.NO_REPLY.value): _l("Message left, no reply"),
-        (UnreachableReason, UnreachableReason.CONTACT_DETAILS_NOT_WORKING.value): _l(
-            "Contact details no longer work"
-        ),
-        (UnreachableReason, UnreachableReason.NO_SAFE_WAY_TO_CONTACT.value): _l(
-            "No safe way to make contact"
-        ),
-        (SafetyConcern, SafetyConcern.THREATS.value): _l("Threats"),
-        (SafetyConcern, SafetyConcern.STALKING_OR_MONITORING.value): _l("Stalking or monitoring"),
-        (SafetyConcern, SafetyConcern.WEAPONS.value): _l("Weapons"),
-        (SafetyConcern, SafetyConcern.STRANGULATION.value): _l("Strangulation"),
-        (SafetyConcern, SafetyConcern.ESCALATION.value): _l("Escalating violence"),
-        (SafetyConcern, SafetyConcern.THREATS_TO_CHILDREN.value): _l("Threats to children"),
-        (SafetyConcern, SafetyConcern.SUICIDE_THREATS.value): _l("Threats of suicide"),
-        (SafetyConcern, SafetyConcern.CONTACT_THROUGH_OTHERS.value): _l("Contact through other people"),
-        (SafetyConcern, SafetyConcern.OTHER.value): _l("Other"),
-        (ProtectionOrderType, ProtectionOrderType.EX_PARTE.value): _l("Ex parte"),
-        (ProtectionOrderType, ProtectionOrderType.FULL.value): _l("Full (after a hearing)"),
-        (ProtectionOrderType, ProtectionOrderType.HARASSMENT.value): _l("Harassment restraining order"),
-        (OrderDenial, OrderDenial.DENIED_AFTER_HEARING.value): _l("Denied after a hearing"),
-        (OrderDenial, OrderDenial.DISMISSED_NOT_SERVED.value): _l("Dismissed: respondent not served"),
-        (OrderDenial, OrderDenial.DISMISSED_PETITIONER_ABSENT.value): _l("Dismissed: petitioner not present"),
-        (OrderDenial, OrderDenial.WITHDRAWN.value): _l("Withdrawn by the petitioner"),
-        (ViolationKind, ViolationKind.IN_PERSON.value): _l("In person"),
-        (ViolationKind, ViolationKind.PHONE_CALL.value): _l("Phone call"),
-        (ViolationKind, ViolationKind.TEXT_OR_MESSAGE.value): _l("Text or message"),
-        (ViolationKind, ViolationKind.SOCIAL_MEDIA.value): _l("Social media"),
-        (ViolationKind, ViolationKind.THROUGH_A_THIRD_PARTY.value): _l("Through another person"),
-        (ViolationKind, ViolationKind.OTHER.value): _l("Other"),
-        (ReportedTo, ReportedTo.POLICE.value): _l("Police"),
-        (ReportedTo, ReportedTo.PROSECUTOR.value): _l("Prosecutor"),
-        (ReportedTo, ReportedTo.PROBATION.value): _l("Probation"),
-        (ReportedTo, ReportedTo.COURT.value): _l("Court"),
-        (ReportedTo, ReportedTo.ADVOCATE_ONLY.value): _l("Only to the advocate"),
-        (BailPosition, BailPosition.OPPOSES_RELEASE.value): _l("Opposes release"),
-        (BailPosition, BailPosition.RELEASE_WITH_CONDITIONS.value): _l("Release only with conditions"),
-        (BailPosition, BailPosition.NO_POSITION.value): _l("No position"),
-        (BailRequest, BailRequest.NO_CONTACT.value): _l("No contact"),
-        (BailRequest, BailRequest.NO_WEAPONS.value): _l("No weapons"),
-        (BailRequest, BailRequest.ELECTRONIC_MONITORING.value): _l("Electronic monitoring"),
-        (BailRequest, BailRequest.NO_ALCOHOL_OR_DRUGS.value): _l("No alcohol or drugs"),
-        (BailRequest, BailRequest.STAY_AWAY.value): _l("Stay away from her home, work or school"),
-        (BailRequest, BailRequest.HIGHER_BAIL.value): _l("Higher bail"),
-        (ImpactStatement, ImpactStatement.WRITTEN.value): _l("Written statement"),
-        (ImpactStatement, ImpactStatement.SPOKEN.value): _l("Spoken in court"),
-        (ImpactStatement, ImpactStatement.NONE.value): _l("No statement"),
-        (SentencingRequest, SentencingRequest.NO_CONTACT.value): _l("No contact"),
-        (SentencingRequest, SentencingRequest.INTERVENTION_PROGRAM.value): _l(
-            "Batterer intervention program"
-        ),
-        (SentencingRequest, SentencingRequest.INCARCERATION.value): _l("Jail or prison time"),
-        (SentencingRequest, SentencingRequest.PROBATION.value): _l("Probation"),
-        (SentencingRequest, SentencingRequest.RESTITUTION.value): _l("Restitution"),
-        (SentencingRequest, SentencingRequest.FIREARM_PROHIBITION.value): _l("Firearm prohibition"),
-        (SentencingRequest, SentencingRequest.NO_POSITION.value): _l("No position"),
-        (NotificationOutcome, NotificationOutcome.DELIVERED.value): _l("Delivered"),
-        (NotificationOutcome, NotificationOutcome.NOT_DELIVERED.value): _l("Not delivered"),
-        (NotificationOutcome, NotificationOutcome.VICTIM_CONFIRMED.value): _l("Victim confirmed receipt"),
-        (NotificationChannel, NotificationChannel.TEXT_MESSAGE.value): _l("Text message"),
-        (NotificationChannel, NotificationChannel.PHONE_CALL.value): _l("Phone call"),
-        (NotificationChannel, NotificationChannel.EMAIL.value): _l("E-mail"),
-        (NotificationChannel, NotificationChannel.LETTER.value): _l("Letter"),
-        (NotificationChannel, NotificationChannel.IN_PERSON.value): _l("In person"),
-    }
-)
+    TEXT_MESSAGE = "text_message", _l("Text message")
+    PHONE_CALL = "phone_call", _l("Phone call")
+    EMAIL = "email", _l("E-mail")
+    LETTER = "letter", _l("Letter")
+    IN_PERSON = "in_person", _l("In person")
 
 
 class FieldKind(enum.StrEnum):
