@@ -15,6 +15,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from advocacy.auth.models import Role
 from advocacy.auth.service import create_user
+from advocacy.converters import IdConverter
 from advocacy.extensions import db
 from advocacy.intake.service import open_case
 from advocacy.security import PUBLIC_ENDPOINTS
@@ -34,7 +35,7 @@ EXPECTED_PUBLIC = {
 
 
 def _sample(converter: object) -> object:
-    if isinstance(converter, IntegerConverter):
+    if isinstance(converter, (IntegerConverter, IdConverter)):
         return 1
     if isinstance(converter, AnyConverter):
         return sorted(converter.items)[0]

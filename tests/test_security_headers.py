@@ -234,3 +234,21 @@ def test_production_sign_in_works_over_https_without_a_referer(production_app: F
     response = client.post("/auth/logout-everywhere", csrf=False, **https)
     assert response.headers["Location"] == "/auth/login"
     assert client.get("/", **https).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "path", ["/cases/2147483648", "/cases/0", "/cases/99999999999", "/shelters/4294967296/board"]
+)
+def test_an_id_past_the_columns_range_is_a_404_not_a_500(client: Any, path: str) -> None:
+    from tests.factories import agency, user
+    from tests.helpers import sign_in
+
+    sign_in(client, user(agency("north"), Role.ADMIN))
+    assert client.get(path).status_code == 404
+
+
+def test_an_id_converter_builds_the_same_urls(app: Any) -> None:
+    from flask import url_for
+
+    with app.test_request_context():
+        assert url_for("intake.detail", case_id=2147483647) == "/cases/2147483647"

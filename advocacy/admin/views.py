@@ -70,13 +70,13 @@ def _detail(user: User, roles_form: RolesForm | None = None, status: int = 200) 
     )
 
 
-@bp.route("/users/<int:user_id>")
+@bp.route("/users/<id:user_id>")
 @roles_required(Role.ADMIN)
 def user_detail(user_id: int) -> Any:
     return _detail(_managed_user(user_id))
 
 
-@bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@bp.route("/users/<id:user_id>/roles", methods=["POST"])
 @roles_required(Role.ADMIN)
 def user_roles(user_id: int) -> Any:
     user = _managed_user(user_id)
@@ -101,7 +101,7 @@ ACTIONS = {
 
 
 @bp.route(
-    "/users/<int:user_id>/<any(deactivate, reactivate, unlock, 'reset-two-factor'):action>", methods=["POST"]
+    "/users/<id:user_id>/<any(deactivate, reactivate, unlock, 'reset-two-factor'):action>", methods=["POST"]
 )
 @roles_required(Role.ADMIN)
 def user_action(user_id: int, action: str) -> Any:
@@ -127,7 +127,7 @@ def user_action(user_id: int, action: str) -> Any:
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/temporary-password", methods=["POST"])
+@bp.route("/users/<id:user_id>/temporary-password", methods=["POST"])
 @roles_required(Role.ADMIN)
 def user_temporary_password(user_id: int) -> Any:
     user = _managed_user(user_id)

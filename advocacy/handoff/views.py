@@ -12,7 +12,7 @@ from advocacy.handoff import bp, service
 from advocacy.intake import service as intake
 
 
-@bp.route("/cases/<int:case_id>/preview")
+@bp.route("/cases/<id:case_id>/preview")
 @roles_required(*intake.CASE_ROLES)
 def preview(case_id: int) -> Any:
     actor = current_actor()

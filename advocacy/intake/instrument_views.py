@@ -168,13 +168,13 @@ def _set_active(instrument_id: int, active: bool) -> Any:
     return redirect(url_for("intake.instruments"))
 
 
-@bp.route("/instruments/<int:instrument_id>/enable", methods=["POST"])
+@bp.route("/instruments/<id:instrument_id>/enable", methods=["POST"])
 @roles_required(Role.ADMIN)
 def instrument_enable(instrument_id: int) -> Any:
     return _set_active(instrument_id, True)
 
 
-@bp.route("/instruments/<int:instrument_id>/disable", methods=["POST"])
+@bp.route("/instruments/<id:instrument_id>/disable", methods=["POST"])
 @roles_required(Role.ADMIN)
 def instrument_disable(instrument_id: int) -> Any:
     return _set_active(instrument_id, False)

@@ -162,7 +162,7 @@ def _shown_again(case: Case) -> None:
     service.record_view(current_actor(), case)
 
 
-@bp.route("/<int:case_id>")
+@bp.route("/<id:case_id>")
 @roles_required(*service.CASE_ROLES)
 def detail(case_id: int) -> Any:
     return _render_case(service.view_case(current_actor(), case_id))
@@ -172,7 +172,7 @@ def _back(case_id: int, anchor: str | None = None) -> Response:
     return redirect(url_for("intake.detail", case_id=case_id, _anchor=anchor))
 
 
-@bp.route("/<int:case_id>/protocol/<int:step_id>", methods=["POST"])
+@bp.route("/<id:case_id>/protocol/<id:step_id>", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_protocol(case_id: int, step_id: int) -> Any:
     case = service.get_case(current_actor(), case_id)
@@ -197,7 +197,7 @@ def case_protocol(case_id: int, step_id: int) -> Any:
     return _back(case.id, "protocol")
 
 
-@bp.route("/<int:case_id>/close", methods=["POST"])
+@bp.route("/<id:case_id>/close", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_close(case_id: int) -> Any:
     case = service.get_case(current_actor(), case_id)
@@ -214,7 +214,7 @@ def case_close(case_id: int) -> Any:
     return _back(case_id)
 
 
-@bp.route("/<int:case_id>/reopen", methods=["POST"])
+@bp.route("/<id:case_id>/reopen", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_reopen(case_id: int) -> Any:
     case = service.get_case(current_actor(), case_id)
@@ -227,7 +227,7 @@ def case_reopen(case_id: int) -> Any:
     return _back(case_id)
 
 
-@bp.route("/<int:case_id>/reassign", methods=["POST"])
+@bp.route("/<id:case_id>/reassign", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_reassign(case_id: int) -> Any:
     case = service.get_case(current_actor(), case_id)
@@ -261,7 +261,7 @@ def _section_data(case: Case, section: str) -> dict[str, Any]:
     return data
 
 
-@bp.route("/<int:case_id>/edit/<section>", methods=["GET", "POST"])
+@bp.route("/<id:case_id>/edit/<section>", methods=["GET", "POST"])
 @roles_required(*service.CASE_ROLES)
 def case_edit(case_id: int, section: str) -> Any:
     if section not in SECTION_FORMS:
@@ -291,7 +291,7 @@ def _render_edit(case: Case, section: str, form: Any, status: int = 200) -> tupl
 # --- screening again --------------------------------------------------------------------------
 
 
-@bp.route("/<int:case_id>/screen", methods=["GET", "POST"])
+@bp.route("/<id:case_id>/screen", methods=["GET", "POST"])
 @roles_required(*service.CASE_ROLES)
 def case_screen(case_id: int) -> Any:
     actor = current_actor()

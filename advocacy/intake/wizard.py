@@ -151,14 +151,14 @@ def new() -> Any:
     )
 
 
-@bp.route("/intake/<int:draft_id>")
+@bp.route("/intake/<id:draft_id>")
 @roles_required(*service.CASE_ROLES)
 def resume(draft_id: int) -> Any:
     draft = service.get_draft(current_actor(), draft_id)
     return redirect(url_for("intake.step", draft_id=draft.id, step=draft.step))
 
 
-@bp.route("/intake/<int:draft_id>/<step>", methods=["GET", "POST"])
+@bp.route("/intake/<id:draft_id>/<step>", methods=["GET", "POST"])
 @roles_required(*service.CASE_ROLES)
 def step(draft_id: int, step: str) -> Any:
     if step not in service.STEPS:
@@ -242,7 +242,7 @@ def _request_bed(case: Case, shelter_id: int, *, priority: bool) -> Any:
     return redirect(url_for("intake.detail", case_id=case_id))
 
 
-@bp.route("/intake/<int:draft_id>/autosave", methods=["POST"])
+@bp.route("/intake/<id:draft_id>/autosave", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def autosave(draft_id: int) -> Any:
     """Save what is typed without moving on; answers JSON for the page's script.
@@ -273,7 +273,7 @@ def autosave(draft_id: int) -> Any:
     return jsonify(saved=True, saved_at=draft.updated_at.isoformat(), unsaved=unsaved)
 
 
-@bp.route("/intake/<int:draft_id>/discard", methods=["POST"])
+@bp.route("/intake/<id:draft_id>/discard", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def discard(draft_id: int) -> Any:
     draft = service.get_draft(current_actor(), draft_id)
@@ -284,7 +284,7 @@ def discard(draft_id: int) -> Any:
     return redirect(url_for("intake.index"))
 
 
-@bp.route("/<int:case_id>/bed", methods=["GET", "POST"])
+@bp.route("/<id:case_id>/bed", methods=["GET", "POST"])
 @roles_required(*service.CASE_ROLES)
 def find_bed(case_id: int) -> Any:
     """A bed for an open case: the network's shelters that fit its household."""

@@ -21,7 +21,7 @@ def _days() -> int:
     return days
 
 
-@bp.route("/<int:shelter_id>/occupancy")
+@bp.route("/<id:shelter_id>/occupancy")
 @roles_required(*service.STAFF_ROLES)
 def occupancy(shelter_id: int) -> str:
     shelter = service.own_shelter(current_actor(), shelter_id, *service.STAFF_ROLES)
@@ -37,7 +37,7 @@ def occupancy(shelter_id: int) -> str:
     )
 
 
-@bp.route("/<int:shelter_id>/occupancy.csv")
+@bp.route("/<id:shelter_id>/occupancy.csv")
 @roles_required(*service.STAFF_ROLES)
 def occupancy_csv(shelter_id: int) -> Response:
     actor = current_actor()
@@ -51,7 +51,7 @@ def occupancy_csv(shelter_id: int) -> Response:
     return response
 
 
-@bp.route("/<int:shelter_id>/history")
+@bp.route("/<id:shelter_id>/history")
 @roles_required(*service.STAFF_ROLES)
 def history(shelter_id: int) -> str:
     shelter = service.own_shelter(current_actor(), shelter_id, *service.STAFF_ROLES)

@@ -68,7 +68,7 @@ def new() -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:shelter_id>/edit", methods=["GET", "POST"])
 @roles_required(*service.MANAGER_ROLES)
 def edit(shelter_id: int) -> Any:
     actor = current_actor()
@@ -88,7 +88,7 @@ def edit(shelter_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/rooms/new", methods=["GET", "POST"])
+@bp.route("/<id:shelter_id>/rooms/new", methods=["GET", "POST"])
 @roles_required(*service.MANAGER_ROLES)
 def room_new(shelter_id: int) -> Any:
     actor = current_actor()

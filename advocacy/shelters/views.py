@@ -85,7 +85,7 @@ def index() -> str:
     return render_template("shelters/index.html", shelters=service.own_shelters(current_actor()))
 
 
-@bp.route("/<int:shelter_id>")
+@bp.route("/<id:shelter_id>")
 @roles_required(*service.STAFF_ROLES)
 def detail(shelter_id: int) -> str:
     return render_template("shelters/detail.html", shelter=service.view_shelter(current_actor(), shelter_id))
@@ -111,7 +111,7 @@ def _render_board(
     )
 
 
-@bp.route("/<int:shelter_id>/board")
+@bp.route("/<id:shelter_id>/board")
 @roles_required(*service.STAFF_ROLES)
 def board(shelter_id: int) -> Any:
     shelter = service.own_shelter(current_actor(), shelter_id)
@@ -124,7 +124,7 @@ def board(shelter_id: int) -> Any:
     return _with_etag(_render_board(shelter, BoardFilterForm(request.args), etag=etag), etag)
 
 
-@bp.route("/<int:shelter_id>/board.json")
+@bp.route("/<id:shelter_id>/board.json")
 @roles_required(*service.STAFF_ROLES)
 def board_json(shelter_id: int) -> Any:
     """The staff board's rows without a template (for tools, and the benchmark's baseline)."""
@@ -151,7 +151,7 @@ def board_json(shelter_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/beds", methods=["POST"])
+@bp.route("/<id:shelter_id>/beds", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def bed_action(shelter_id: int) -> Any:
     actor = current_actor()
@@ -209,7 +209,7 @@ def _transition(shelter_id: int, call: Any, done: str) -> Any:
     return _back_to_board(shelter.id)
 
 
-@bp.route("/<int:shelter_id>/beds/<int:bed_id>/check-out", methods=["POST"])
+@bp.route("/<id:shelter_id>/beds/<id:bed_id>/check-out", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def bed_check_out(shelter_id: int, bed_id: int) -> Any:
     return _transition(
@@ -219,7 +219,7 @@ def bed_check_out(shelter_id: int, bed_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/stays/<int:stay_id>/check-out", methods=["POST"])
+@bp.route("/<id:shelter_id>/stays/<id:stay_id>/check-out", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def stay_check_out(shelter_id: int, stay_id: int) -> Any:
     return _transition(
@@ -229,7 +229,7 @@ def stay_check_out(shelter_id: int, stay_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/holds/<int:hold_id>/extend", methods=["POST"])
+@bp.route("/<id:shelter_id>/holds/<id:hold_id>/extend", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def hold_extend(shelter_id: int, hold_id: int) -> Any:
     return _transition(
@@ -239,7 +239,7 @@ def hold_extend(shelter_id: int, hold_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/holds/<int:hold_id>/release", methods=["POST"])
+@bp.route("/<id:shelter_id>/holds/<id:hold_id>/release", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def hold_release(shelter_id: int, hold_id: int) -> Any:
     return _transition(
@@ -249,7 +249,7 @@ def hold_release(shelter_id: int, hold_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/holds/<int:hold_id>/check-in", methods=["POST"])
+@bp.route("/<id:shelter_id>/holds/<id:hold_id>/check-in", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def hold_check_in(shelter_id: int, hold_id: int) -> Any:
     shelter = service.own_shelter(current_actor(), shelter_id)
@@ -273,7 +273,7 @@ def hold_check_in(shelter_id: int, hold_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/referrals/<int:referral_id>/accept", methods=["POST"])
+@bp.route("/<id:shelter_id>/referrals/<id:referral_id>/accept", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def referral_accept(shelter_id: int, referral_id: int) -> Any:
     return _transition(
@@ -283,7 +283,7 @@ def referral_accept(shelter_id: int, referral_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/referrals/<int:referral_id>/decline", methods=["POST"])
+@bp.route("/<id:shelter_id>/referrals/<id:referral_id>/decline", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def referral_decline(shelter_id: int, referral_id: int) -> Any:
     form = DeclineForm()
@@ -298,7 +298,7 @@ def referral_decline(shelter_id: int, referral_id: int) -> Any:
     )
 
 
-@bp.route("/<int:shelter_id>/confirm", methods=["POST"])
+@bp.route("/<id:shelter_id>/confirm", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def confirm(shelter_id: int) -> Any:
     return _transition(
@@ -335,7 +335,7 @@ def network_json() -> Any:
     return jsonify(shelters=[row.to_dict() for row in service.network_board(form.filters())])
 
 
-@bp.route("/network/<int:shelter_id>/request", methods=["GET", "POST"])
+@bp.route("/network/<id:shelter_id>/request", methods=["GET", "POST"])
 @roles_required(*service.NETWORK_ROLES)
 def request_hold(shelter_id: int) -> Any:
     rows = service.network_board(service.NetworkFilters(beds_needed=0, shelter_id=shelter_id))
@@ -368,7 +368,7 @@ def referrals() -> str:
     )
 
 
-@bp.route("/referrals/<int:referral_id>/cancel", methods=["POST"])
+@bp.route("/referrals/<id:referral_id>/cancel", methods=["POST"])
 @roles_required(*service.NETWORK_ROLES)
 def referral_cancel(referral_id: int) -> Any:
     try:
