@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from advocacy import clock
 from advocacy.actor import ANONYMOUS, Actor
@@ -351,22 +352,32 @@ def end_all_sessions(actor: Actor, user: User) -> None:
 
 
 def load_user(login_id: str) -> User | None:
-    """Flask-Login's loader: the id is ``user id:session token`` of an open session."""
+    """Flask-Login's loader: the id is ``user id:session token`` of an open session.
+
+    One statement for the open session, the user, their memberships and their
+    agencies together: it runs on every request, before anything else.
+    """
     parsed = _parse_login_id(login_id)
     if parsed is None:
         return None
     user_id, token = parsed
-    open_row = db.session.scalar(
-        select(UserSession.user_id).where(
-            UserSession.token_hash == _token_hash(token),
-            UserSession.ended_at.is_(None),
-            UserSession.created_at > _oldest_usable_session(),
+    user = (
+        db.session.scalars(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                User.id == user_id,
+                User.active.is_(True),
+                UserSession.token_hash == _token_hash(token),
+                UserSession.ended_at.is_(None),
+                UserSession.created_at > _oldest_usable_session(),
+            )
+            .options(joinedload(User.memberships))
         )
+        .unique()
+        .one_or_none()
     )
-    if open_row != user_id:
-        return None
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
+    if user is None:
         return None
     user._login_id = login_id
     return user
