@@ -7,7 +7,7 @@ export FLASK_APP := advocacy:create_app
 # Development unless the caller says otherwise; `make test` sets testing itself.
 export ADVOCACY_ENV ?= development
 
-.PHONY: run test install translations i18n check-strings lint code password clean
+.PHONY: run test bench install translations i18n check-strings lint code password clean
 
 run: install
 	$(BIN)/flask db upgrade
@@ -18,6 +18,16 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every benchmark, on PostgreSQL (BENCH_POSTGRES_URL, default the local server):
+# pages under gunicorn with load from a separate process (bench/results.json),
+# then each domain's own, then the slow load and fault tests that `make test` skips.
+bench: install
+	$(BIN)/python bench/served.py
+	$(BIN)/python bench/cases.py
+	$(BIN)/python bench/shelters.py
+	$(BIN)/python bench/guard.py
+	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
 
 install: $(VENV)/.installed static/vendor/.stamp translations
 

@@ -24,9 +24,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from advocacy.actor import ANONYMOUS, Actor
-from advocacy.auth.models import Role
 from advocacy.errors import Forbidden, NotFound
 from advocacy.extensions import db
+from advocacy.roles import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")

@@ -131,23 +131,27 @@ class Fill:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def fill(cases: int, seed: int = 11) -> Fill:
+def fill(cases: int, seed: int = 11, *, owners: dict[int, list[int]] | None = None) -> Fill:
     """Agencies and advocates through the services; cases, screenings and steps by bulk insert.
 
     Rows are sorted by the moment the case opened before they are inserted,
     so ids grow with dates as in real use (the case number is year and id).
+    ``owners`` (agency id: its advocates' ids, the big agency first) puts the
+    cases into agencies that exist already (``bench/served.py`` does).
     """
     started = time.perf_counter()
     rng = random.Random(seed)
-    agencies = [make_agency(f"bench-{i}", f"Bench agency {i}") for i in range(3)]
-    advocate = make_user(agencies[0], Role.ADVOCATE, "bench-advocate")
-    owners = {
-        agencies[0].id: [advocate.id]
-        + [make_user(agencies[0], Role.ADVOCATE, f"bench-big-{i}").id for i in range(OWNERS_BIG - 1)],
-        agencies[1].id: [make_user(agencies[1], Role.ADVOCATE, f"bench-b-{i}").id for i in range(2)],
-        agencies[2].id: [make_user(agencies[2], Role.ADMIN, "bench-c-0").id],
-    }
-    big, small = agencies[0].id, [agencies[1].id, agencies[2].id]
+    advocate: Any = None
+    if owners is None:
+        agencies = [make_agency(f"bench-{i}", f"Bench agency {i}") for i in range(3)]
+        advocate = make_user(agencies[0], Role.ADVOCATE, "bench-advocate")
+        owners = {
+            agencies[0].id: [advocate.id]
+            + [make_user(agencies[0], Role.ADVOCATE, f"bench-big-{i}").id for i in range(OWNERS_BIG - 1)],
+            agencies[1].id: [make_user(agencies[1], Role.ADVOCATE, f"bench-b-{i}").id for i in range(2)],
+            agencies[2].id: [make_user(agencies[2], Role.ADMIN, "bench-c-0").id],
+        }
+    big, *small = list(owners)
     now = utcnow()
     span = timedelta(days=365 * YEARS).total_seconds()
     closed_reasons = [r.value for r in CloseReason]

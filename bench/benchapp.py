@@ -1,0 +1,111 @@
+"""The app as the benchmark serves it: the product's app, plus what only a benchmark needs.
+
+* Bare JSON endpoints for the pages that have none (the case list, the case
+  page): the same service calls as the page, the same rows, no template, so
+  that "HTML / bare" says what rendering costs.  They live here, not among
+  the product's routes.
+* A count of the SQL statements each request sent, in the response header
+  ``X-Bench-Statements``, so the table can show statements per request.
+
+    gunicorn --pythonpath bench 'benchapp:create_bench_app()'
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import Blueprint, Flask, g, jsonify
+from sqlalchemy import event
+
+from advocacy import create_app
+from advocacy.access import current_actor, roles_required
+from advocacy.extensions import db
+from advocacy.intake import service as intake
+from advocacy.uow import transactional
+
+STATEMENTS_HEADER = "X-Bench-Statements"
+
+bare = Blueprint("bench", __name__, url_prefix="/bench")
+
+
+@bare.route("/cases.json")
+@roles_required(*intake.CASE_ROLES)
+def case_list() -> Any:
+    """The case list's first page, as the list page reads it (its audit write too)."""
+    actor = current_actor()
+    page = intake.search_cases(actor, intake.CaseQuery())
+    high = [case.id for case in page.cases if case.high_danger]
+    steps = intake.open_protocol_steps(high)
+    return jsonify(
+        total=page.total,
+        cases=[
+            {
+                "id": case.id,
+                "number": case.number,
+                "alias": case.alias,
+                "language": case.language,
+                "status": case.status,
+                "danger": case.danger,
+                "owner": case.owner.display_name,
+                "opened_at": case.opened_at.isoformat(),
+                "open_steps": steps.get(case.id, 0),
+            }
+            for case in page.cases
+        ],
+    )
+
+
+@bare.route("/cases/<id:case_id>.json")
+@roles_required(*intake.CASE_ROLES)
+def case_page(case_id: int) -> Any:
+    """What the case page reads: the case (a view, audited), its steps, risk history, placements."""
+    actor = current_actor()
+    case = intake.view_case(actor, case_id)
+    steps = intake.protocol_steps(case) if case.high_danger else []
+    history = intake.risk_history(case)
+    placements = intake.placements(case)
+    return jsonify(
+        id=case.id,
+        number=case.number,
+        alias=case.alias,
+        danger=case.danger,
+        phone=case.phone,
+        steps=[{"step": s.step, "done": s.done_at is not None} for s in steps],
+        history=[{"level": e.level.key, "trend": e.trend} for e in history],
+        placements=[p.placement.kind for p in placements],
+    )
+
+
+def _count_statements(app: Flask) -> None:
+    def before_request() -> None:
+        g.bench_statements = 0
+
+    def after_request(response: Any) -> Any:
+        response.headers[STATEMENTS_HEADER] = str(g.get("bench_statements", 0))
+        return response
+
+    app.before_request_funcs.setdefault(None, []).insert(0, before_request)
+    app.after_request(after_request)
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        from flask import has_request_context
+
+        if has_request_context() and not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+            g.bench_statements = g.get("bench_statements", 0) + 1
+
+
+def create_bench_app() -> Flask:
+    app = create_app()
+    app.register_blueprint(bare)
+    for endpoint in ("bench.case_list", "bench.case_page"):
+        app.view_functions[endpoint] = transactional(app.view_functions[endpoint])
+    _count_statements(app)
+    return app

@@ -1,0 +1,379 @@
+"""What each page costs when served as in production: app CPU per request, latency, statements.
+
+    .venv/bin/python bench/served.py                    # 100,000 cases, 50 shelters / 2,000 beds
+    .venv/bin/python bench/served.py --cases 20000 --seconds 5
+    BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres  (the server; default shown)
+
+The app runs under gunicorn (2 sync workers by default) on PostgreSQL with a
+realistic network (``bench/shelters.py``'s fill: 50 shelters of five
+agencies, 2,000 beds, a month of history) and 100,000 cases
+(``bench/cases.py``'s fill, 80% of them in the advocates' agency).  The load
+comes from a separate process: 8 client threads (``--clients``), each signed
+in as its own advocate or staff member, ask for one page at a time as fast as
+answers come, for ``--seconds`` per page.
+
+For each page it prints requests per second, p50 and p95, **app CPU per
+request** (the user and system time of the gunicorn workers, read from
+``/proc/<pid>/stat`` before and after, divided by the requests answered: a
+figure the other processes on the machine barely move, unlike latency),
+SQL statements per request (counted by ``bench/benchapp.py`` and sent back
+in a header), and the ratio of the page's CPU to its bare JSON endpoint's
+(what the template costs on top of the data; higher is better, 1.0 would be
+a free template); then memory per worker.  The same figures go to
+``bench/results.json``.  Not a test: nothing here asserts a number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import shelters as shelter_bench  # noqa: E402  (bench/shelters.py)
+
+RESULTS = ROOT / "bench" / "results.json"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    who: str  # "advocate" or "staff"
+    path: str  # "{shelter}" and "{case}" are the client's own
+    bare: str | None = None  # the name of the page's bare endpoint
+
+
+PAGES = (
+    Page("signed-in health check", "advocate", "/healthz"),
+    Page("home", "advocate", "/"),
+    Page("network board, bare JSON", "advocate", "/shelters/network.json"),
+    Page("network board", "advocate", "/shelters/network", bare="network board, bare JSON"),
+    Page("staff board, bare JSON", "staff", "/shelters/{shelter}/board.json"),
+    Page("staff board (40 beds)", "staff", "/shelters/{shelter}/board", bare="staff board, bare JSON"),
+    Page("case list, bare JSON", "advocate", "/bench/cases.json"),
+    Page("case list, first page", "advocate", "/cases/", bare="case list, bare JSON"),
+    Page("case page, bare JSON", "advocate", "/bench/cases/{case}.json"),
+    Page("case page", "advocate", "/cases/{case}", bare="case page, bare JSON"),
+)
+
+
+# --- the server's processes ------------------------------------------------------------------------
+
+
+def worker_pids(master: int) -> list[int]:
+    """gunicorn's worker processes: the master's children."""
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / CLOCK_TICKS
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_server(env: dict[str, str], workers: int, port: int, log: Path) -> Any:
+    import subprocess
+
+    import requests
+
+    out = log.open("wb")
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--pythonpath",
+            str(ROOT / "bench"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "benchapp:create_bench_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
+        try:
+            answered = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+            if answered and len(worker_pids(process.pid)) == workers:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("gunicorn did not answer within 90 s")
+
+
+# --- the data -------------------------------------------------------------------------------------
+
+
+def fill(env: dict[str, str], clients: int, cases: int) -> dict[str, Any]:
+    """The shelter network, then the cases into the advocates' agency (and two others)."""
+    from sqlalchemy import select
+
+    from advocacy import create_app
+    from advocacy.auth.models import Membership, Role
+    from advocacy.extensions import db
+    from config import load_settings
+
+    network = shelter_bench.fill(env, clients)
+    import cases as case_bench  # bench/cases.py
+
+    app = create_app(load_settings(env, log_level="WARNING"))
+    with app.app_context():
+        advocate_ids = list(
+            db.session.scalars(
+                select(Membership.user_id)
+                .where(Membership.role == Role.ADVOCATE.value)
+                .order_by(Membership.id)
+            )
+        )
+        agency_of = dict(
+            db.session.execute(
+                select(Membership.user_id, Membership.agency_id).where(Membership.user_id.in_(advocate_ids))
+            ).all()
+        )
+        big = agency_of[advocate_ids[0]]
+        staff_agency = db.session.scalar(
+            select(Membership.agency_id).where(Membership.role == Role.SHELTER_STAFF.value).limit(1)
+        )
+        others = [staff_agency, *[a for a in range(1, 6) if a not in (big, staff_agency)][:1]]
+        owners = {big: advocate_ids, **{a: advocate_ids[:1] for a in others}}
+        filled = case_bench.fill(cases, owners=owners)
+        case_bench.analyze()
+        from advocacy.intake.models import Case
+
+        case_ids = list(
+            db.session.scalars(
+                select(Case.id).where(Case.agency_id == big).order_by(Case.id.desc()).limit(clients)
+            )
+        )
+        db.session.remove()
+        db.engine.dispose()
+    return {
+        "advocates": network.advocates,
+        "staff": network.staff,
+        "staff_shelters": network.staff_shelters,
+        "case_ids": case_ids,
+        "beds": network.beds,
+        "cases": filled.counts.get("cases", cases),
+        "big_cases": filled.big_cases,
+    }
+
+
+# --- the load (a separate process) ------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    name: str
+    requests: int
+    seconds: float
+    p50: float
+    p95: float
+    errors: int
+    statements: float
+    cpu_ms: float = 0.0
+    ratio: float | None = None
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_page(
+    page: Page, base: str, clients: list[tuple[Any, int, int]], seconds: float, pids: list[int]
+) -> Figures:
+    lock = threading.Lock()
+    timings: list[float] = []
+    statements: list[int] = []
+    errors = 0
+
+    def url_for(shelter: int, case: int) -> str:
+        return base + page.path.format(shelter=shelter, case=case)
+
+    def worker(session: Any, shelter: int, case: int) -> None:
+        nonlocal errors
+        url = url_for(shelter, case)
+        mine: list[float] = []
+        counts: list[int] = []
+        bad = 0
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            response = session.get(url, allow_redirects=False, timeout=60)
+            _ = response.content
+            mine.append((time.perf_counter() - start) * 1000)
+            counts.append(int(response.headers.get("X-Bench-Statements", "0")))
+            if response.status_code != 200:
+                bad += 1
+        with lock:
+            timings.extend(mine)
+            statements.extend(counts)
+            errors += bad
+
+    for session, shelter, case in clients:  # warm: templates, caches, connections
+        session.get(url_for(shelter, case), timeout=60)
+    cpu_before = cpu_seconds(pids)
+    started = time.monotonic()
+    deadline = started + seconds
+    threads = [threading.Thread(target=worker, args=client) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    cpu = cpu_seconds(pids) - cpu_before
+    ordered = sorted(timings)
+    return Figures(
+        name=page.name,
+        requests=len(timings),
+        seconds=elapsed,
+        p50=ordered[len(ordered) // 2] if ordered else float("nan"),
+        p95=ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] if ordered else float("nan"),
+        errors=errors,
+        statements=statistics.mean(statements) if statements else 0.0,
+        cpu_ms=1000 * cpu / len(timings) if timings else float("nan"),
+    )
+
+
+def load_process(config: dict[str, Any], results: Any) -> None:
+    try:
+        base = config["base"]
+        case_ids = config["case_ids"]
+        shelters = config["staff_shelters"]
+        advocates = [
+            (shelter_bench.sign_in(base, name, secret), 0, case_ids[i % len(case_ids)])
+            for i, (name, secret) in enumerate(config["advocates"])
+        ]
+        staff = [
+            (shelter_bench.sign_in(base, name, secret), shelters[i % len(shelters)], 0)
+            for i, (name, secret) in enumerate(config["staff"])
+        ]
+        figures = []
+        for page in PAGES:
+            clients = advocates if page.who == "advocate" else staff
+            figures.append(run_page(page, base, clients, config["seconds"], config["pids"]))
+        by_name = {f.name: f for f in figures}
+        for page, f in zip(PAGES, figures, strict=True):
+            if page.bare:
+                f.ratio = by_name[page.bare].cpu_ms / f.cpu_ms if f.cpu_ms else None
+        results.put(("ok", figures))
+    except Exception as exc:  # noqa: BLE001 (report anything to the parent rather than hang it)
+        results.put(("error", repr(exc)))
+
+
+# --- main ------------------------------------------------------------------------------------------------
+
+
+def print_table(figures: list[Figures], memory: list[float], header: str) -> None:
+    print()
+    print(header)
+    print()
+    print("| page | req/s | p50 ms | p95 ms | app CPU ms/req | statements/req | bare/HTML CPU | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for f in figures:
+        ratio = f"{f.ratio:.2f}" if f.ratio is not None else ""
+        print(
+            f"| {f.name} | {f.rps:.0f} | {f.p50:.1f} | {f.p95:.1f} | {f.cpu_ms:.1f} | {f.statements:.1f} "
+            f"| {ratio} | {f.errors} |"
+        )
+    print()
+    print("memory per worker (RSS, MiB): " + ", ".join(f"{m:.0f}" for m in memory))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per page")
+    parser.add_argument("--database", default="advocacy_bench_http")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    server = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+    started = time.monotonic()
+    url = shelter_bench.reset_database(server, args.database)
+    env = shelter_bench.server_env(url)
+    shelter_bench.migrate(env)
+    data = fill(env, args.clients, args.cases)
+    print(f"database {args.database}: migrated and filled in {time.monotonic() - started:.0f} s")
+
+    port = shelter_bench.free_port()
+    log = Path(tempfile.mkdtemp(prefix="bench-http-")) / "gunicorn.log"
+    process = start_server(env, args.workers, port, log)
+    try:
+        pids = worker_pids(process.pid)
+        context = multiprocessing.get_context("spawn")
+        results = context.Queue()
+        config = {**data, "base": f"http://127.0.0.1:{port}", "seconds": args.seconds, "pids": pids}
+        client = context.Process(target=load_process, args=(config, results))
+        client.start()
+        status, payload = results.get(timeout=args.seconds * len(PAGES) * 3 + 300)
+        client.join(timeout=30)
+        memory = [rss_mib(pid) for pid in pids]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if not args.keep:
+            from sqlalchemy import create_engine, text
+
+            admin = create_engine(server, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
+            admin.dispose()
+    if status != "ok":
+        print(f"load process failed: {payload}; server log: {log}", file=sys.stderr)
+        return 1
+    header = (
+        f"{data['cases']:,} cases ({data['big_cases']:,} in the advocates' agency), {data['beds']:,} beds; "
+        f"gunicorn {args.workers} sync workers, {args.clients} clients in a separate process, "
+        f"{args.seconds:.0f} s per page, {os.cpu_count()} CPUs, PostgreSQL"
+    )
+    print_table(payload, memory, header)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "setup": header,
+                "pages": [{**asdict(f), "rps": f.rps} for f in payload],
+                "memory_mib": memory,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
