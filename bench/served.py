@@ -95,42 +95,19 @@ def rss_mib(pid: int) -> float:
 
 
 def start_server(env: dict[str, str], workers: int, port: int, log: Path) -> Any:
-    import subprocess
-
-    import requests
-
-    out = log.open("wb")
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "sync",
-            "--pythonpath",
-            str(ROOT / "bench"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "benchapp:create_bench_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
+    """The benchmark's app under gunicorn, once every worker has booted."""
+    process = shelter_bench.start_gunicorn(
+        env,
+        workers,
+        port,
+        log,
+        app="benchapp:create_bench_app()",
+        options=("--pythonpath", str(ROOT / "bench")),
     )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {log.read_text()[-2000:]}")
-        try:
-            answered = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
-            if answered and len(worker_pids(process.pid)) == workers:
-                return process
-        except requests.RequestException:
-            pass
+    deadline = time.monotonic() + 60
+    while len(worker_pids(process.pid)) < workers and time.monotonic() < deadline:
         time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not answer within 90 s")
+    return process
 
 
 # --- the data -------------------------------------------------------------------------------------

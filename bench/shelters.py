@@ -379,7 +379,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env: dict[str, str], workers: int, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    env: dict[str, str],
+    workers: int,
+    port: int,
+    log: Path,
+    *,
+    app: str = "advocacy:create_app()",
+    options: tuple[str, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """gunicorn serving ``app`` on 127.0.0.1:``port``, once /healthz answers."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -388,7 +397,8 @@ def start_gunicorn(env: dict[str, str], workers: int, port: int, log: Path) -> s
                 str(workers),
                 "--bind",
                 f"127.0.0.1:{port}",
-                "advocacy:create_app()",
+                *options,
+                app,
             ],
             cwd=ROOT,
             env=env,
