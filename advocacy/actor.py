@@ -32,6 +32,7 @@ from advocacy.roles import Role
 
 if TYPE_CHECKING:
     from advocacy.auth.models import User
+    from advocacy.auth.service import SignedIn
 
 
 class ActorKind(enum.StrEnum):
@@ -68,7 +69,7 @@ class Actor:
     # --- construction ---------------------------------------------------------------------
 
     @classmethod
-    def for_user(cls, user: User, acting_agency_id: int | None = None) -> Actor:
+    def for_user(cls, user: User | SignedIn, acting_agency_id: int | None = None) -> Actor:
         memberships = frozenset((m.agency_id, Role(m.role)) for m in user.memberships)
         return cls.of_user(user.id, memberships, acting_agency_id)
 

@@ -49,6 +49,15 @@ def _fernet() -> MultiFernet:
     return current_app.extensions["advocacy.fernet"]
 
 
+def decrypt_token(token: str) -> str:
+    """A stored token's plaintext (what an EncryptedString column gives when read)."""
+    try:
+        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken as exc:
+        # Never include the token or the value: only say which key set failed.
+        raise RuntimeError("a stored value cannot be decrypted with the configured keys") from exc
+
+
 class EncryptedString(TypeDecorator[str]):
     """A text column whose value is stored as a Fernet token.
 
@@ -67,11 +76,7 @@ class EncryptedString(TypeDecorator[str]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        try:
-            return _fernet().decrypt(value.encode("ascii")).decode("utf-8")
-        except InvalidToken as exc:
-            # Never include the token or the value: only say which key set failed.
-            raise RuntimeError("a stored value cannot be decrypted with the configured keys") from exc
+        return decrypt_token(value)
 
 
 def normalize_for_lookup(value: str) -> str:

@@ -16,24 +16,24 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
+from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, bindparam, delete, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
 
 from advocacy import clock
 from advocacy.actor import ANONYMOUS, Actor
 from advocacy.audit.service import record
 from advocacy.auth.models import Agency, LoginThrottle, Membership, Role, User, UserSession
 from advocacy.extensions import db, is_postgresql
-from advocacy.types import lookup_hash
+from advocacy.types import decrypt_token, lookup_hash
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
@@ -351,36 +351,135 @@ def end_all_sessions(actor: Actor, user: User) -> None:
     record(actor, "sessions.ended", "user", user.id)
 
 
-def load_user(login_id: str) -> User | None:
+@dataclass(frozen=True)
+class SessionAgency:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class SessionMembership:
+    agency_id: int
+    role: str
+    agency: SessionAgency
+
+
+class SignedIn:
+    """The signed-in person as every request needs them, read in one statement.
+
+    Not an ORM object: building one, with its memberships, cost more than
+    the rest of a small page.  It has what the guards, the actor and the
+    page header read; :attr:`record` loads the account itself for the few
+    requests that change it (a new password, a saved language).
+    """
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        username: str,
+        display_name_token: str,
+        language: str | None,
+        must_change_password: bool,
+        memberships: tuple[SessionMembership, ...],
+        login_id: str,
+    ) -> None:
+        self.id = user_id
+        self.username = username
+        self._display_name_token = display_name_token
+        self.language = language
+        self.must_change_password = must_change_password
+        self.memberships = memberships
+        self._login_id = login_id
+
+    def get_id(self) -> str:
+        return self._login_id
+
+    @cached_property
+    def display_name(self) -> str:
+        """Decrypted only when a page shows it."""
+        return decrypt_token(self._display_name_token)
+
+    @cached_property
+    def record(self) -> User:
+        user = db.session.get(User, self.id)
+        assert user is not None
+        user._login_id = self._login_id
+        return user
+
+
+@cache
+def _signed_in_statement() -> Any:
+    """Built once: a plain Core statement over the tables (the ORM's per-call work
+    was most of a small page's cost), its values bound at each request."""
+    user, member, agency, sess = (
+        User.__table__.c,
+        Membership.__table__.c,
+        Agency.__table__.c,
+        UserSession.__table__.c,
+    )
+    joined = (
+        User.__table__.join(UserSession.__table__, sess.user_id == user.id)
+        .outerjoin(Membership.__table__, member.user_id == user.id)
+        .outerjoin(Agency.__table__, agency.id == member.agency_id)
+    )
+    return (
+        select(
+            user.username,
+            # The stored token: decrypted only if a page shows the name.
+            type_coerce(user.display_name, Text).label("display_name"),
+            user.language,
+            user.must_change_password,
+            member.agency_id,
+            member.role,
+            agency.name.label("agency_name"),
+        )
+        .select_from(joined)
+        .where(
+            user.id == bindparam("user_id"),
+            user.active.is_(True),
+            sess.token_hash == bindparam("token_hash"),
+            sess.ended_at.is_(None),
+            sess.created_at > bindparam("oldest"),
+        )
+        .order_by(member.id)
+    )
+
+
+def load_user(login_id: str) -> SignedIn | None:
     """Flask-Login's loader: the id is ``user id:session token`` of an open session.
 
     One statement for the open session, the user, their memberships and their
-    agencies together: it runs on every request, before anything else.
+    agencies' names: it runs on every request, before anything else.
     """
     parsed = _parse_login_id(login_id)
     if parsed is None:
         return None
     user_id, token = parsed
-    user = (
-        db.session.scalars(
-            select(User)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(
-                User.id == user_id,
-                User.active.is_(True),
-                UserSession.token_hash == _token_hash(token),
-                UserSession.ended_at.is_(None),
-                UserSession.created_at > _oldest_usable_session(),
-            )
-            .options(joinedload(User.memberships))
-        )
-        .unique()
-        .one_or_none()
-    )
-    if user is None:
+    rows = db.session.execute(
+        _signed_in_statement(),
+        {"user_id": user_id, "token_hash": _token_hash(token), "oldest": _oldest_usable_session()},
+    ).all()
+    if not rows:
         return None
-    user._login_id = login_id
-    return user
+    first = rows[0]
+    return SignedIn(
+        user_id=user_id,
+        username=first.username,
+        display_name_token=first.display_name,
+        language=first.language,
+        must_change_password=first.must_change_password,
+        memberships=tuple(
+            SessionMembership(row.agency_id, row.role, SessionAgency(row.agency_id, row.agency_name))
+            for row in rows
+            if row.agency_id is not None
+        ),
+        login_id=login_id,
+    )
 
 
 def create_agency(name: str, slug: str) -> Agency:

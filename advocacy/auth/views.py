@@ -155,7 +155,7 @@ def logout() -> Response:
 @bp.route("/logout-everywhere", methods=["POST"])
 @login_required
 def logout_everywhere() -> Response:
-    service.end_all_sessions(current_actor(), current_user)
+    service.end_all_sessions(current_actor(), current_user.record)
     end_session()  # keeps only the language
     flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))
@@ -172,16 +172,16 @@ def account() -> str:
 def change_password() -> Any:
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        if not service.password_matches(current_user, form.current_password.data or ""):
+        if not service.password_matches(current_user.record, form.current_password.data or ""):
             form.current_password.errors = [_("That is not your current password.")]
         else:
             problems = service.password_problems(form.new_password.data or "", current_user.username)
             if problems:
                 form.new_password.errors = problems
             else:
-                # The real object, not the proxy: login_user stores what it is given,
-                # and a stored proxy would resolve to itself forever.
-                user = current_user._get_current_object()
+                # The account itself (the session's user is a light copy), and not
+                # the proxy: login_user stores what it is given.
+                user = current_user.record
                 service.change_password(current_actor(), user, form.new_password.data or "")
                 start_authenticated_session(user)
                 flash(_("Your password is changed. You were signed out everywhere else."), "success")

@@ -38,7 +38,7 @@ def set_language() -> Response:
     if is_supported(tag):
         session[SESSION_KEY] = tag
         if current_user.is_authenticated:
-            current_user.language = tag
+            current_user.record.language = tag
     return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
 
 
