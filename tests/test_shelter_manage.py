@@ -16,6 +16,7 @@ import re
 from datetime import timedelta
 from html import unescape as html_unescape
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -360,7 +361,9 @@ def test_the_csv_has_a_row_per_day_and_no_formula(client: CSRFClient, people) ->
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["date", "occupied", "in_service", "occupancy_rate"]
     assert len(rows) == 8
-    assert rows[-1] == [utcnow().date().isoformat(), "1", "1", "1.000"]
+    # The last row is today in the agency's time zone, not in UTC.
+    zone = ZoneInfo(client.application.config["SETTINGS"].default_timezone)
+    assert rows[-1] == [utcnow().astimezone(zone).date().isoformat(), "1", "1", "1.000"]
     assert all(not cell.startswith(FORMULA_START) for row in rows for cell in row)
 
 

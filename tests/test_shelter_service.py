@@ -1266,13 +1266,17 @@ def test_renaming_a_shelter_checks_its_label_again(north: Site) -> None:
 
 
 def test_occupancy_follows_the_history_day_by_day(app: Flask, clock: FrozenClock) -> None:
+    # Days are the agency's: the history is written in its time zone, from noon
+    # of the day the beds were added (whatever the hour in UTC the test runs).
+    zone = ZoneInfo(current_app.config["SETTINGS"].default_timezone)
+    day0 = clock.now().astimezone(zone).date()
+    clock.set(datetime.combine(day0, time(12), tzinfo=zone).astimezone(UTC))
     site = make_site("north", rooms=(RoomSpec("Room 1", "A1:adult A2:adult A3:adult"),))
     a1, a2, a3 = site.ids("A1", "A2", "A3")
-    day0 = site.events("bed.added")[0].occurred_at.date()
+    assert site.events("bed.added")[0].occurred_at.astimezone(zone).date() == day0
 
     def at(days: int, hour: int) -> datetime:
-        moment = datetime.combine(day0 + timedelta(days=days), datetime.min.time()).replace(hour=hour)
-        return moment.replace(tzinfo=site.updated_at().tzinfo)
+        return datetime.combine(day0 + timedelta(days=days), time(hour), tzinfo=zone)
 
     history = [
         (at(1, 10), a1, AVAILABLE, OCCUPIED),
