@@ -31,7 +31,8 @@ from advocacy.safety.models import PlanVersion
 class PrintedSection:
     key: str
     title: str
-    guidance: tuple[Markup, ...]
+    #: (lang, dir, html) of each block: a block in English inside a Somali plan says so to screen readers.
+    guidance: tuple[tuple[str, str, Markup], ...]
     own: tuple[tuple[str, str], ...]
     items: tuple[tuple[str, bool], ...] = ()
     numbers: tuple[str, ...] = ()
@@ -51,7 +52,7 @@ class PrintedPlan:
         parts = [self.title, self.agency_name or "", self.subtitle]
         for s in self.sections:
             parts.append(s.title)
-            parts.extend(g.striptags() for g in s.guidance)
+            parts.extend(html.striptags() for _lang, _dir, html in s.guidance)
             parts.extend(f"{label}: {value}" for label, value in s.own)
             parts.extend(text for text, _checked in s.items)
             parts.extend(s.numbers)
@@ -74,7 +75,7 @@ def build(version: PlanVersion, view: PlanView, *, agency_name: str | None) -> P
         sections = []
         for section in Section:
             own = tuple((line.label, line.text) for line in plan_content.lines(data, section))
-            guidance = tuple(block.html for block in view.guidance[section])
+            guidance = tuple((b.lang, b.dir, b.html) for b in view.guidance[section])
             items: tuple[tuple[str, bool], ...] = ()
             numbers: tuple[str, ...] = ()
             if section == Section.ITEMS_TO_TAKE:
