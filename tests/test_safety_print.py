@@ -35,7 +35,9 @@ def _for_pdf(html: str) -> str:
     return re.sub(r"<link [^>]*>", "", head) + "<body><main" + rest.split("<main", 1)[1]
 
 
-def _plan(client, app: Flask, locale: str, *, packs=("general",), agency_name: str = "North Women's Advocates"):  # type: ignore[no-untyped-def]
+def _plan(
+    client, app: Flask, locale: str, *, packs=("general",), agency_name: str = "North Women's Advocates"
+):  # type: ignore[no-untyped-def]
     north = factories.agency("north", agency_name)
     advocate = factories.user(north)
     for spec in DEMO_SHELTERS:
@@ -80,17 +82,21 @@ def test_the_title_is_neutral_and_the_agency_is_named_only_when_chosen(client, a
 
 
 def test_no_demo_shelters_name_or_address_is_on_the_paper_or_in_the_texts(client, app: Flask) -> None:
-    case = _plan(client, app, "en", packs=("general", "native", "immigrant", "deaf", "lgbtq", "elders", "rural"))
+    case = _plan(
+        client, app, "en", packs=("general", "native", "immigrant", "deaf", "lgbtq", "elders", "rural")
+    )
     base = f"/safety-plans/case/{case.id}"
     every_part = "&".join(f"parts={p}" for p in texts.parts_offered())
     outputs = [
         _paper(client.get(f"{base}/print?agency=1").get_data(as_text=True)),
         client.get(f"{base}/text?style=detailed&{every_part}").get_data(as_text=True).split("Preview", 1)[1],
-        client.get(f"{base}/text?style=discreet&parts=important_numbers").get_data(as_text=True).split("Preview", 1)[1],
+        client.get(f"{base}/text?style=discreet&parts=important_numbers")
+        .get_data(as_text=True)
+        .split("Preview", 1)[1],
     ]
     for output in outputs:
         for spec in DEMO_SHELTERS:
-            street, town = (part.strip() for part in spec.address.split(","))
+            street, _town = (part.strip() for part in spec.address.split(","))
             assert spec.name not in output
             assert street not in output
             assert spec.address not in output

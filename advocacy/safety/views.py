@@ -13,6 +13,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from advocacy.access import current_actor, roles_required
 from advocacy.auth.models import Agency
@@ -189,10 +190,16 @@ def numbers() -> Any:
             flash(_("The number is added to every plan of the agency's cases."), "success")
             return redirect(url_for("safety.numbers"))
     by_agency = service.admin_agency_numbers(actor)
-    agencies = {a.id: a for a in db.session.query(Agency).filter(Agency.id.in_(list(by_agency)))}
+    agency_names = {
+        a.id: a.name for a in db.session.scalars(select(Agency).where(Agency.id.in_(list(by_agency))))
+    }
     return (
         render_template(
-            "safety/numbers.html", by_agency=by_agency, agencies=agencies, error=error, form=request.form
+            "safety/numbers.html",
+            by_agency=by_agency,
+            agency_names=agency_names,
+            error=error,
+            form=request.form,
         ),
         status,
     )
