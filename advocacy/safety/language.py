@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import g
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import refresh
 
@@ -20,9 +20,17 @@ from advocacy.i18n import SOURCE_LANGUAGE, is_supported
 
 @contextmanager
 def in_language(tag: str) -> Iterator[None]:
-    """Translate in ``tag`` (a registry language) inside the block."""
+    """Translate in ``tag`` (a registry language) inside the block.
+
+    Outside a request (the SMS worker, a CLI command) the language is chosen
+    per request too, so a bare request context is opened for the block.
+    """
     if not is_supported(tag):
         raise ValueError(f"not a registry language: {tag!r}")
+    if not has_request_context():
+        with current_app.test_request_context("/"), in_language(tag):
+            yield
+        return
     had = "language" in g
     before = g.get("language")
     g.language = tag

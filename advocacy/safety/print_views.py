@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, render_template, request
+from markupsafe import Markup
 
 from advocacy.access import current_actor, roles_required
 from advocacy.auth.models import Agency
@@ -34,14 +35,17 @@ def _printed(case_id: int) -> tuple[Any, Any, printing.PrintedPlan, printing.Adv
 def print_plan(case_id: int) -> Any:
     state, version, printed, notes, with_agency = _printed(case_id)
     # The advocate's toolbar is drawn first, in the advocate's language; the paper after, in the victim's.
-    toolbar = render_template(
-        "safety/_print_toolbar.html",
-        case=state.case,
-        version=version,
-        notes=notes,
-        printed=printed,
-        with_agency=with_agency,
-        pdf_available=pdf.available(),
+    # Our own template, its values escaped when it was rendered.
+    toolbar = Markup(  # noqa: S704
+        render_template(
+            "safety/_print_toolbar.html",
+            case=state.case,
+            version=version,
+            notes=notes,
+            printed=printed,
+            with_agency=with_agency,
+            pdf_available=pdf.available(),
+        )
     )
     with in_language(printed.locale):
         return render_template("safety/print.html", printed=printed, toolbar=toolbar, for_pdf=False)
