@@ -154,3 +154,23 @@ def test_a_shelter_name_in_the_plan_is_refused_with_the_field(client, people) ->
     assert "No shelter names in a plan" in html
     assert 'href="#f-during_incident-notes-0-text"' in html
     assert db.session.scalar(select(func.count(PlanVersion.id))) == 0
+
+
+def test_the_versions_page_costs_the_same_statements_with_three_or_nine_versions(client, people) -> None:  # type: ignore[no-untyped-def]
+    from advocacy.safety import service
+    from tests.statements import counted
+
+    north, advocate, _colleague, case = people
+    sign_in(client, advocate)
+    counts = []
+    for total in (3, 9):
+        while (done := db.session.scalar(select(func.count(PlanVersion.id)))) < total:
+            # Each version by another colleague: a page that loads authors one by one costs more.
+            author = factories.actor(factories.user(north))
+            content = {"sections": {"children": {"notes": [{"text": f"v{done}"}]}}}
+            service.save_plan(author, case, base=done, content=content, packs=[], locale="es")
+            factories.commit()
+        with counted() as statements:
+            assert client.get(f"/safety-plans/case/{case.id}/versions").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

@@ -24,6 +24,7 @@ import phonenumbers
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from advocacy import clock
 from advocacy.access import get_scoped, scoped
@@ -86,7 +87,9 @@ def _plan_of(case: Case) -> SafetyPlan | None:
 
 def version_of(plan: SafetyPlan, number: int) -> PlanVersion:
     found = db.session.scalar(
-        select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.number == number)
+        select(PlanVersion)
+        .options(joinedload(PlanVersion.author))
+        .where(PlanVersion.plan_id == plan.id, PlanVersion.number == number)
     )
     if found is None:
         raise NotFound()
@@ -107,6 +110,7 @@ def plan_summary(actor: Actor, case: Case) -> tuple[SafetyPlan, PlanVersion] | N
     """The plan and its newest version for the case page's section (the case view is audited there)."""
     row = db.session.execute(
         select(SafetyPlan, PlanVersion)
+        .options(joinedload(PlanVersion.author))
         .join(
             PlanVersion,
             (PlanVersion.plan_id == SafetyPlan.id) & (PlanVersion.number == SafetyPlan.current_version),
@@ -121,7 +125,10 @@ def versions(actor: Actor, plan: SafetyPlan) -> list[PlanVersion]:
     get_scoped(actor, SafetyPlan, plan.id, *PLAN_ROLES)
     return list(
         db.session.scalars(
-            select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.number.desc())
+            select(PlanVersion)
+            .options(joinedload(PlanVersion.author))
+            .where(PlanVersion.plan_id == plan.id)
+            .order_by(PlanVersion.number.desc())
         )
     )
 
