@@ -3,6 +3,7 @@
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
+from advocacy.safety.models import LocalNumber, PlanVersion, SafetyPlan
 from advocacy.shelters.models import (
     AvailabilityEvent,
     Bed,
@@ -22,14 +23,17 @@ __all__ = [
     "Case",
     "Hold",
     "IntakeDraft",
+    "LocalNumber",
     "Membership",
     "NetworkSettings",
     "Placement",
+    "PlanVersion",
     "ProtocolStep",
     "Referral",
     "RiskInstrument",
     "RiskScreening",
     "Room",
+    "SafetyPlan",
     "Shelter",
     "Stay",
     "User",
