@@ -24,7 +24,7 @@ from advocacy.access import get_scoped, scoped
 from advocacy.actor import Actor
 from advocacy.audit.service import record
 from advocacy.auth.models import Membership, Role, User
-from advocacy.errors import Refused
+from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
 from advocacy.intake.models import CASE, Case
 from advocacy.types import lookup_hash
@@ -99,9 +99,27 @@ def get_case(actor: Actor, case_id: int) -> Case:
     return get_scoped(actor, Case, case_id, *CASE_ROLES)
 
 
+def owner_name_only(relationship: Any) -> tuple[Any, ...]:
+    """Loader options for a page that names a person: their id and name in the same
+    statement, not their whole account and every membership of it."""
+    return (
+        joinedload(relationship).load_only(User.id, User.display_name),
+        defaultload(relationship).lazyload(User.memberships),
+    )
+
+
 def view_case(actor: Actor, case_id: int) -> Case:
     """The case, for a page that shows it: a view of the person's data, audited."""
-    case = get_case(actor, case_id)
+    case = db.session.scalar(
+        scoped(
+            actor,
+            select(Case).where(Case.id == case_id).options(*owner_name_only(Case.owner)),
+            Case.agency_id,
+            *CASE_ROLES,
+        )
+    )
+    if case is None:
+        raise NotFound()
     record_view(actor, case)
     return case
 

@@ -60,8 +60,8 @@ class StaffBoard:
     shelter: Shelter
     beds: list[Any]
     counts: dict[str, int]
-    holds: dict[int, Hold]
-    stays: dict[int, Stay]
+    holds: dict[int, Any]  # rows: id, expires_at, note
+    stays: dict[int, Any]  # rows: id, adults, children, note, checked_in_at
     referrals: list[Referral]
     now: datetime
     stale_after: timedelta
@@ -118,16 +118,21 @@ def staff_board(
                 select(Bed.state, func.count()).where(Bed.shelter_id == shelter.id).group_by(Bed.state)
             ).all()
         )
+    # Holds and stays as the board shows them: narrow rows, not whole objects.
     holds = {
         h.id: h
-        for h in db.session.scalars(
-            select(Hold).where(Hold.shelter_id == shelter.id, Hold.status == HoldStatus.ACTIVE.value)
+        for h in db.session.execute(
+            select(Hold.id, Hold.expires_at, Hold.note).where(
+                Hold.shelter_id == shelter.id, Hold.status == HoldStatus.ACTIVE.value
+            )
         )
     }
     stays = {
         s.id: s
-        for s in db.session.scalars(
-            select(Stay).where(Stay.shelter_id == shelter.id, Stay.checked_out_at.is_(None))
+        for s in db.session.execute(
+            select(Stay.id, Stay.adults, Stay.children, Stay.note, Stay.checked_in_at).where(
+                Stay.shelter_id == shelter.id, Stay.checked_out_at.is_(None)
+            )
         )
     }
     referrals = list(
