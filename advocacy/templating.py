@@ -8,7 +8,9 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask, current_app, request
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
+from jinja2.ext import _make_new_gettext, _make_new_ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -73,9 +75,24 @@ def _agencies() -> list[Agency]:
     return list(db.session.scalars(select(Agency).where(Agency.id.in_(ids)).order_by(Agency.name)))
 
 
+def _render_gettext() -> dict[str, Any]:
+    """``_``, ``gettext`` and ``ngettext`` bound to this render's catalog.
+
+    Flask-Babel's own look the catalog up again on every call (the domain, the
+    request's language, the cache): a board with fifty rows asks for it
+    hundreds of times.  Here the catalog is looked up once per render and each
+    message is one dictionary look-up; the results are the same (Jinja's
+    wrappers escape and format exactly as the global functions do).
+    """
+    catalog = get_translations()
+    one = _make_new_gettext(catalog.ugettext)
+    return {"_": one, "gettext": one, "ngettext": _make_new_ngettext(catalog.ungettext)}
+
+
 def _context() -> dict[str, Any]:
     settings = current_app.config["SETTINGS"]
     return {
+        **_render_gettext(),
         "actor": current_actor(),
         "acting_agencies": _agencies,
         "language": current_language(),

@@ -47,6 +47,28 @@ class LabelledEnum(enum.StrEnum):
         return [member.value for member in cls]
 
 
+class Labels:
+    """An enum's labels for one page: each value translated the first time it is shown,
+    then remembered (a board of fifty beds says "Available" fifty times, translated once).
+
+    Make one per render (a context processor does), never a module-level one:
+    the language belongs to the request.  ``""`` and ``None`` are shown as nothing.
+    """
+
+    __slots__ = ("_enum", "_seen")
+
+    def __init__(self, enum_class: type[LabelledEnum]) -> None:
+        self._enum = enum_class
+        self._seen: dict[Any, str] = {}
+
+    def __call__(self, value: Any) -> str:
+        try:
+            return self._seen[value]
+        except KeyError:
+            label = self._seen[value] = self._enum(value).label if value else ""
+            return label
+
+
 def enum_column(enum_class: type[enum.StrEnum], name: str, length: int = 32) -> SAEnum:
     """A string column holding one of the enum's values, with a CHECK constraint
     named after the column (``ck_<table>_<name>``) on both engines.

@@ -295,15 +295,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per page")
     parser.add_argument("--database", default="advocacy_bench_http")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="serve the database a --keep run left (its secrets and sign-ins are in a state file), "
+        "so that two versions of the code are measured on the same data, one after the other",
+    )
+    parser.add_argument(
+        "--fill-only", action="store_true", help="fill (and keep) the database, serve nothing"
+    )
     args = parser.parse_args(argv)
     server = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    state_file = Path(tempfile.gettempdir()) / f"advocacy-bench-served-{args.database}.json"
 
     started = time.monotonic()
-    url = shelter_bench.reset_database(server, args.database)
-    env = shelter_bench.server_env(url)
-    shelter_bench.migrate(env)
-    data = fill(env, args.clients, args.cases)
-    print(f"database {args.database}: migrated and filled in {time.monotonic() - started:.0f} s")
+    if args.reuse:
+        state = json.loads(state_file.read_text())
+        env, data = state["env"], state["data"]
+        print(f"database {args.database}: reused (filled by an earlier run)")
+    else:
+        url = shelter_bench.reset_database(server, args.database)
+        env = shelter_bench.server_env(url)
+        shelter_bench.migrate(env)
+        data = fill(env, args.clients, args.cases)
+        print(f"database {args.database}: migrated and filled in {time.monotonic() - started:.0f} s")
+        if args.keep or args.fill_only:
+            state_file.write_text(json.dumps({"env": env, "data": data}))
+    if args.fill_only:
+        return 0
+    keep = args.keep or args.reuse
 
     port = shelter_bench.free_port()
     log = Path(tempfile.mkdtemp(prefix="bench-http-")) / "gunicorn.log"
@@ -321,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         process.terminate()
         process.wait(timeout=30)
-        if not args.keep:
+        if not keep:
             from sqlalchemy import create_engine, text
 
             admin = create_engine(server, isolation_level="AUTOCOMMIT")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
 from flask import Flask
 
 from advocacy.auth.models import Role
+from advocacy.shelters import service as shelters
+from advocacy.shelters.models import OutOfServiceReason
 from tests import factories
 from tests.helpers import CSRFClient, sign_in
 from tests.statements import counted
@@ -27,3 +32,99 @@ def test_the_health_check_of_a_signed_in_person_costs_two_statements(client: CSR
     with counted() as statements:
         assert client.get("/healthz").status_code == 200
     assert len(statements) <= 2, statements  # the user, and SELECT 1
+
+
+# --- the boards and the case pages: a world with something in every section ----------------------
+
+
+@pytest.fixture
+def busy(app: Flask) -> SimpleNamespace:
+    """Two shelters of North with held, occupied and out-of-service beds and a referral from
+    Valley; Valley's cases, two of them screened in (open protocol steps), and an unfinished
+    intake.  Enough rows of each kind that a query per row would show in the count."""
+    north, valley = factories.agency("north"), factories.agency("valley")
+    staff = factories.user(north, Role.SHELTER_STAFF)
+    advocate = factories.user(valley, Role.ADVOCATE)
+    colleague = factories.user(valley, Role.ADVOCATE)
+    rooms = (
+        "F1: adult adult child crib; F2+accessible+pets: adult child child; S1: adult; S2: adult; S3: adult"
+    )
+    birch = factories.shelter(north, rooms, languages=("en", "so"))
+    factories.shelter(
+        north, rooms, label="NS-2", name="Aspen House", address=None, cultural_program="indigenous"
+    )
+    factories.shelter(valley, "S1: adult adult", label="RV-1", region="River Valley", name="Cedar Haven")
+    setup = factories.system(north)
+    beds = {bed.label: bed.id for room in birch.rooms for bed in room.beds}
+    shelters.place_hold(setup, birch, [beds["S1-A"]], note="a caller on the line")
+    shelters.place_hold(setup, birch, [beds["S2-A"]])
+    shelters.check_in(setup, birch, [beds["F1-A"], beds["F1-B"]], adults=2, children=0)
+    shelters.check_in(setup, birch, [beds["S3-A"]], adults=1, children=0)
+    shelters.take_out_of_service(setup, birch, [beds["F1-D"]], OutOfServiceReason.REPAIR)
+    shelters.request_referral(
+        factories.actor(advocate),
+        birch.id,
+        shelters.Household(adults=1, children_ages=(4, 7)),
+        from_agency_id=valley.id,
+    )
+    factories.commit()
+    cases = [factories.case(owner, f"Person {i}") for i, owner in enumerate([advocate, colleague] * 4)]
+    # Screened by two advocates: the history names both without a query for each.
+    factories.screening(cases[0], 5, by=colleague)
+    factories.screening(cases[0], 1, 2, by=advocate)
+    factories.screening(cases[1], 1)
+    factories.screening(cases[2], 5)
+    factories.draft(advocate)
+    factories.draft(colleague)
+    return SimpleNamespace(staff=staff, advocate=advocate, shelter_id=birch.id, case_id=cases[0].id)
+
+
+#: What one audited look costs on top of the page's own statements: on PostgreSQL the chain's
+#: lock, its last hash and the insert (two on SQLite).  The audit chain's own issue changes it.
+AUDIT_APPEND = 3
+
+
+def _page_statements(client: CSRFClient, path: str) -> list[str]:
+    assert client.get(path).status_code == 200  # warm: the first look may write what later ones read
+    with counted() as statements:
+        response = client.get(path)
+    assert response.status_code == 200, response.data[:500]
+    return statements
+
+
+def test_the_network_board_costs_at_most_seven_statements(client: CSRFClient, busy: SimpleNamespace) -> None:
+    sign_in(client, busy.advocate)
+    statements = _page_statements(client, "/shelters/network")
+    # The user; due holds; the ETag; the regions; the counts, largest family rooms, shelters.
+    assert len(statements) <= 7, "\n".join(statements)
+
+
+def test_the_opened_staff_board_costs_at_most_nine_statements_and_its_audit(
+    client: CSRFClient, busy: SimpleNamespace
+) -> None:
+    """The user, the shelter, due holds, the ETag, then the beds
+    (their counts from the same rows), holds, stays, referrals and the agency's settings:
+    whatever the number of beds."""
+    sign_in(client, busy.staff)
+    statements = _page_statements(client, f"/shelters/{busy.shelter_id}/board")
+    assert len(statements) <= 9 + AUDIT_APPEND, "\n".join(statements)
+
+
+def test_the_case_list_costs_at_most_seven_statements_and_its_audit(
+    client: CSRFClient, busy: SimpleNamespace
+) -> None:
+    """The user, the owners (two columns), the drafts, the count, the page's
+    ids, its rows with their owners' names, the open protocol steps: not one per row."""
+    sign_in(client, busy.advocate)
+    statements = _page_statements(client, "/cases/")
+    assert len(statements) <= 7 + AUDIT_APPEND, "\n".join(statements)
+
+
+def test_the_case_page_of_a_screened_in_case_costs_at_most_seven_statements_and_its_audit(
+    client: CSRFClient, busy: SimpleNamespace
+) -> None:
+    """The user, the case with its advocate's name, the latest screened-in screening and its
+    steps, the risk history with who screened, the placements, the advocates to reassign to."""
+    sign_in(client, busy.advocate)
+    statements = _page_statements(client, f"/cases/{busy.case_id}")
+    assert len(statements) <= 7 + AUDIT_APPEND, "\n".join(statements)

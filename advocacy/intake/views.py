@@ -44,6 +44,7 @@ from advocacy.intake.models import (
     ReferralSource,
 )
 from advocacy.intake.wizard import STEP_TITLES
+from advocacy.vocab import Labels
 
 #: The sections of the case page that can be changed (the intake's steps, after it).
 SECTION_TITLES: dict[str, Any] = {section: STEP_TITLES[section] for section in SECTION_FORMS}
@@ -339,8 +340,8 @@ def _render_screen(case: Case, form: Any, status: int = 200) -> tuple[str, int]:
 
 @bp.app_context_processor
 def _case_labels() -> dict[str, Any]:
-    def label(enum: Any) -> Any:
-        return lambda value: enum(value).label if value else ""
+    # A new set for every render: each label is translated once per page, not once per row.
+    label = Labels
 
     return {
         "draft_days": DRAFT_DAYS,

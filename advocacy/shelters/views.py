@@ -42,6 +42,7 @@ from advocacy.shelters.models import (
     RoomType,
 )
 from advocacy.templating import language_name
+from advocacy.vocab import Labels
 
 #: How often an open board asks whether it changed (seconds).
 POLL_SECONDS = 30
@@ -97,7 +98,8 @@ def detail(shelter_id: int) -> str:
 def _render_board(
     shelter: Any, filters_form: BoardFilterForm, action_form: BedActionForm | None = None, etag: str = ""
 ) -> str:
-    board = service.staff_board(shelter, filters_form.filters())
+    # With an ETag, board_etag has just ended the holds past their time.
+    board = service.staff_board(shelter, filters_form.filters(), holds_ended=bool(etag))
     template = "shelters/_board.html" if _fragment() else "shelters/board.html"
     return render_template(
         template,
@@ -318,7 +320,7 @@ def network() -> Any:
     if (unchanged := _conditional(etag)) is not None:
         return unchanged
     form = NetworkFilterForm(service.network_regions(), request.args)
-    rows = service.network_board(form.filters())
+    rows = service.network_board(form.filters(), holds_ended=True)  # board_etag ended them
     template = "shelters/_network.html" if _fragment() else "shelters/network.html"
     body = render_template(template, rows=rows, form=form, poll_seconds=POLL_SECONDS, etag=etag)
     status = 400 if form.errors else 200
@@ -421,13 +423,14 @@ def household_text(referral: Referral) -> str:
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
+    # A new set for every render: each label is translated once per page, not once per row.
     return {
-        "state_label": lambda value: BedState(value).label,
-        "bed_type_label": lambda value: BedType(value).label,
-        "room_label": lambda value: RoomType(value).label,
-        "reason_label": lambda value: OutOfServiceReason(value).label,
-        "referral_label": lambda value: ReferralStatus(value).label,
-        "decline_label": lambda value: DeclineReason(value).label,
-        "program_label": lambda value: CulturalProgram(value).label,
+        "state_label": Labels(BedState),
+        "bed_type_label": Labels(BedType),
+        "room_label": Labels(RoomType),
+        "reason_label": Labels(OutOfServiceReason),
+        "referral_label": Labels(ReferralStatus),
+        "decline_label": Labels(DeclineReason),
+        "program_label": Labels(CulturalProgram),
         "household_text": household_text,
     }

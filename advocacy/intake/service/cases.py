@@ -17,14 +17,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import defaultload, joinedload, load_only
 
 from advocacy import clock
 from advocacy.access import get_scoped, scoped
 from advocacy.actor import Actor
 from advocacy.audit.service import record
 from advocacy.auth.models import Membership, Role, User
-from advocacy.errors import Refused
+from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
 from advocacy.intake.models import CASE, Case
 from advocacy.types import lookup_hash
@@ -99,9 +99,27 @@ def get_case(actor: Actor, case_id: int) -> Case:
     return get_scoped(actor, Case, case_id, *CASE_ROLES)
 
 
+def owner_name_only(relationship: Any) -> tuple[Any, ...]:
+    """Loader options for a page that names a person: their id and name in the same
+    statement, not their whole account and every membership of it."""
+    return (
+        joinedload(relationship).load_only(User.id, User.display_name),
+        defaultload(relationship).lazyload(User.memberships),
+    )
+
+
 def view_case(actor: Actor, case_id: int) -> Case:
     """The case, for a page that shows it: a view of the person's data, audited."""
-    case = get_case(actor, case_id)
+    case = db.session.scalar(
+        scoped(
+            actor,
+            select(Case).where(Case.id == case_id).options(*owner_name_only(Case.owner)),
+            Case.agency_id,
+            *CASE_ROLES,
+        )
+    )
+    if case is None:
+        raise NotFound()
     record_view(actor, case)
     return case
 
@@ -144,11 +162,23 @@ def reopen_case(actor: Actor, case: Case) -> None:
     db.session.flush()
 
 
-def case_owners(agency_id: int) -> list[User]:
-    """Who may own a case of the agency: its active advocates and admins."""
-    return list(
-        db.session.scalars(
-            select(User)
+@dataclass(frozen=True)
+class Owner:
+    """Who may own a case, as the list's filter and the reassign form show them."""
+
+    id: int
+    display_name: str
+
+
+def case_owners(agency_id: int) -> list[Owner]:
+    """Who may own a case of the agency: its active advocates and admins.
+
+    Two columns, not accounts: the pages only name them (a whole ``User``
+    would also load every membership of every owner)."""
+    return [
+        Owner(row.id, row.display_name)
+        for row in db.session.execute(
+            select(User.id, User.display_name)
             .join(Membership, Membership.user_id == User.id)
             .where(
                 Membership.agency_id == agency_id,
@@ -158,7 +188,7 @@ def case_owners(agency_id: int) -> list[User]:
             .distinct()
             .order_by(User.display_name, User.id)
         )
-    )
+    ]
 
 
 def reassign_case(actor: Actor, case: Case, owner_id: int) -> None:
@@ -260,6 +290,8 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
                 .options(
                     # The owner's name only, not their whole account row.
                     joinedload(Case.owner).load_only(User.id, User.display_name),
+                    # ...and not their memberships (the list names them, nothing more).
+                    defaultload(Case.owner).lazyload(User.memberships),
                     load_only(
                         Case.id,
                         Case.agency_id,

@@ -13,13 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defaultload, defer
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from advocacy import clock
 from advocacy.access import get_scoped, scoped
 from advocacy.actor import Actor
 from advocacy.audit.service import record
+from advocacy.auth.models import User
 from advocacy.errors import NotFound
 from advocacy.extensions import db
 from advocacy.intake.models import DRAFT_DAYS, Case, IntakeDraft, IntakeStep, PlacementKind
@@ -77,7 +78,11 @@ def unfinished_drafts(actor: Actor) -> list[IntakeDraft]:
         db.session.scalars(
             scoped(
                 actor,
-                select(IntakeDraft).options(defer(IntakeDraft.data)),
+                select(IntakeDraft).options(
+                    defer(IntakeDraft.data),
+                    # The list names the owner; their memberships are not needed.
+                    defaultload(IntakeDraft.owner).lazyload(User.memberships),
+                ),
                 IntakeDraft.agency_id,
                 *CASE_ROLES,
             )

@@ -34,6 +34,7 @@ from advocacy.intake.models import (
     RiskInstrument,
     RiskScreening,
 )
+from advocacy.intake.service.cases import owner_name_only
 from advocacy.uow import savepoint
 
 # --- instruments ------------------------------------------------------------------------------
@@ -256,6 +257,7 @@ def risk_history(case: Case) -> list[ScreeningEntry]:
     rows = list(
         db.session.scalars(
             select(RiskScreening)
+            .options(*owner_name_only(RiskScreening.screened_by))  # not one query per advocate
             .where(RiskScreening.case_id == case.id)
             .order_by(RiskScreening.screened_at, RiskScreening.id)
         )
@@ -294,7 +296,11 @@ def protocol_steps(case: Case) -> list[ProtocolStep]:
     if latest is None:
         return []
     order = {step.value: i for i, step in enumerate(ProtocolStepKey)}
-    rows = db.session.scalars(select(ProtocolStep).where(ProtocolStep.screening_id == latest))
+    rows = db.session.scalars(
+        select(ProtocolStep)
+        .options(*owner_name_only(ProtocolStep.done_by))  # not one query per advocate
+        .where(ProtocolStep.screening_id == latest)
+    )
     return sorted(rows, key=lambda s: order.get(s.step, 99))
 
 

@@ -60,8 +60,8 @@ class StaffBoard:
     shelter: Shelter
     beds: list[Any]
     counts: dict[str, int]
-    holds: dict[int, Hold]
-    stays: dict[int, Stay]
+    holds: dict[int, Any]  # rows: id, expires_at, note
+    stays: dict[int, Any]  # rows: id, adults, children, note, checked_in_at
     referrals: list[Referral]
     now: datetime
     stale_after: timedelta
@@ -75,9 +75,17 @@ class StaffBoard:
         return self.now - self.shelter.availability_updated_at > self.stale_after
 
 
-def staff_board(shelter: Shelter, filters: BoardFilters | None = None) -> StaffBoard:
+def staff_board(
+    shelter: Shelter, filters: BoardFilters | None = None, *, holds_ended: bool = False
+) -> StaffBoard:
+    """The shelter's beds (as narrow rows), their counts, holds, stays and open referrals.
+
+    ``holds_ended``: the caller has just ended the holds past their time in
+    this transaction (:func:`board_etag` does), so they are not looked for twice.
+    """
     filters = filters or BoardFilters()
-    expire_holds(shelter_ids=[shelter.id])
+    if not holds_ended:
+        expire_holds(shelter_ids=[shelter.id])
     now = clock.now()
     beds = db.session.execute(
         filters.apply(
@@ -99,21 +107,32 @@ def staff_board(shelter: Shelter, filters: BoardFilters | None = None) -> StaffB
             .where(Bed.shelter_id == shelter.id)
         ).order_by(Room.label, Bed.label, Bed.id)
     ).all()
-    counts = dict(
-        db.session.execute(
-            select(Bed.state, func.count()).where(Bed.shelter_id == shelter.id).group_by(Bed.state)
-        ).all()
-    )
+    if filters == BoardFilters():
+        # Every bed is on the board: count them here rather than ask again.
+        counts: dict[str, int] = {}
+        for bed in beds:
+            counts[bed.state] = counts.get(bed.state, 0) + 1
+    else:
+        counts = dict(
+            db.session.execute(
+                select(Bed.state, func.count()).where(Bed.shelter_id == shelter.id).group_by(Bed.state)
+            ).all()
+        )
+    # Holds and stays as the board shows them: narrow rows, not whole objects.
     holds = {
         h.id: h
-        for h in db.session.scalars(
-            select(Hold).where(Hold.shelter_id == shelter.id, Hold.status == HoldStatus.ACTIVE.value)
+        for h in db.session.execute(
+            select(Hold.id, Hold.expires_at, Hold.note).where(
+                Hold.shelter_id == shelter.id, Hold.status == HoldStatus.ACTIVE.value
+            )
         )
     }
     stays = {
         s.id: s
-        for s in db.session.scalars(
-            select(Stay).where(Stay.shelter_id == shelter.id, Stay.checked_out_at.is_(None))
+        for s in db.session.execute(
+            select(Stay.id, Stay.adults, Stay.children, Stay.note, Stay.checked_in_at).where(
+                Stay.shelter_id == shelter.id, Stay.checked_out_at.is_(None)
+            )
         )
     }
     referrals = list(
@@ -216,7 +235,7 @@ def _count_if(*conditions: Any) -> Any:
     return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
 
 
-def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
+def network_board(filters: NetworkFilters | None = None, *, holds_ended: bool = False) -> list[NetworkRow]:
     """Open beds per shelter of the whole network, for households with these needs.
 
     Three queries whatever the size of the network: one over shelters, one
@@ -224,9 +243,11 @@ def network_board(filters: NetworkFilters | None = None) -> list[NetworkRow]:
     shelter.  Shelters that cannot take the household (too few
     matching beds, no staff speaking the language, boys over the age limit)
     are left out; the rest are sorted by how many matching beds they have.
+    ``holds_ended`` as for :func:`staff_board`.
     """
     filters = filters or NetworkFilters()
-    expire_holds()
+    if not holds_ended:
+        expire_holds()
     now = clock.now()
     available = Bed.state == BedState.AVAILABLE.value
     matching = [available, Bed.bed_type != BedType.CRIB.value]

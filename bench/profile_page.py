@@ -1,0 +1,112 @@
+"""Where one page's CPU goes: the served benchmark's data, the page in process under cProfile.
+
+    .venv/bin/python bench/profile_page.py --cases 20000 /shelters/network /cases/
+    .venv/bin/python bench/profile_page.py --reuse /cases/{case}      # the data of the last run
+
+The data is ``bench/served.py``'s fill (the shelter network, the cases) in a
+database of its own (``--database``); the page is asked for ``--rounds``
+times by a test client signed in as the fill's first advocate (or staff
+member, for a path with ``{shelter}``), and the functions that cost most are
+printed.  A tool for finding what to change, not a measurement: the figures
+to compare are ``bench/served.py``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import served  # noqa: E402  (bench/served.py)
+import shelters as shelter_bench  # noqa: E402  (bench/shelters.py)
+
+STATE = Path(tempfile.gettempdir()) / "advocacy-bench-profile.json"
+
+
+def _sign_in(client: Any, username: str, secret: str) -> None:
+    import pyotp
+
+    page = client.get("/auth/login").get_data(as_text=True)
+    client.post(
+        "/auth/login",
+        data={
+            "username": username,
+            "password": shelter_bench.PASSWORD,
+            "csrf_token": shelter_bench._csrf(page),
+        },
+    )
+    page = client.get("/auth/two-factor").get_data(as_text=True)
+    response = client.post(
+        "/auth/two-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": shelter_bench._csrf(page)}
+    )
+    if response.status_code != 302:
+        raise RuntimeError(f"sign-in failed for {username}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--database", default="advocacy_bench_profile")
+    parser.add_argument("--reuse", action="store_true", help="the data (and secrets) of the last run")
+    parser.add_argument("--sort", default="tottime")
+    args = parser.parse_args(argv)
+    server = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+    if args.reuse and STATE.exists():
+        state = json.loads(STATE.read_text())
+        env, data = state["env"], state["data"]
+    else:
+        url = shelter_bench.reset_database(server, args.database)
+        env = shelter_bench.server_env(url)
+        shelter_bench.migrate(env)
+        data = served.fill(env, 2, args.cases)
+        STATE.write_text(json.dumps({"env": env, "data": data}))
+
+    from advocacy import create_app
+    from config import load_settings
+
+    app = create_app(load_settings(env, log_level="WARNING"))
+    for path in args.paths:
+        staff = "{shelter}" in path or "board" in path
+        username, secret = (data["staff"] if staff else data["advocates"])[0]
+        client = app.test_client()
+        _sign_in(client, username, secret)
+        url = path.format(shelter=data["staff_shelters"][0], case=data["case_ids"][0])
+        for _ in range(5):  # warm
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+        profiler = cProfile.Profile(time.process_time)
+        started = time.process_time()
+        profiler.enable()
+        for _ in range(args.rounds):
+            client.get(url)
+        profiler.disable()
+        cpu = (time.process_time() - started) / args.rounds * 1000
+        print(f"\n=== {url}: {cpu:.1f} ms CPU per request under the profiler ===")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats(args.sort).print_stats(args.top)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        # without the profiler
+        started = time.process_time()
+        for _ in range(args.rounds):
+            client.get(url)
+        print(f"{url}: {(time.process_time() - started) / args.rounds * 1000:.2f} ms CPU per request")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
