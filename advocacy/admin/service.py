@@ -15,6 +15,7 @@ from advocacy.access import scoped
 from advocacy.actor import Actor
 from advocacy.audit.models import AuditEvent
 from advocacy.audit.service import record
+from advocacy.audit.verify import AgencyAuditStatus, agency_audit_status
 from advocacy.auth.models import Agency, Membership, Role, User
 from advocacy.auth.service import (
     clear_failures,
@@ -171,3 +172,15 @@ def recent_audit_events(actor: Actor, limit: int = 100) -> list[AuditEvent]:
             .limit(limit)
         )
     )
+
+
+def audit_status(actor: Actor) -> list[tuple[Agency, AgencyAuditStatus]]:
+    """Each administered agency's own chain: its length and its last verification.
+
+    The page never re-verifies (``flask audit verify`` does, on a schedule) and
+    never shows another agency's or the deployment's numbers.
+    """
+    agencies = db.session.scalars(
+        select(Agency).where(Agency.id.in_(actor.agency_ids(Role.ADMIN))).order_by(Agency.name)
+    )
+    return [(agency, agency_audit_status(agency.id)) for agency in agencies]

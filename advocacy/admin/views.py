@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from advocacy.access import current_actor, roles_required
 from advocacy.admin import bp, service
 from advocacy.admin.forms import ConfirmForm, NewUserForm, RolesForm
-from advocacy.audit.service import verify_chain
 from advocacy.auth.models import Role, User
 from advocacy.auth.service import locked_until
 from advocacy.errors import Refused
@@ -145,5 +144,7 @@ def user_temporary_password(user_id: int) -> Any:
 @roles_required(Role.ADMIN)
 def audit() -> str:
     return render_template(
-        "admin/audit.html", report=verify_chain(), events=service.recent_audit_events(current_actor())
+        "admin/audit.html",
+        statuses=service.audit_status(current_actor()),
+        events=service.recent_audit_events(current_actor()),
     )
