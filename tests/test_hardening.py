@@ -1,0 +1,122 @@
+"""Findings of the outside security review (issue 10): odd input is a message,
+never a 500, and patterns validate the whole value."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from advocacy.intake import instruments as inst
+from advocacy.intake.instruments import InstrumentError
+from tests.test_instruments import LETHALITY_FILE, WEIGHTED_FILE, document, encoded, refusal
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- finding 3: a number past Python's digit limit ------------------------------------------------
+
+
+def test_a_5000_digit_number_in_an_instrument_is_refused_with_its_path(app: Flask) -> None:
+    raw = encoded(document()).replace(b'"format": 1', b'"format": ' + b"9" * 5000, 1)
+    assert b"9" * 5000 in raw
+    error = refusal(raw)
+    assert error.path == "format"
+
+
+def test_a_5000_digit_number_in_a_text_field_is_refused_with_its_path(app: Flask) -> None:
+    doc = document()
+    doc["version"] = "@@"
+    raw = encoded(doc).replace(b'"@@"', b"1" * 5000, 1)
+    assert refusal(raw).path == "version"
+
+
+# -- finding 4: fullmatch wherever a pattern validates input --------------------------------------
+
+
+def _set(doc: dict[str, Any], path: str, value: str) -> None:
+    target: Any = doc
+    parts = re.findall(r"[a-z_]+|\[\d+\]", path)
+    for part in parts[:-1]:
+        target = target[int(part[1:-1])] if part.startswith("[") else target[part]
+    last = parts[-1]
+    if last.startswith("["):
+        target[int(last[1:-1])] = value
+    else:
+        target[last] = value
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["key", "version", "languages[0]", "source.url", "questions[0].key", "levels[0].key"],
+)
+def test_an_instrument_field_with_a_trailing_newline_is_refused(app: Flask, path: str) -> None:
+    doc = document()
+    value: Any = doc
+    for part in re.findall(r"[a-z_]+|\[\d+\]", path):
+        value = value[int(part[1:-1])] if part.startswith("[") else value[part]
+    _set(doc, path, value + "\n")
+    error = refusal(doc)
+    assert error.path == path, error
+
+
+def test_an_option_value_with_a_trailing_newline_is_refused(app: Flask) -> None:
+    doc = document()
+    question = next(q for q in doc["questions"] if q.get("options"))
+    index = doc["questions"].index(question)
+    question["options"][0]["value"] += "\n"
+    assert refusal(doc).path == f"questions[{index}].options[0].value"
+
+
+def test_a_shipped_key_followed_by_a_newline_does_not_pass_the_reserved_key_check(app: Flask) -> None:
+    doc = json.loads(LETHALITY_FILE.read_text(encoding="utf-8"))
+    doc["key"] = doc["key"] + "\n"
+    with pytest.raises(InstrumentError) as caught:
+        inst.parse(encoded(doc))
+    assert caught.value.path == "key"
+
+
+def _anchored_patterns(tree: ast.Module) -> set[str]:
+    """Module-level names bound to ``re.compile("...$")``: patterns meant to match a whole value."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            call = node.value
+            if (
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr == "compile"
+                and call.args
+                and isinstance(call.args[0], ast.Constant)
+                and str(call.args[0].value).endswith("$")
+            ):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def test_no_whole_value_pattern_is_checked_with_match() -> None:
+    """``re.match`` with ``$`` accepts a trailing newline; a validator uses ``fullmatch``."""
+    offenders = []
+    for path in sorted((ROOT / "advocacy").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        anchored = _anchored_patterns(tree)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "match"
+                and (
+                    (isinstance(node.func.value, ast.Name) and node.func.value.id in anchored)
+                    or (isinstance(node.func.value, ast.Name) and node.func.value.id == "re")
+                )
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_the_weighted_example_still_parses(app: Flask) -> None:
+    assert inst.parse(WEIGHTED_FILE.read_bytes()).key
