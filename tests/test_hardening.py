@@ -120,3 +120,81 @@ def test_no_whole_value_pattern_is_checked_with_match() -> None:
 
 def test_the_weighted_example_still_parses(app: Flask) -> None:
     assert inst.parse(WEIGHTED_FILE.read_bytes()).key
+
+
+# -- findings 6 and 7: the password-change form ---------------------------------------------------
+
+
+def _change(client: Any, current: str, new: str) -> Any:
+    return client.post(
+        "/auth/password", data={"current_password": current, "new_password": new, "confirm_password": new}
+    )
+
+
+def test_a_temporary_password_cannot_become_the_permanent_one(app: Flask, client: Any) -> None:
+    from advocacy.admin.service import issue_temporary_password
+    from advocacy.auth.models import Role
+    from advocacy.extensions import db
+    from tests import factories
+    from tests.helpers import login, make_agency, make_user, reload
+
+    agency = make_agency()
+    admin = make_user(agency, Role.ADMIN)
+    person = make_user(agency, Role.ADVOCATE, "fern-advocate")
+    temporary = issue_temporary_password(factories.actor(admin), person)
+    db.session.commit()
+    login(client, person, temporary)
+    response = _change(client, temporary, temporary)
+    assert response.status_code == 400
+    assert "Choose a new password, not the one you have now." in response.get_data(as_text=True)
+    assert reload(person).must_change_password
+
+
+def test_wrong_current_passwords_count_and_end_the_session_at_the_limit(app: Flask, client: Any) -> None:
+    from advocacy.auth.models import Role
+    from tests.helpers import PASSWORD, login, make_agency, make_user, signed_in
+
+    person = make_user(make_agency(), Role.ADVOCATE, "fern-advocate")
+    login(client, person)
+    threshold = app.config["SETTINGS"].lockout_threshold
+    for attempt in range(threshold - 1):
+        assert _change(client, f"guess number {attempt:04d}", "a quiet lake at dawn 77").status_code == 400
+    assert signed_in(client)
+    final = _change(client, "one guess too many", "a quiet lake at dawn 77")
+    assert final.status_code == 302 and final.headers["Location"].endswith("/auth/login")
+    assert not signed_in(client)
+    refused = client.post("/auth/login", data={"username": person.username, "password": PASSWORD})
+    assert "Too many failed attempts" in refused.get_data(as_text=True)
+
+
+# -- finding 10: small things ---------------------------------------------------------------------
+
+
+def test_a_missing_static_file_is_a_plain_404_never_cached_publicly(app: Flask, client: Any) -> None:
+    from advocacy.auth.models import Role
+    from tests.helpers import login, make_agency, make_user
+
+    login(client, make_user(make_agency(), Role.ADVOCATE, "fern-advocate"))
+    response = client.get("/static/no-such-file.css")
+    assert response.status_code == 404
+    assert "public" not in response.headers["Cache-Control"]
+    assert response.mimetype == "text/plain"
+    assert "fern-advocate" not in response.get_data(as_text=True)
+
+
+def test_a_static_file_is_still_cached(app: Flask, client: Any) -> None:
+    css = next((ROOT / "static").rglob("*.css"))
+    response = client.get("/static/" + css.relative_to(ROOT / "static").as_posix())
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_the_case_list_refuses_a_name_in_the_address(app: Flask, client: Any) -> None:
+    from advocacy.auth.models import Role
+    from tests.helpers import login, make_agency, make_user
+
+    login(client, make_user(make_agency(), Role.ADVOCATE, "fern-advocate"))
+    response = client.get("/cases/?name=Rosa")
+    assert response.status_code == 400
+    assert "a name is never sent in a web address" in response.get_data(as_text=True)
+    assert client.post("/cases/", data={"name": "Rosa"}).status_code == 200
