@@ -198,3 +198,144 @@ def test_the_case_list_refuses_a_name_in_the_address(app: Flask, client: Any) ->
     assert response.status_code == 400
     assert "a name is never sent in a web address" in response.get_data(as_text=True)
     assert client.post("/cases/", data={"name": "Rosa"}).status_code == 200
+
+
+# -- finding 5: the shelter label guard -----------------------------------------------------------
+
+LAKEVIEW = ("Lakeview Family Residence", "1208 Example Ave, Duluth")
+
+
+@pytest.mark.parametrize(
+    ("label", "region"),
+    [
+        ("NS-2 at 44 Sample St", "North Shore"),  # a street address, of any shelter
+        ("NS-2", "44 Sample St area"),
+        ("Lakeview-Family-Residence", "North Shore"),  # the name with hyphens
+        ("LAKEVIEW  family   résidence", "North Shore"),
+        ("Lakeview 2", "North Shore"),  # a distinctive word of the name
+        ("NS-2 call 218-555-0147", "North Shore"),  # a phone number
+        ("NS-2", "1208 Example"),  # a piece of the street
+    ],
+)
+def test_a_label_or_region_that_can_find_the_shelter_is_refused(app: Flask, label: str, region: str) -> None:
+    from advocacy.errors import Refused
+    from advocacy.shelters.service import check_public_identity
+
+    with pytest.raises(Refused):
+        check_public_identity(*LAKEVIEW[:1], LAKEVIEW[1], label, region)
+
+
+@pytest.mark.parametrize(("label", "region"), [("NS-2", "North Shore"), ("Family site 3", "Duluth")])
+def test_an_ordinary_label_and_region_are_accepted(app: Flask, label: str, region: str) -> None:
+    from advocacy.shelters.service import check_public_identity
+
+    check_public_identity(LAKEVIEW[0], LAKEVIEW[1], label, region)
+
+
+# -- finding 8: referral flooding -----------------------------------------------------------------
+
+
+@pytest.fixture
+def open_beds(app: Flask) -> Any:
+    from types import SimpleNamespace
+
+    from advocacy.auth.models import Role
+    from advocacy.extensions import db
+    from advocacy.shelters import service as shelters
+    from advocacy.shelters.models import BedType
+    from tests import factories
+    from tests.helpers import make_agency, make_user
+
+    lake = make_agency("lake")
+    setup = factories.system(lake)
+    shelter = shelters.add_shelter(
+        setup, lake.id, "Birch House", "NS-1", "North Shore", address="1 Example Ave"
+    )
+    shelters.add_room(setup, shelter, "A", beds=[(f"A{n}", BedType.ADULT) for n in range(1, 9)])
+    north = make_agency("north")
+    db.session.commit()
+    return SimpleNamespace(
+        lake=lake, shelter=shelter, north=north, advocate=make_user(north, Role.ADVOCATE, "fern-advocate")
+    )
+
+
+def _request(open_beds: Any) -> Any:
+    from advocacy.shelters import service as shelters
+    from advocacy.shelters.service import Household
+    from tests import factories
+
+    return shelters.request_referral(
+        factories.actor(open_beds.advocate),
+        open_beds.shelter.id,
+        Household(),
+        from_agency_id=open_beds.north.id,
+    )
+
+
+def test_another_agency_cannot_hold_every_open_bed_with_quick_requests(open_beds: Any) -> None:
+    from advocacy.errors import Refused
+
+    _request(open_beds)
+    _request(open_beds)
+    with pytest.raises(Refused, match="already has 2 requests waiting at this shelter"):
+        _request(open_beds)
+
+
+def test_the_shelters_admin_lowers_the_limit(open_beds: Any) -> None:
+    from advocacy.errors import Refused
+    from advocacy.shelters import service as shelters
+    from tests import factories
+
+    shelters.update_network_settings(
+        factories.system(open_beds.lake),
+        open_beds.lake.id,
+        hold_minutes=120,
+        stale_after_minutes=360,
+        pending_referrals_per_agency=1,
+    )
+    _request(open_beds)
+    with pytest.raises(Refused, match="already has 1 request waiting"):
+        _request(open_beds)
+
+
+def test_an_advocate_may_send_only_so_many_requests_an_hour(open_beds: Any, clock: Any) -> None:
+    from datetime import timedelta
+
+    from advocacy.errors import Refused
+    from advocacy.shelters import service as shelters
+    from tests import factories
+
+    shelters.update_network_settings(
+        factories.system(open_beds.lake),
+        open_beds.lake.id,
+        hold_minutes=120,
+        stale_after_minutes=360,
+        pending_referrals_per_agency=10,
+    )
+    for _ in range(6):
+        _request(open_beds)
+    with pytest.raises(Refused, match="6 requests in the last hour"):
+        _request(open_beds)
+    clock.advance(timedelta(minutes=61))
+    assert _request(open_beds).id
+
+
+def test_the_settings_page_shows_and_saves_the_limit(app: Flask, client: Any, open_beds: Any) -> None:
+    from advocacy.auth.models import Role
+    from advocacy.shelters import service as shelters
+    from tests.helpers import login, make_user
+
+    login(client, make_user(open_beds.lake, Role.ADMIN, "lake-admin"))
+    page = client.get("/shelters/settings")
+    assert "Requests another agency may have waiting" in page.get_data(as_text=True)
+    saved = client.post(
+        "/shelters/settings",
+        data={
+            "agency": open_beds.lake.id,
+            "hold_minutes": 120,
+            "stale_after_minutes": 360,
+            "pending_referrals_per_agency": 1,
+        },
+    )
+    assert saved.status_code == 302
+    assert shelters.network_settings(open_beds.lake.id).pending_referrals_per_agency == 1

@@ -108,6 +108,9 @@ class NetworkSettings(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
     hold_minutes: Mapped[int] = mapped_column(Integer, default=120)
     stale_after_minutes: Mapped[int] = mapped_column(Integer, default=360)
+    # Requests one referring agency may have waiting at one of these shelters at a time:
+    # another agency's advocates cannot hold every open bed with a burst of requests.
+    pending_referrals_per_agency: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
 
 
 class Shelter(db.Model):

@@ -1,6 +1,7 @@
 """hardening: one audit chain per agency (its head row serializes only that
 agency's appends), signed checkpoints that anchor every chain's length and
-head, and TRUNCATE refused on the append-only tables (PostgreSQL)
+head, TRUNCATE refused on the append-only tables (PostgreSQL), and a limit
+on the referrals one agency may have waiting at another's shelter
 
 Entries written before this revision keep their place in the one old chain
 (``seq`` NULL: the "audit:legacy" chain, verified in id order as before).
