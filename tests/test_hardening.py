@@ -339,3 +339,43 @@ def test_the_settings_page_shows_and_saves_the_limit(app: Flask, client: Any, op
     )
     assert saved.status_code == 302
     assert shelters.network_settings(open_beds.lake.id).pending_referrals_per_agency == 1
+
+
+# -- finding 9: information across agencies -------------------------------------------------------
+
+
+def test_creating_a_user_does_not_reveal_a_name_in_another_agency(app: Flask, client: Any) -> None:
+    """User names live in their agency's namespace: another agency's "fern" is no clash."""
+    from advocacy.auth.models import Role
+    from advocacy.auth.service import find_user
+    from tests.helpers import login, make_agency, make_user
+
+    north, south = make_agency("north"), make_agency("south")
+    make_user(south, Role.ADVOCATE, "fern")
+    login(client, make_user(north, Role.ADMIN, "north.boss"))
+    response = client.post(
+        "/admin/users/new",
+        data={"username": "fern", "display_name": "Fern", "agency": north.id, "role": "advocate"},
+    )
+    assert response.status_code == 200
+    assert find_user("north.fern") is not None
+    again = client.post(
+        "/admin/users/new",
+        data={"username": "fern", "display_name": "Fern", "agency": north.id, "role": "advocate"},
+    )
+    assert again.status_code == 400  # a colleague of the same agency, whom the admin already sees
+
+
+def test_a_user_name_with_a_trailing_newline_is_refused(app: Flask, client: Any) -> None:
+    from advocacy.auth.models import Role
+    from advocacy.auth.service import find_user
+    from tests.helpers import login, make_agency, make_user
+
+    north = make_agency("north")
+    login(client, make_user(north, Role.ADMIN, "north.boss"))
+    response = client.post(
+        "/admin/users/new",
+        data={"username": "fern\n", "display_name": "Fern", "agency": north.id, "role": "advocate"},
+    )
+    assert response.status_code == 400
+    assert find_user("north.fern\n") is None

@@ -48,7 +48,11 @@ def user_new() -> Any:
         else:
             # Rendered, not flashed: the temporary password never enters the session cookie.
             return render_template("admin/temporary_password.html", user=user, password=password)
-    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    agencies = service.admin_agencies(current_actor())
+    example = service.agency_user_name(agencies[0], "fern") if agencies else "fern"
+    return render_template("admin/user_new.html", form=form, example_username=example), (
+        400 if form.errors else 200
+    )
 
 
 def _detail(user: User, roles_form: RolesForm | None = None, status: int = 200) -> Any:

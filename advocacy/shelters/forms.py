@@ -374,7 +374,7 @@ class NetworkSettingsForm(FlaskForm):
     pending_referrals_per_agency = IntegerField(
         _l("Requests another agency may have waiting at one of your shelters"),
         validators=[
-            InputRequired(_l("Enter a number of requests.")),
+            Optional(),  # left out: the limit stays as it is
             NumberRange(min=1, max=10, message=_l("Allow from 1 to 10 waiting requests.")),
         ],
     )

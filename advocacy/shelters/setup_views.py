@@ -143,7 +143,7 @@ def settings() -> Any:
                 form.agency.data,
                 hold_minutes=form.hold_minutes.data or 0,
                 stale_after_minutes=form.stale_after_minutes.data or 0,
-                pending_referrals_per_agency=form.pending_referrals_per_agency.data or 0,
+                pending_referrals_per_agency=form.pending_referrals_per_agency.data,
             )
         except Refused as refused:
             _show_next_to_field(form, refused, "hold_minutes")

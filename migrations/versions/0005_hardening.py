@@ -61,6 +61,10 @@ def upgrade():
     )
     op.create_index("ix_audit_checkpoint_chain_id", "audit_checkpoint", ["chain", "id"], unique=False)
     _run(append_only_statements("audit_checkpoint", dialect))
+    op.add_column(
+        "network_settings",
+        sa.Column("pending_referrals_per_agency", sa.Integer(), server_default="2", nullable=False),
+    )
     for table in ("audit_event", "availability_event", "audit_checkpoint"):
         _run(no_truncate_statements(table, dialect))
 
@@ -70,6 +74,8 @@ def downgrade():
     for table in ("audit_checkpoint", "availability_event", "audit_event"):
         _run(drop_no_truncate_statements(table, dialect))
     _run(drop_append_only_statements("audit_checkpoint", dialect))
+    with op.batch_alter_table("network_settings", schema=None) as batch_op:
+        batch_op.drop_column("pending_referrals_per_agency")
     op.drop_index("ix_audit_checkpoint_chain_id", table_name="audit_checkpoint")
     op.drop_table("audit_checkpoint")
     op.drop_table("audit_chain")
