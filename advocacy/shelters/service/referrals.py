@@ -34,6 +34,7 @@ from advocacy.shelters.models import (
     DeclineReason,
     Hold,
     HoldStatus,
+    NetworkSettings,
     Referral,
     ReferralStatus,
     Room,
@@ -43,13 +44,13 @@ from advocacy.shelters.models import (
 from advocacy.shelters.service.beds import release_beds
 from advocacy.shelters.service.boards import NetworkFilters, NetworkRow, network_board
 from advocacy.shelters.service.core import (
+    DEFAULT_PENDING_REFERRALS_PER_AGENCY,
     MAX_BEDS_PER_REQUEST,
     NETWORK_ROLES,
     changing,
     expire_holds,
     hold_expiry,
     lock_beds,
-    network_settings,
 )
 
 # Referral tokens are read aloud and typed: no 0/O, 1/I/L, U.
@@ -179,7 +180,13 @@ class _Taken(Exception):
 def check_referral_limits(actor: Actor, shelter: Shelter, from_agency_id: int) -> None:
     """Refuse a request past the flooding limits: pending ones per referring agency at this
     shelter (the shelter's agency sets it), and requests per advocate in the last hour."""
-    limit = network_settings(shelter.agency_id).pending_referrals_per_agency
+    limit = db.session.scalar(
+        select(NetworkSettings.pending_referrals_per_agency).where(
+            NetworkSettings.agency_id == shelter.agency_id
+        )
+    )
+    if limit is None:
+        limit = DEFAULT_PENDING_REFERRALS_PER_AGENCY
     pending = db.session.scalar(
         select(func.count(Referral.id)).where(
             Referral.shelter_id == shelter.id,

@@ -26,7 +26,6 @@ from advocacy.handoff.guard.hits import HitKind
 from advocacy.handoff.guard.places import _fold
 from advocacy.shelters.models import Bed, BedState, BedType, NetworkSettings, Room, RoomType, Shelter
 from advocacy.shelters.service.core import (
-    DEFAULT_PENDING_REFERRALS_PER_AGENCY,
     MAX_HOLD_MINUTES,
     MAX_PENDING_REFERRALS_PER_AGENCY,
     STAFF_ROLES,
@@ -65,9 +64,7 @@ def update_network_settings(
         )
     row = db.session.get(NetworkSettings, agency_id)
     if row is None:
-        row = NetworkSettings(
-            agency_id=agency_id, pending_referrals_per_agency=DEFAULT_PENDING_REFERRALS_PER_AGENCY
-        )
+        row = NetworkSettings(agency_id=agency_id)
         db.session.add(row)
     if pending_referrals_per_agency is not None:
         row.pending_referrals_per_agency = pending_referrals_per_agency
