@@ -47,6 +47,8 @@ class Settings:
     # However active, a session ends this long after sign-in (one working day).
     session_max_seconds: int = 12 * 3600
     lockout_threshold: int = 5
+    #: Referral requests one advocate may send in an hour, across the network (flooding limit).
+    referrals_per_advocate_hour: int = 6
     lockout_seconds: int = 15 * 60
     max_content_length: int = 1024 * 1024
     default_language: str = "en"
@@ -210,6 +212,7 @@ def load_settings(env: Mapping[str, str] | None = None, /, **overrides: object) 
         idle_timeout_seconds=_int(env, "ADVOCACY_IDLE_TIMEOUT_SECONDS", 15 * 60),
         session_max_seconds=_int(env, "ADVOCACY_SESSION_MAX_SECONDS", 12 * 3600),
         lockout_threshold=_int(env, "ADVOCACY_LOCKOUT_THRESHOLD", 5),
+        referrals_per_advocate_hour=_int(env, "ADVOCACY_REFERRALS_PER_ADVOCATE_HOUR", 6),
         lockout_seconds=_int(env, "ADVOCACY_LOCKOUT_SECONDS", 15 * 60),
         proxy_hops=_int(env, "ADVOCACY_PROXY_HOPS", 0),
         default_timezone=env.get("ADVOCACY_TIMEZONE", "America/Chicago"),

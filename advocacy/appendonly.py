@@ -4,7 +4,10 @@ The audit chain and the bed-availability history are evidence; a bug or a
 hand-typed query must not be able to rewrite them.  The same statements are
 run by the Alembic revision that creates such a table and, through
 :func:`make_append_only`, by ``metadata.create_all`` (which the tests use).
-``TRUNCATE`` is not a row operation, so a test can still empty the table.
+``TRUNCATE`` is not a row operation and fires no row trigger, so PostgreSQL
+gets a statement-level trigger that refuses it too (SQLite has no TRUNCATE).
+The test suite empties tables with triggers switched off for its session
+(``session_replication_role = replica``, which needs a superuser).
 """
 
 from __future__ import annotations
@@ -36,8 +39,25 @@ def drop_append_only_statements(table: str, dialect: str) -> list[str]:
     return [f"DROP TRIGGER {table}_no_change ON {table}", f"DROP FUNCTION {table}_append_only()"]
 
 
+def no_truncate_statements(table: str, dialect: str) -> list[str]:
+    """A statement-level trigger refusing TRUNCATE (PostgreSQL; reuses the append-only function)."""
+    if dialect != "postgresql":
+        return []
+    return [
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()"
+    ]
+
+
+def drop_no_truncate_statements(table: str, dialect: str) -> list[str]:
+    if dialect != "postgresql":
+        return []
+    return [f"DROP TRIGGER {table}_no_truncate ON {table}"]
+
+
 def make_append_only(table: Table) -> None:
     """Have ``create_all`` add the triggers right after it creates ``table``."""
     for dialect in ("sqlite", "postgresql"):
-        for statement in append_only_statements(table.name, dialect):
+        statements = append_only_statements(table.name, dialect) + no_truncate_statements(table.name, dialect)
+        for statement in statements:
             event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))

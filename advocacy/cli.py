@@ -91,14 +91,54 @@ def audit_cli() -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    from advocacy.audit.service import verify_chain
+@click.option(
+    "--expect-head",
+    "expect_heads",
+    multiple=True,
+    metavar="CHAIN/LENGTH/HEAD",
+    help="A head kept outside the database (the expect_head of a logged checkpoint); repeatable.",
+)
+@click.option("--no-checkpoint", is_flag=True, help="Verify only; sign no new checkpoints.")
+def audit_verify(expect_heads: tuple[str, ...], no_checkpoint: bool) -> None:
+    """Verify every audit chain and the availability history; sign a checkpoint of each.
 
-    report = verify_chain()
-    if report.ok:
-        click.echo(f"audit chain intact: {report.checked} entries")
+    Run it regularly (hourly, from cron or a timer): each run compares every
+    chain with the newest checkpoint, so a chain cut short since then fails
+    and says by how many entries.  Exit status 1 when any chain fails.
+    """
+    from advocacy.audit.verify import Expected, verify_chains, write_checkpoints
+
+    try:
+        expected = [Expected.parse(value) for value in expect_heads]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--expect-head") from exc
+    with unit_of_work():
+        verification = verify_chains(expected)
+        if not no_checkpoint:
+            write_checkpoints(verification)
+    for report in verification.chains:
+        if report.ok:
+            click.echo(f"{report.chain} intact: {report.checked} entries, head {report.token()}")
+        elif report.missing:
+            click.echo(
+                f"{report.chain} SHORTENED: {report.missing} entries missing at the end "
+                f"({report.checked} remain)"
+            )
+        elif report.first_bad_id is not None:
+            click.echo(
+                f"{report.chain} BROKEN at entry {report.first_bad_id} "
+                f"(after {report.checked} good entries): {report.problem}"
+            )
+        else:
+            click.echo(f"{report.chain} BROKEN: {report.problem}")
+    for chain in sorted({e.chain for e in expected} - {r.chain for r in verification.chains}):
+        click.echo(f"{chain} BROKEN: no such chain")
+    if verification.ok:
+        click.echo(
+            f"audit chains intact: {verification.checked} entries in {len(verification.chains)} chains"
+        )
     else:
-        click.echo(f"audit chain BROKEN at entry {report.first_bad_id} (after {report.checked} good entries)")
+        click.echo("audit chains BROKEN: tell the security contact; keep the database as it is")
         sys.exit(1)
 
 

@@ -225,7 +225,7 @@ def set_security_headers(response: Response) -> Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if request.endpoint == "static":
+    if request.endpoint == "static" and response.status_code < 400:
         headers["Cache-Control"] = "public, max-age=3600"
     else:
         # Victim data must never sit in a browser or proxy cache.
@@ -280,7 +280,10 @@ def render_error(code: int, message: str | None = None) -> tuple[Any, int]:
     return render_template("error.html", title=title, text=text, code=code), code
 
 
-def handle_http_error(error: HTTPException) -> tuple[Any, int]:
+def handle_http_error(error: HTTPException) -> Any:
+    if request.endpoint == "static":
+        # A missing asset: plain, the same for everyone, never the signed-in person's page.
+        return Response(error.name, status=error.code or 500, mimetype="text/plain")
     return render_error(error.code or 500)
 
 

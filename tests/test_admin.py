@@ -30,13 +30,13 @@ def test_admin_adds_a_user_who_must_choose_a_password_and_set_up_two_step(client
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     password = _temporary_password(response)
-    user = find_user("new.advocate")
+    user = find_user(f"{agency.slug}.new.advocate")  # in the agency's namespace
     assert user is not None and user.must_change_password and not user.totp_enrolled
     assert user.roles_in(agency.id) == {Role.ADVOCATE}
 
     # The new colleague signs in: two-step set-up first, then their own password.
     assert (
-        other_client.post("/auth/login", data={"username": "new.advocate", "password": password})
+        other_client.post("/auth/login", data={"username": user.username, "password": password})
         .headers["Location"]
         .endswith("/auth/enrol")
     )
@@ -59,7 +59,7 @@ def test_admin_adds_a_user_who_must_choose_a_password_and_set_up_two_step(client
 
 def test_taken_user_name_is_refused_and_nothing_is_created(client):
     agency = make_agency()
-    admin = make_user(agency, Role.ADMIN, "boss")
+    admin = make_user(agency, Role.ADMIN, f"{agency.slug}.boss")
     login(client, admin)
     before = db.session.scalar(select(db.func.count()).select_from(User))
     response = client.post(

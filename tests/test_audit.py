@@ -14,7 +14,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from advocacy.audit.models import AuditEvent
-from advocacy.audit.service import record, verify_chain
+from advocacy.audit.service import record
+from advocacy.audit.verify import verify_chain
 from advocacy.auth.models import Role
 from advocacy.extensions import db
 from advocacy.intake.service import open_case
@@ -122,6 +123,21 @@ def test_the_chain_of_a_normal_day_verifies(activity: dict[str, Any]) -> None:
     assert report.first_bad_id is None
 
 
+def test_each_agency_has_its_own_chain(activity: dict[str, Any]) -> None:
+    """Sign-ins with an unknown name belong to no agency: the deployment's chain (0)."""
+    agency_id = activity["agency"].id
+    own = list(
+        db.session.scalars(
+            select(AuditEvent.seq).where(AuditEvent.chain_id == agency_id).order_by(AuditEvent.id)
+        )
+    )
+    assert own == list(range(1, len(own) + 1))
+    unknown = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login.failure_unknown_user"))
+    assert unknown is not None and unknown.chain_id == 0 and unknown.seq is not None
+    report = verify_chain()
+    assert {c.chain for c in report.chains} == {"audit:0", f"audit:{agency_id}"}
+
+
 def test_the_database_refuses_to_update_an_audit_row(activity: dict[str, Any]) -> None:
     with pytest.raises(DBAPIError, match="append-only"):
         db.session.execute(text("UPDATE audit_event SET action = 'case.created' WHERE action = 'case.view'"))
@@ -162,7 +178,9 @@ def test_an_edited_row_is_reported_by_verify(activity: dict[str, Any], edit: str
         report = verify_chain()
     assert not report.ok
     assert report.first_bad_id == target
-    assert report.checked == target - 1
+    chain = report.chain(f"audit:{activity['agency'].id}")
+    assert chain is not None and not chain.ok
+    assert chain.checked == db.session.scalar(select(AuditEvent.seq).where(AuditEvent.id == target)) - 1
 
 
 def test_an_edit_with_a_recomputed_plain_hash_is_still_detected(activity: dict[str, Any]) -> None:
@@ -183,8 +201,12 @@ def test_an_edit_with_a_recomputed_plain_hash_is_still_detected(activity: dict[s
 
 
 def test_a_deleted_row_is_reported_at_the_next_row(activity: dict[str, Any]) -> None:
-    target = row_id("case.view")
-    following = db.session.scalar(select(AuditEvent.id).where(AuditEvent.id > target).order_by(AuditEvent.id))
+    target = row_id("case.list")
+    following = db.session.scalar(
+        select(AuditEvent.id)
+        .where(AuditEvent.id > target, AuditEvent.chain_id == activity["agency"].id)
+        .order_by(AuditEvent.id)
+    )
     with append_only_protection_off():
         db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": target})
         db.session.commit()
@@ -215,7 +237,7 @@ def test_flask_audit_verify_exit_codes(app: Flask, activity: dict[str, Any]) -> 
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert f"audit chain intact: {len(actions())} entries" in result.output
+    assert f"audit chains intact: {len(actions())} entries in 2 chains" in result.output
 
     target = row_id("case.view")
     with append_only_protection_off():
@@ -223,17 +245,21 @@ def test_flask_audit_verify_exit_codes(app: Flask, activity: dict[str, Any]) -> 
         db.session.commit()
         result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert f"audit chain BROKEN at entry {target}" in result.output
+    assert f"audit:{activity['agency'].id} BROKEN at entry {target}" in result.output
 
 
-def test_the_admin_audit_page_says_when_the_chain_is_broken(app: Flask, client: Any) -> None:
+def test_the_admin_audit_page_shows_the_last_verification(app: Flask, client: Any) -> None:
     agency = make_agency()
     admin = make_user(agency, Role.ADMIN)
     login(client, admin)
-    assert "is intact" in text_of(client.get("/admin/audit"))
-    target = row_id("login.success")
+    assert "has not been verified yet" in text_of(client.get("/admin/audit"))
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+    assert "Last verified" in text_of(client.get("/admin/audit"))
+    assert "were intact" in text_of(client.get("/admin/audit"))
+    target = row_id("user.created")
     with append_only_protection_off():
         db.session.execute(text("UPDATE audit_event SET action = 'logout' WHERE id = :id"), {"id": target})
         db.session.commit()
+        assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 1
         page = text_of(client.get("/admin/audit"))
-    assert f"The chain is broken at entry {target}" in page
+    assert f"the chain is broken at entry {target}" in page

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from advocacy import create_app
 from advocacy.extensions import db
@@ -83,10 +85,11 @@ def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: F
     from advocacy.uow import unit_of_work
 
     upgrade(directory=MIGRATIONS, revision="0003")
-    with unit_of_work():
+    with unit_of_work(), audit_as_before_0005():
         assert load_demo() is not None
     upgrade(directory=MIGRATIONS)
     assert _schema_differences() == []
+    assert_the_old_chain_verifies_and_new_entries_chain_per_agency()
     with pytest.raises(Exception, match=r"(?i)check"), db.engine.begin() as conn:
         conn.execute(text("UPDATE bed SET state = 'held' WHERE hold_id IS NULL"))
     with db.engine.connect() as conn:
@@ -94,3 +97,74 @@ def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: F
             conn.execute(text("SELECT count(*) FROM bed WHERE state = 'held' AND hold_id IS NULL")).scalar()
             == 0
         )
+
+
+@contextmanager
+def audit_as_before_0005() -> Iterator[None]:
+    """Audit entries as the code before 0005 wrote them: one chain, no ``chain_id`` or ``seq``."""
+    import sys
+    from types import SimpleNamespace
+
+    from advocacy import clock
+    from advocacy.audit import service
+
+    def legacy_record(
+        actor: Any, action: str, object_type: Any = None, object_id: Any = None, *, agency_id: Any = None
+    ) -> None:
+        prev = db.session.execute(
+            text("SELECT entry_hash FROM audit_event ORDER BY id DESC LIMIT 1")
+        ).scalar()
+        event = SimpleNamespace(
+            occurred_at=clock.now().replace(microsecond=0),
+            actor_id=actor.user_id,
+            agency_id=agency_id,
+            action=action,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            seq=None,
+        )
+        values = dict(vars(event), prev_hash=prev or service.GENESIS)
+        values["entry_hash"] = service._digest(values["prev_hash"], event)
+        del values["seq"]
+        db.session.execute(
+            text(
+                "INSERT INTO audit_event (occurred_at, actor_id, agency_id, action, object_type, object_id, "
+                "prev_hash, entry_hash) VALUES (:occurred_at, :actor_id, :agency_id, :action, :object_type, "
+                ":object_id, :prev_hash, :entry_hash)"
+            ),
+            values,
+        )
+
+    original = service.record
+    from advocacy.shelters.service import referrals
+
+    patched = [m for m in list(sys.modules.values()) if getattr(m, "record", None) is original]
+    for module in patched:
+        module.record = legacy_record  # type: ignore[attr-defined]
+    limits = referrals.check_referral_limits  # 0005's referral limits are not there yet
+    referrals.check_referral_limits = lambda *_args: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        referrals.check_referral_limits = limits  # type: ignore[assignment]
+        for module in patched:
+            module.record = original  # type: ignore[attr-defined]
+
+
+def assert_the_old_chain_verifies_and_new_entries_chain_per_agency() -> None:
+    from advocacy.audit.service import record
+    from advocacy.audit.verify import LEGACY, verify_chains
+    from advocacy.auth.models import Agency
+    from tests.factories import system
+
+    old = db.session.execute(text("SELECT count(*) FROM audit_event")).scalar()
+    agency = db.session.scalars(select(Agency)).first()
+    assert agency is not None
+    record(system(agency), "case.list", agency_id=agency.id)
+    db.session.commit()
+    report = verify_chains()
+    assert report.ok, report
+    legacy = report.chain(LEGACY)
+    assert legacy is not None and legacy.checked == old > 10
+    mine = report.chain(f"audit:{agency.id}")
+    assert mine is not None and mine.checked == 1

@@ -65,6 +65,14 @@ def engine_name(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture
+def settings(database_url: str):  # type: ignore[no-untyped-def]
+    """Races send many requests from one advocate: no hourly flooding limit here."""
+    from tests.conftest import make_settings
+
+    return make_settings(database_url, referrals_per_advocate_hour=1_000_000)
+
+
 class ThreadClock:
     """The wall clock, except in a thread that reads its own time for a while.
 

@@ -23,7 +23,7 @@ class NewUserForm(FlaskForm):
             DataRequired(_l("Enter a user name.")),
             Length(min=3, max=64, message=_l("User names are 3 to 64 characters.")),
             Regexp(
-                r"^[A-Za-z0-9._-]+$",
+                r"^[A-Za-z0-9._-]+\Z",  # \Z: "$" would let a trailing newline through
                 message=_l("Use only letters, digits, dots, dashes and underscores."),
             ),
         ],

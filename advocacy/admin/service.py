@@ -15,6 +15,7 @@ from advocacy.access import scoped
 from advocacy.actor import Actor
 from advocacy.audit.models import AuditEvent
 from advocacy.audit.service import record
+from advocacy.audit.verify import AgencyAuditStatus, agency_audit_status
 from advocacy.auth.models import Agency, Membership, Role, User
 from advocacy.auth.service import (
     clear_failures,
@@ -73,12 +74,32 @@ def _require_admin_of(actor: Actor, agency_id: int) -> None:
         raise Forbidden()
 
 
+def agency_user_name(agency: Agency, name: str) -> str:
+    """The account's user name in its agency's namespace: ``north.fern`` for "fern" at "north".
+
+    User names are unique in the whole deployment, so a refusal of a name
+    would tell an admin that another agency has a user of that name.  Inside
+    the agency's own prefix a name can only clash with a colleague the admin
+    already sees in their list.  A name already given with the prefix keeps it.
+    """
+    name = name.strip()
+    prefix = f"{agency.slug}."
+    return name if name.lower().startswith(prefix.lower()) else prefix + name
+
+
 def add_user(actor: Actor, agency_id: int, username: str, display_name: str, role: Role) -> tuple[User, str]:
-    """Open an account with a temporary password the admin hands over once."""
+    """Open an account with a temporary password the admin hands over once.
+
+    The user name goes into the agency's namespace (:func:`agency_user_name`).
+    """
     _require_admin_of(actor, agency_id)
+    agency = db.session.get(Agency, agency_id)
+    assert agency is not None
+    username = agency_user_name(agency, username)
+    if len(username) > 64:
+        raise Refused(_("User names are 3 to 64 characters."), "username")
     if find_user(username) is not None:
         raise Refused(_("That user name is taken. Choose another."), "username")
-    agency = db.session.get(Agency, agency_id)
     password = random_passphrase()
     user = create_user(actor, username, display_name, password, [(agency, role)])  # type: ignore[list-item]
     user.must_change_password = True
@@ -171,3 +192,15 @@ def recent_audit_events(actor: Actor, limit: int = 100) -> list[AuditEvent]:
             .limit(limit)
         )
     )
+
+
+def audit_status(actor: Actor) -> list[tuple[Agency, AgencyAuditStatus]]:
+    """Each administered agency's own chain: its length and its last verification.
+
+    The page never re-verifies (``flask audit verify`` does, on a schedule) and
+    never shows another agency's or the deployment's numbers.
+    """
+    agencies = db.session.scalars(
+        select(Agency).where(Agency.id.in_(actor.agency_ids(Role.ADMIN))).order_by(Agency.name)
+    )
+    return [(agency, agency_audit_status(agency.id)) for agency in agencies]

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from advocacy.access import current_actor, roles_required
 from advocacy.admin import bp, service
 from advocacy.admin.forms import ConfirmForm, NewUserForm, RolesForm
-from advocacy.audit.service import verify_chain
 from advocacy.auth.models import Role, User
 from advocacy.auth.service import locked_until
 from advocacy.errors import Refused
@@ -49,7 +48,11 @@ def user_new() -> Any:
         else:
             # Rendered, not flashed: the temporary password never enters the session cookie.
             return render_template("admin/temporary_password.html", user=user, password=password)
-    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    agencies = service.admin_agencies(current_actor())
+    example = service.agency_user_name(agencies[0], "fern") if agencies else "fern"
+    return render_template("admin/user_new.html", form=form, example_username=example), (
+        400 if form.errors else 200
+    )
 
 
 def _detail(user: User, roles_form: RolesForm | None = None, status: int = 200) -> Any:
@@ -145,5 +148,7 @@ def user_temporary_password(user_id: int) -> Any:
 @roles_required(Role.ADMIN)
 def audit() -> str:
     return render_template(
-        "admin/audit.html", report=verify_chain(), events=service.recent_audit_events(current_actor())
+        "admin/audit.html",
+        statuses=service.audit_status(current_actor()),
+        events=service.recent_audit_events(current_actor()),
     )

@@ -1,9 +1,11 @@
-"""Writing and verifying the audit chain.
+"""Writing the audit chains.
 
 ``record`` is called in the same transaction as the change it describes, so a
-change and its audit row commit or roll back together.  Appends are serialized
-(a PostgreSQL advisory lock; SQLite has one writer anyway) so the chain never
-forks under concurrent requests.
+change and its audit row commit or roll back together.  Each agency's chain is
+serialized by its own :class:`AuditChain` row (the UPDATE that claims the next
+place takes the row lock until commit), so the chain never forks under
+concurrent requests while unrelated agencies append in parallel.  Verification
+and checkpoints are in :mod:`advocacy.audit.verify`.
 """
 
 from __future__ import annotations
@@ -11,37 +13,69 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from advocacy import clock
 from advocacy.actor import Actor
-from advocacy.audit.models import AuditEvent
+from advocacy.audit.models import DEPLOYMENT_CHAIN, AuditChain, AuditEvent
 from advocacy.extensions import db, is_postgresql
 
 GENESIS = "0" * 64
-# An arbitrary constant that names "the audit chain" among advisory locks.
-_ADVISORY_LOCK_KEY = 7_160_233
 
 log = logging.getLogger("advocacy.audit")
 
 
+def mac(*fields: object) -> str:
+    """HMAC-SHA256 with the deployment's hash key over ``fields`` (None as the empty string)."""
+    key = current_app.config["SETTINGS"].hash_key.encode()
+    text = "\x1f".join("" if f is None else str(f) for f in fields)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
 def _digest(prev_hash: str, event: Any) -> str:
-    """HMAC of an event (an AuditEvent or a row with the same fields) after ``prev_hash``."""
-    fields = [
+    """HMAC of an event (an AuditEvent or a row with the same fields) after ``prev_hash``.
+
+    An entry of a per-agency chain also signs its chain and place, so an entry
+    cannot be moved to another chain or position; a legacy entry (``seq`` None)
+    keeps the fields it was signed with.
+    """
+    fields: list[object] = [
         prev_hash,
         event.occurred_at.isoformat(),
-        str(event.actor_id or ""),
-        str(event.agency_id or ""),
+        event.actor_id or "",
+        event.agency_id or "",
         event.action,
-        event.object_type or "",
-        event.object_id or "",
+        event.object_type,
+        event.object_id,
     ]
-    key = current_app.config["SETTINGS"].hash_key.encode()
-    return hmac.new(key, "\x1f".join(fields).encode(), hashlib.sha256).hexdigest()
+    if event.seq is not None:
+        fields += [event.chain_id, event.seq]
+    return mac(*fields)
+
+
+def _claim_next(chain_id: int) -> tuple[int, str]:
+    """Take the chain's lock and its next place: (the new entry's seq, the previous head)."""
+    claim = (
+        update(AuditChain)
+        .where(AuditChain.chain_id == chain_id)
+        .values(length=AuditChain.length + 1)
+        .returning(AuditChain.length, AuditChain.head)
+        .execution_options(synchronize_session=False)
+    )
+    row = db.session.execute(claim).one_or_none()
+    if row is None:  # the chain's first entry: create its head (a concurrent first entry may win)
+        dialect = postgresql if is_postgresql() else sqlite
+        db.session.execute(
+            dialect.insert(AuditChain)
+            .values(chain_id=chain_id, length=0, head=GENESIS)
+            .on_conflict_do_nothing(index_elements=["chain_id"])
+        )
+        row = db.session.execute(claim).one()
+    return row.length, row.head
 
 
 def record(
@@ -52,16 +86,14 @@ def record(
     *,
     agency_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction (not committed here).
+    """Append one event to its agency's chain, in the caller's transaction (not committed here).
 
     The entry names the acting user; a worker's or a partner's entry has no
     user (its action says what happened).
     """
     actor_id = actor.user_id
-    session = db.session
-    if is_postgresql():
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
-    prev = session.scalar(select(AuditEvent.entry_hash).order_by(AuditEvent.id.desc()).limit(1))
+    chain_id = DEPLOYMENT_CHAIN if agency_id is None else agency_id
+    seq, prev = _claim_next(chain_id)
     event = AuditEvent(
         occurred_at=clock.now().replace(microsecond=0),
         actor_id=actor_id,
@@ -69,39 +101,18 @@ def record(
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
-        prev_hash=prev or GENESIS,
+        prev_hash=prev,
+        chain_id=chain_id,
+        seq=seq,
     )
-    event.entry_hash = _digest(event.prev_hash, event)
-    session.add(event)
-    session.flush()
+    event.entry_hash = _digest(prev, event)
+    db.session.add(event)
+    db.session.flush()
+    db.session.execute(
+        update(AuditChain)
+        .where(AuditChain.chain_id == chain_id)
+        .values(head=event.entry_hash)
+        .execution_options(synchronize_session=False)
+    )
     log.debug("audit", extra={"action": action, "object_type": object_type, "actor_id": actor_id})
     return event
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    first_bad_id: int | None = None
-
-
-def verify_chain(batch_size: int = 1000) -> ChainReport:
-    """Walk the whole chain in id order, in batches, and report the first broken row.
-
-    Rows are read as plain tuples, not ORM objects, so a long chain neither
-    fills the session's identity map nor disturbs objects the caller holds.
-    """
-    columns = [getattr(AuditEvent, c.key) for c in AuditEvent.__table__.columns]
-    prev = GENESIS
-    checked = 0
-    last_id = 0
-    while rows := db.session.execute(
-        select(*columns).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
-    ).all():
-        for event in rows:
-            if event.prev_hash != prev or not hmac.compare_digest(event.entry_hash, _digest(prev, event)):
-                return ChainReport(ok=False, checked=checked, first_bad_id=event.id)
-            prev = event.entry_hash
-            checked += 1
-            last_id = event.id
-    return ChainReport(ok=True, checked=checked)

@@ -34,7 +34,7 @@ class CodeForm(FlaskForm):
         _l("6-digit code from your authenticator app"),
         validators=[
             DataRequired(_l("Enter the 6-digit code.")),
-            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("The code is 6 digits.")),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*\Z", message=_l("The code is 6 digits.")),
         ],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "7"},
     )

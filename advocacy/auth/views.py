@@ -173,9 +173,19 @@ def change_password() -> Any:
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if not service.password_matches(current_user.record, form.current_password.data or ""):
+            # Counted with the sign-in failures: a stolen session must not guess forever.
+            user = current_user.record
+            if service.register_failure(user.username, "password.current_failure", user):
+                service.end_all_sessions(current_actor(), user)
+                end_session()
+                _flash_locked()
+                return redirect(url_for("auth.login"))
             form.current_password.errors = [_("That is not your current password.")]
         else:
             problems = service.password_problems(form.new_password.data or "", current_user.username)
+            if not problems and form.new_password.data == form.current_password.data:
+                # Above all for a temporary password, which must not become the permanent one.
+                problems = [_("Choose a new password, not the one you have now.")]
             if problems:
                 form.new_password.errors = problems
             else:

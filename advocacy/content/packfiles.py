@@ -210,7 +210,7 @@ def _parse_header(path: Path, lines: list[str]) -> tuple[dict[str, tuple[str, in
                 if key not in header:
                     raise PackError(path, number, f"header has no '{key}'")
             return header, index + 1
-        match = _HEADER_LINE.match(line)
+        match = _HEADER_LINE.fullmatch(line)
         if not match:
             raise PackError(path, number, "header line is not 'key: value'")
         key, value = match.group(1), match.group(2).strip()
@@ -236,7 +236,7 @@ def _check_header(path: Path, header: dict[str, tuple[str, int]]) -> dict[str, A
     locale = value("locale")
     if locale not in registry():
         raise PackError(path, line("locale"), f"unknown locale '{locale}'")
-    if not _VERSION.match(value("version")):
+    if not _VERSION.fullmatch(value("version")):
         raise PackError(path, line("version"), "version is a whole number, 1 or more")
     try:
         review = Review(value("review"))
@@ -277,7 +277,7 @@ def _check_header(path: Path, header: dict[str, tuple[str, int]]) -> dict[str, A
 
 def _date(path: Path, text: str, line: int) -> date:
     try:
-        if not _DATE.match(text):
+        if not _DATE.fullmatch(text):
             raise ValueError
         on = date.fromisoformat(text)
     except ValueError:
@@ -329,7 +329,7 @@ def _parse_body(path: Path, lines: list[str], start: int) -> tuple[SectionConten
                 current.close()
             continue
         _check_safe(path, number, line)
-        heading = _HEADING.match(line)
+        heading = _HEADING.fullmatch(line)
         if heading:
             try:
                 section = Section(heading.group(1))
@@ -379,7 +379,7 @@ def _body_line(path: Path, number: int, line: str, current: _SectionBuilder) -> 
             raise PackError(path, number, "this number is already listed in this section")
         current.numbers.append(parsed)
         return
-    item = _ITEM.match(line)
+    item = _ITEM.fullmatch(line)
     if item:
         if current.section != Section.ITEMS_TO_TAKE:
             raise PackError(path, number, "checklist items belong to 'items_to_take'")
@@ -422,7 +422,7 @@ def _parse_number(path: Path, number: int, line: str) -> Number:
         raise PackError(path, number, shape)
     name, how, hours, languages = fields
     for pattern in _HOW:
-        match = pattern.match(how)
+        match = pattern.fullmatch(how)
         if match:
             break
     else:

@@ -52,7 +52,7 @@ _PHONE = re.compile(r"^\+?[\d\s().-]{7,25}$")
 
 def canonical_language_tag(value: str) -> str | None:
     """A BCP 47 tag in its usual casing (``zh-Hant-TW``), or None if it is not one."""
-    match = _BCP47.match(value.strip().replace("_", "-"))
+    match = _BCP47.fullmatch(value.strip().replace("_", "-"))
     if not match:
         return None
     parts = [match["lang"].lower()]
@@ -67,7 +67,7 @@ def canonical_language_tag(value: str) -> str | None:
 def normalize_phone(value: str) -> str | None:
     """``(218) 555-0101`` → ``+12185550101``.  Ten digits are a US number; others need their ``+``."""
     raw = value.strip()
-    if not _PHONE.match(raw):
+    if not _PHONE.fullmatch(raw):
         return None
     digits = re.sub(r"\D", "", raw)
     if raw.startswith("+"):

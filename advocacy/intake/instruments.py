@@ -148,6 +148,19 @@ class Outcome:
 # --- reading a file -----------------------------------------------------------------------
 
 
+class _TooLongNumber:
+    """A number with more digits than any field takes: neither int nor text, so the reader refuses it by path."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _bounded_int(digits: str) -> int | _TooLongNumber:
+    # Python refuses to convert more than 4,300 digits (a ValueError from deep inside
+    # json.loads, without a path); no field takes more than a few.
+    return int(digits) if len(digits) <= 30 else _TooLongNumber(digits)
+
+
 def parse(raw: bytes | str, *, shipped: bool = False) -> Instrument:
     """The instrument in ``raw``, or :class:`InstrumentError` naming the first problem."""
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
@@ -155,7 +168,7 @@ def parse(raw: bytes | str, *, shipped: bool = False) -> Instrument:
         raise InstrumentError("", _("The file is larger than %(kb)d KB.", kb=MAX_FILE_BYTES // 1024))
     try:
         # "utf-8-sig": editors on Windows save UTF-8 with a byte order mark.
-        doc = json.loads(data.decode("utf-8-sig"))
+        doc = json.loads(data.decode("utf-8-sig"), parse_int=_bounded_int)
     except UnicodeDecodeError:
         raise InstrumentError("", _("The file is not UTF-8 text.")) from None
     except json.JSONDecodeError as exc:
@@ -166,6 +179,8 @@ def parse(raw: bytes | str, *, shipped: bool = False) -> Instrument:
     except RecursionError:
         # json.loads recurses per bracket: thousands of "[" are not an instrument.
         raise InstrumentError("", _("The file nests lists or objects too deeply.")) from None
+    except ValueError:  # anything else json.loads refuses is still the file's fault, never a 500
+        raise InstrumentError("", _("The file is not valid JSON.")) from None
     return _Reader(hashlib.sha256(data).hexdigest(), shipped).instrument(doc)
 
 
@@ -195,7 +210,7 @@ class _Reader:
             raise InstrumentError(path, _("must be text that is not empty."))
         if len(value) > limit:
             raise InstrumentError(path, _("must be at most %(num)d characters.", num=limit))
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             raise InstrumentError(path, _("“%(value)s” is not allowed here.", value=value[:40]))
         return value
 
@@ -506,7 +521,7 @@ _DIGITS = re.compile(r"^[0-9]{1,6}$")
 def _question_numbers(instrument: Instrument, keys: list[str]) -> str:
     """Questions as their printed numbers: a run of four or more as a range (4 to 11), else a list."""
     numbers = [instrument.question(k).number for k in keys]
-    if len(numbers) >= 4 and all(_DIGITS.match(n) for n in numbers):
+    if len(numbers) >= 4 and all(_DIGITS.fullmatch(n) for n in numbers):
         first = int(numbers[0])
         if [int(n) for n in numbers] == list(range(first, first + len(numbers))):
             return f"{numbers[0]}\u2013{numbers[-1]}"

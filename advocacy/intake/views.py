@@ -83,6 +83,8 @@ def index() -> Any:
     URL: not in the browser's history on a shared front-desk computer, not in
     a proxy's log.  Filters without a name also work as a GET (page links).
     """
+    if request.method == "GET" and "name" in request.args:
+        raise Refused(_("Search for a name with the search form: a name is never sent in a web address."))
     actor = current_actor()
     owners = service.case_owners(actor.agency_for(*service.CASE_ROLES))
     form = CaseSearchForm(owners, request.form if request.method == "POST" else request.args)

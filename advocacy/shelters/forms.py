@@ -371,6 +371,13 @@ class NetworkSettingsForm(FlaskForm):
             ),
         ],
     )
+    pending_referrals_per_agency = IntegerField(
+        _l("Requests another agency may have waiting at one of your shelters"),
+        validators=[
+            Optional(),  # left out: the limit stays as it is
+            NumberRange(min=1, max=10, message=_l("Allow from 1 to 10 waiting requests.")),
+        ],
+    )
     agency = SelectField(_l("Agency"), coerce=int, validate_choice=True)
 
     def __init__(self, agencies: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:

@@ -104,10 +104,17 @@ class NetworkSettings(db.Model):
     the defaults (see :func:`advocacy.shelters.service.network_settings`)."""
 
     __tablename__ = "network_settings"
+    # Never fetch the deferred limit back after an INSERT (see below).
+    __mapper_args__ = {"eager_defaults": False}
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
     hold_minutes: Mapped[int] = mapped_column(Integer, default=120)
     stale_after_minutes: Mapped[int] = mapped_column(Integer, default=360)
+    # Requests one referring agency may have waiting at one of these shelters at a time:
+    # another agency's advocates cannot hold every open bed with a burst of requests.
+    # Deferred, and filled by the database's default: code that never asks for it
+    # (the demo loaded into an older schema, say) neither reads nor writes it.
+    pending_referrals_per_agency: Mapped[int] = mapped_column(Integer, server_default="2", deferred=True)
 
 
 class Shelter(db.Model):

@@ -133,6 +133,7 @@ def settings() -> Any:
             "agency": agency_id,
             "hold_minutes": current.hold_minutes,
             "stale_after_minutes": current.stale_after_minutes,
+            "pending_referrals_per_agency": current.pending_referrals_per_agency,
         },
     )
     if form.validate_on_submit():
@@ -142,6 +143,7 @@ def settings() -> Any:
                 form.agency.data,
                 hold_minutes=form.hold_minutes.data or 0,
                 stale_after_minutes=form.stale_after_minutes.data or 0,
+                pending_referrals_per_agency=form.pending_referrals_per_agency.data,
             )
         except Refused as refused:
             _show_next_to_field(form, refused, "hold_minutes")

@@ -207,7 +207,7 @@ _NUMBER = re.compile(r"^\s*(?:(\d{4})\s*-\s*)?0*(\d{1,12})\s*$")
 
 def parse_case_number(text: str) -> tuple[int | None, int] | None:
     """``2026-000123``, ``000123`` or ``123``: (year or None, id); None if not a number."""
-    match = _NUMBER.match(text)
+    match = _NUMBER.fullmatch(text)
     if not match:
         return None
     year, number = match.groups()

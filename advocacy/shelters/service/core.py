@@ -62,6 +62,9 @@ DEFAULT_HOLD_MINUTES = 120
 DEFAULT_STALE_AFTER_MINUTES = 360
 MAX_HOLD_MINUTES = 24 * 60
 MAX_BEDS_PER_REQUEST = 12
+#: Pending requests one referring agency may have at one shelter, unless the shelter's agency lowers it.
+DEFAULT_PENDING_REFERRALS_PER_AGENCY = 2
+MAX_PENDING_REFERRALS_PER_AGENCY = 10
 #: Holds one run of :func:`expire_holds` ends at most (the command loops).
 EXPIRY_BATCH = 200
 
@@ -76,6 +79,7 @@ def network_settings(agency_id: int) -> NetworkSettings:
         agency_id=agency_id,
         hold_minutes=DEFAULT_HOLD_MINUTES,
         stale_after_minutes=DEFAULT_STALE_AFTER_MINUTES,
+        pending_referrals_per_agency=DEFAULT_PENDING_REFERRALS_PER_AGENCY,
     )
 
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
+from advocacy import clock
 from advocacy.access import scoped
 from advocacy.actor import Actor
 from advocacy.errors import NotFound, Refused
@@ -31,6 +34,7 @@ from advocacy.shelters.models import (
     DeclineReason,
     Hold,
     HoldStatus,
+    NetworkSettings,
     Referral,
     ReferralStatus,
     Room,
@@ -40,6 +44,7 @@ from advocacy.shelters.models import (
 from advocacy.shelters.service.beds import release_beds
 from advocacy.shelters.service.boards import NetworkFilters, NetworkRow, network_board
 from advocacy.shelters.service.core import (
+    DEFAULT_PENDING_REFERRALS_PER_AGENCY,
     MAX_BEDS_PER_REQUEST,
     NETWORK_ROLES,
     changing,
@@ -172,6 +177,50 @@ class _Taken(Exception):
     """Another request took a chosen bed first: choose again (inside the retry loop)."""
 
 
+def check_referral_limits(actor: Actor, shelter: Shelter, from_agency_id: int) -> None:
+    """Refuse a request past the flooding limits: pending ones per referring agency at this
+    shelter (the shelter's agency sets it), and requests per advocate in the last hour."""
+    limit = db.session.scalar(
+        select(NetworkSettings.pending_referrals_per_agency).where(
+            NetworkSettings.agency_id == shelter.agency_id
+        )
+    )
+    if limit is None:
+        limit = DEFAULT_PENDING_REFERRALS_PER_AGENCY
+    pending = db.session.scalar(
+        select(func.count(Referral.id)).where(
+            Referral.shelter_id == shelter.id,
+            Referral.from_agency_id == from_agency_id,
+            Referral.status == ReferralStatus.PENDING,
+        )
+    )
+    if (pending or 0) >= limit:
+        raise Refused(
+            ngettext(
+                "Your agency already has %(num)d request waiting at this shelter. Wait for its answer, or cancel it, before you send another.",
+                "Your agency already has %(num)d requests waiting at this shelter. Wait for their answers, or cancel one, before you send another.",
+                pending or 0,
+            )
+        )
+    if actor.user_id is None:
+        return
+    recent = db.session.scalar(
+        select(func.count(Referral.id)).where(
+            Referral.referred_by_id == actor.user_id,
+            Referral.created_at > clock.now() - timedelta(hours=1),
+        )
+    )
+    hourly = current_app.config["SETTINGS"].referrals_per_advocate_hour
+    if (recent or 0) >= hourly:
+        raise Refused(
+            ngettext(
+                "You have sent %(num)d request in the last hour, the most one person may send. Ask a colleague or try again later.",
+                "You have sent %(num)d requests in the last hour, the most one person may send. Ask a colleague or try again later.",
+                hourly,
+            )
+        )
+
+
 def request_referral(
     actor: Actor,
     shelter_id: int,
@@ -199,6 +248,7 @@ def request_referral(
                 MAX_BEDS_PER_REQUEST,
             )
         )
+    check_referral_limits(actor, shelter, from_agency_id)
     for _attempt in range(ATTEMPTS):
         expire_holds(shelter_ids=[shelter.id])
         if (

@@ -21,8 +21,17 @@ from advocacy.audit.service import record
 from advocacy.auth.models import Role
 from advocacy.errors import Refused
 from advocacy.extensions import db
+from advocacy.handoff.guard import KnownPlaces, scan
+from advocacy.handoff.guard.hits import HitKind
+from advocacy.handoff.guard.places import _fold
 from advocacy.shelters.models import Bed, BedState, BedType, NetworkSettings, Room, RoomType, Shelter
-from advocacy.shelters.service.core import MAX_HOLD_MINUTES, STAFF_ROLES, record_events, touch
+from advocacy.shelters.service.core import (
+    MAX_HOLD_MINUTES,
+    MAX_PENDING_REFERRALS_PER_AGENCY,
+    STAFF_ROLES,
+    record_events,
+    touch,
+)
 from advocacy.types import normalize_for_lookup
 
 #: Beds of a room are lettered A to Z after the room ("Room 1-A").
@@ -33,7 +42,12 @@ MAX_STALE_AFTER_MINUTES = 7 * 24 * 60
 
 
 def update_network_settings(
-    actor: Actor, agency_id: int, *, hold_minutes: int, stale_after_minutes: int
+    actor: Actor,
+    agency_id: int,
+    *,
+    hold_minutes: int,
+    stale_after_minutes: int,
+    pending_referrals_per_agency: int | None = None,
 ) -> None:
     if agency_id not in actor.agency_ids(Role.ADMIN):
         raise Refused(_("Choose one of your agencies."), "agency")
@@ -41,10 +55,19 @@ def update_network_settings(
         raise Refused(_("A hold lasts from 15 minutes to 24 hours."), "hold_minutes")
     if not 15 <= stale_after_minutes <= MAX_STALE_AFTER_MINUTES:
         raise Refused(_("Availability becomes stale after 15 minutes to 7 days."), "stale_after_minutes")
+    if pending_referrals_per_agency is not None and not (
+        1 <= pending_referrals_per_agency <= MAX_PENDING_REFERRALS_PER_AGENCY
+    ):
+        raise Refused(
+            _("Allow from 1 to %(num)d waiting requests.", num=MAX_PENDING_REFERRALS_PER_AGENCY),
+            "pending_referrals_per_agency",
+        )
     row = db.session.get(NetworkSettings, agency_id)
     if row is None:
         row = NetworkSettings(agency_id=agency_id)
         db.session.add(row)
+    if pending_referrals_per_agency is not None:
+        row.pending_referrals_per_agency = pending_referrals_per_agency
     row.hold_minutes = hold_minutes
     row.stale_after_minutes = stale_after_minutes
     # The stale marker on the boards depends on it: their ETags must change.
@@ -58,23 +81,105 @@ def update_network_settings(
     db.session.flush()
 
 
+#: Words of shelter names that say what a place is, not which one it is.
+_GENERIC_NAME_WORDS = frozenset(
+    [
+        "the",
+        "of",
+        "and",
+        "for",
+        "at",
+        "in",
+        "a",
+        "an",
+        "house",
+        "home",
+        "haven",
+        "shelter",
+        "shelters",
+        "safe",
+        "center",
+        "centre",
+        "residence",
+        "residences",
+        "family",
+        "families",
+        "women",
+        "womens",
+        "woman",
+        "children",
+        "kids",
+        "youth",
+        "place",
+        "program",
+        "project",
+        "services",
+        "service",
+        "hope",
+        "new",
+        "transitional",
+        "emergency",
+        "housing",
+        "apartments",
+        "lodge",
+        "refuge",
+    ]
+)
+#: What a label or region may never hold, whatever shelter it belongs to.
+_LOCATING = frozenset(
+    {
+        HitKind.PHONE,
+        HitKind.STREET_ADDRESS,
+        HitKind.PO_BOX,
+        HitKind.RURAL_ROUTE,
+        HitKind.COORDINATES,
+        HitKind.GEO_LINK,
+        HitKind.EMAIL,
+        HitKind.KNOWN_PLACE,
+    }
+)
+
+
+def _plain(value: str) -> str:
+    """Case, punctuation, spacing and diacritics folded away: "Lakeview-Family-Résidence" → "lakeview family residence"."""
+    return " ".join(_fold(normalize_for_lookup(value))[0].split())
+
+
 def check_public_identity(name: str, address: str | None, public_label: str, region: str) -> None:
     """The network label and region must not repeat the real name or address.
 
-    Neither may contain the name or the address, nor be a piece of the name.
-    The label may not be a piece of the address either; the region may be the
-    town the address ends with (that is what a coarse region is), but not a
-    piece of its first line, the street.
+    Compared in folded form (case, punctuation, spacing, diacritics).  Neither
+    may contain the name or the address, nor be a piece of the name; neither
+    may hold any street address, phone number or other locating detail (the
+    handoff guard's finders), whatever shelter it belongs to.  The label may
+    not share a distinctive word of the name ("Lakeview" of "Lakeview Family
+    Residence").  The region may be the town the address ends with (that is
+    what a coarse region is), but not a piece of its first line, the street.
     """
-    full = [normalize_for_lookup(v) for v in (name, address or "") if v.strip()]
-    street = normalize_for_lookup((address or "").split(",")[0])
-    name_only = normalize_for_lookup(name)
+    full = [_plain(v) for v in (name, address or "") if v.strip()]
+    street = _plain((address or "").split(",")[0])
+    name_only = _plain(name)
+    refused = Refused(
+        _("The network label and region must not contain the shelter's name or address."), "public_label"
+    )
     for shown, pieces_of in ((public_label, full), (region, [name_only, street])):
-        text = normalize_for_lookup(shown)
-        if any(s in text for s in full) or any(p and text in p for p in pieces_of):
+        text = _plain(shown)
+        squeezed = text.replace(" ", "")
+        if any(s in text or s.replace(" ", "") in squeezed for s in full) or any(
+            p and text in p for p in pieces_of
+        ):
+            raise refused
+    distinctive = {w for w in name_only.split() if len(w) > 2 and w not in _GENERIC_NAME_WORDS}
+    if distinctive & set(_plain(public_label).split()):
+        raise refused
+    places = KnownPlaces.build([(name, None, address)])
+    for field, shown in (("public_label", public_label), ("region", region)):
+        if any(hit.kind in _LOCATING for hit in scan(shown, known_places=places)):
             raise Refused(
-                _("The network label and region must not contain the shelter's name or address."),
-                "public_label",
+                _(
+                    "A network label or region must not hold a street address, a phone number or any other way to find a place."
+                ),
+                field,
             )
 
 
