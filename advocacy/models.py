@@ -2,6 +2,7 @@
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
+from advocacy.handoff.models import Consent, Delivery, HandoffRecord, Partner, PartnerToken, WebhookSecret
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
 from advocacy.shelters.models import (
     AvailabilityEvent,
@@ -20,10 +21,15 @@ __all__ = [
     "AvailabilityEvent",
     "Bed",
     "Case",
+    "Consent",
+    "Delivery",
+    "HandoffRecord",
     "Hold",
     "IntakeDraft",
     "Membership",
     "NetworkSettings",
+    "Partner",
+    "PartnerToken",
     "Placement",
     "ProtocolStep",
     "Referral",
@@ -34,4 +40,5 @@ __all__ = [
     "Stay",
     "User",
     "UserSession",
+    "WebhookSecret",
 ]
