@@ -119,9 +119,10 @@ def update_partner(
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise Refused(_("Enter the partner's name (up to 120 characters)."), field="name")
-    partner.name = name
-    partner.event_types = _event_types(event_types)
+    chosen = _event_types(event_types)
     new_url = _push_url(push_url, production=production)
+    partner.name = name
+    partner.event_types = chosen
     if new_url != partner.push_url or new_url is None:
         partner.push_disabled_at = None
     partner.push_url = new_url
