@@ -76,7 +76,7 @@ def test_a_partner_reads_its_records_page_by_page_in_a_stable_order(app, client,
         if not page["next_cursor"]:
             break
         cursor = page["next_cursor"]
-        assert str(made[0].id) not in cursor
+        assert not cursor.isdigit()
     assert seen == [r.uuid for r in made]
     one = _get(client, f"/api/v1/handoff/{made[2].uuid}", token)
     assert one.data.decode() == made[2].body

@@ -6,6 +6,7 @@ that the world itself is what the others assume.
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,15 @@ from tests import factories
 ALL_TYPES = [e.value for e in EventType]
 
 
+def public_resolver(address: str = "93.184.216.34"):  # type: ignore[no-untyped-def]
+    """A DNS that answers ``address`` for every name: no test touches the network."""
+
+    def resolve(host: str, port: int, **_kw: Any) -> list[tuple[Any, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    return resolve
+
+
 def partner(
     of: Agency,
     name: str = "County tracking",
@@ -29,7 +39,9 @@ def partner(
     push_url: str | None = None,
 ) -> Partner:
     admin = factories.system(of)
-    made = service.create_partner(admin, name, event_types or ALL_TYPES, push_url, production=False)
+    made = service.create_partner(
+        admin, name, event_types or ALL_TYPES, push_url, production=True, resolve=public_resolver()
+    )
     factories.commit()
     return made
 

@@ -12,4 +12,4 @@ from flask import Blueprint
 
 bp = Blueprint("handoff", __name__, url_prefix="/handoff", cli_group="handoff")
 
-from advocacy.handoff import admin_views, views  # noqa: E402,F401
+from advocacy.handoff import admin_views, cli, views  # noqa: E402,F401

@@ -60,9 +60,13 @@ def _event_types(values: Iterable[str]) -> list[str]:
     return [v for v in known if v in chosen]
 
 
-def _push_url(url: str | None, *, production: bool) -> str | None:
+def _push_url(url: str | None, *, production: bool, resolve: webhooks.Resolver | None) -> str | None:
     url = (url or "").strip()
-    return webhooks.check_push_url(url, production=production) if url else None
+    if not url:
+        return None
+    if resolve is None:
+        return webhooks.check_push_url(url, production=production)
+    return webhooks.check_push_url(url, production=production, resolve=resolve)
 
 
 def list_partners(actor: Actor) -> list[Partner]:
@@ -88,6 +92,7 @@ def create_partner(
     push_url: str | None = None,
     *,
     production: bool = True,
+    resolve: webhooks.Resolver | None = None,
 ) -> Partner:
     agency_id = actor.agency_for(Role.ADMIN)
     name = (name or "").strip()
@@ -97,7 +102,7 @@ def create_partner(
         agency_id=agency_id,
         name=name,
         event_types=_event_types(event_types),
-        push_url=_push_url(push_url, production=production),
+        push_url=_push_url(push_url, production=production, resolve=resolve),
         pseudonym_key=base64.b64encode(secrets.token_bytes(32)).decode("ascii"),
     )
     db.session.add(partner)
@@ -114,13 +119,14 @@ def update_partner(
     push_url: str | None,
     *,
     production: bool = True,
+    resolve: webhooks.Resolver | None = None,
 ) -> Partner:
     get_partner(actor, partner.id)
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise Refused(_("Enter the partner's name (up to 120 characters)."), field="name")
     chosen = _event_types(event_types)
-    new_url = _push_url(push_url, production=production)
+    new_url = _push_url(push_url, production=production, resolve=resolve)
     partner.name = name
     partner.event_types = chosen
     if new_url != partner.push_url or new_url is None:
