@@ -122,3 +122,25 @@ def test_an_address_in_the_summary_is_highlighted_and_nothing_is_sent(app, clien
     assert response.status_code == 400
     assert "<mark>4410 Grand Ave" in response.get_data(as_text=True)
     assert db.session.scalar(select(HandoffRecord)) is None
+
+
+def test_the_case_page_costs_the_same_with_many_consents_and_records(app, client, clock) -> None:
+    from advocacy.handoff import service as handoff
+    from tests.statements import counted
+    from tests.test_handoff_world import partner, release
+
+    north, advocate, case, tracking = world()
+    other = partner(north, "Probation")
+    consent(case, tracking)
+    release(factories.actor(advocate), case, tracking)
+    sign_in(client, advocate)
+    client.get(f"/cases/{case.id}")
+    with counted() as few:
+        assert client.get(f"/cases/{case.id}").status_code == 200
+    consent(case, other)
+    for _ in range(4):
+        release(factories.actor(advocate), case, other)
+    assert len(handoff.records_of(case)) == 5
+    with counted() as many:
+        assert client.get(f"/cases/{case.id}").status_code == 200
+    assert len(many) <= len(few), "\n".join(str(s)[:90] for s in many)

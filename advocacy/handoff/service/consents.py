@@ -15,6 +15,7 @@ from datetime import datetime
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from advocacy import clock
 from advocacy.access import get_scoped
@@ -48,7 +49,11 @@ class NoConsent(Refused):
 
 
 def consents_of(case: Case) -> list[Consent]:
-    stmt = select(Consent).where(Consent.case_id == case.id, Consent.agency_id == case.agency_id)
+    stmt = (
+        select(Consent)
+        .where(Consent.case_id == case.id, Consent.agency_id == case.agency_id)
+        .options(joinedload(Consent.partner))
+    )
     return list(db.session.scalars(stmt.order_by(Consent.given_at.desc(), Consent.id.desc())))
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from advocacy import clock
 from advocacy.access import get_scoped
@@ -195,8 +196,10 @@ def release(actor: Actor, case: Case, partner: Partner, prepared_again: Prepared
 
 
 def records_of(case: Case) -> list[HandoffRecord]:
-    stmt = select(HandoffRecord).where(
-        HandoffRecord.case_id == case.id, HandoffRecord.agency_id == case.agency_id
+    stmt = (
+        select(HandoffRecord)
+        .where(HandoffRecord.case_id == case.id, HandoffRecord.agency_id == case.agency_id)
+        .options(joinedload(HandoffRecord.partner))
     )
     return list(db.session.scalars(stmt.order_by(HandoffRecord.released_at.desc(), HandoffRecord.id.desc())))
 
