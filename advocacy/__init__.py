@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "court",
     "notify",
     "handoff",
+    "handoff.api",
     "content",
     "reports",
     "admin",

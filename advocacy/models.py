@@ -2,6 +2,7 @@
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
+from advocacy.handoff.models import Consent, Delivery, HandoffRecord, Partner, PartnerToken, WebhookSecret
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
 from advocacy.safety.models import LocalNumber, PlanVersion, SafetyPlan
 from advocacy.shelters.models import (
@@ -21,11 +22,16 @@ __all__ = [
     "AvailabilityEvent",
     "Bed",
     "Case",
+    "Consent",
+    "Delivery",
+    "HandoffRecord",
     "Hold",
     "IntakeDraft",
     "LocalNumber",
     "Membership",
     "NetworkSettings",
+    "Partner",
+    "PartnerToken",
     "Placement",
     "PlanVersion",
     "ProtocolStep",
@@ -38,4 +44,5 @@ __all__ = [
     "Stay",
     "User",
     "UserSession",
+    "WebhookSecret",
 ]

@@ -162,9 +162,34 @@ def enforce_idle_timeout() -> Response | None:
     return None
 
 
+#: The partner API's blueprint: it authenticates its own requests with bearer tokens
+#: (:func:`load_partner`), never with the session, and refuses every request without one.
+PARTNER_API_BLUEPRINT = "handoff_api"
+
+
+def load_partner() -> None:
+    """A partner of the tracking system calling the API: its bearer token becomes its actor.
+
+    Only on the partner API, and only from the ``Authorization`` header: a
+    session cookie never opens the API, and a token never opens a page.
+    The token is never logged.
+    """
+    if request.blueprint != PARTNER_API_BLUEPRINT:
+        return
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        g.setdefault(ACTOR_KEY, ANONYMOUS)
+        return
+    from advocacy.handoff.service import authenticate
+
+    setattr(g, ACTOR_KEY, authenticate(token.strip()) or ANONYMOUS)
+
+
 def require_login() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
+    if request.blueprint == PARTNER_API_BLUEPRINT:
+        return None  # the API's own guard requires a partner token on every endpoint
     if request.endpoint is None:
         return None  # a 404 or 405 is answered as such, without revealing more
     if _wants_json() or request.headers.get(BACKGROUND_HEADER):
@@ -175,6 +200,8 @@ def require_login() -> Response | None:
 def load_actor() -> None:
     """Who is acting in this request: the signed-in user, with their agencies,
     roles and the agency they chose to work for (see :class:`advocacy.actor.Actor`)."""
+    if request.blueprint == PARTNER_API_BLUEPRINT:
+        return  # load_partner decided, from the token alone
     if not current_user.is_authenticated:
         g.setdefault(ACTOR_KEY, ANONYMOUS)
         return
@@ -273,6 +300,10 @@ ERROR_TEXT = {
 
 def render_error(code: int, message: str | None = None) -> tuple[Any, int]:
     title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    if request.path.startswith("/api/v1/"):
+        from advocacy.handoff.api import problem
+
+        return problem(code), code
     if message:
         text = message
     if _wants_json():
@@ -330,6 +361,7 @@ def init_app(app: Flask) -> None:
     app.before_request(start_request)
     app.before_request(refuse_nul_characters)
     app.before_request(enforce_idle_timeout)
+    app.before_request(load_partner)
     app.before_request(require_login)
     app.before_request(load_actor)
     app.before_request(require_own_password)

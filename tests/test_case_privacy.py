@@ -163,6 +163,7 @@ def url_values(app: Flask, world: SimpleNamespace) -> dict[str, list[Any]]:
         "step": list(service.STEPS),
         "section": list(SECTION_FORMS),
         "ref": [LETHALITY],
+        "partner_id": [1],
     }
 
 

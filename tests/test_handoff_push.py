@@ -1,0 +1,175 @@
+"""Pushing records: Standard Webhooks signatures, retries with backoff, 410, SSRF, nothing after revocation."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from standardwebhooks import Webhook
+
+from advocacy.auth.models import Agency
+from advocacy.extensions import db
+from advocacy.handoff import service
+from advocacy.handoff.models import Delivery, DeliveryState, RecordState
+from advocacy.handoff.service import push
+from tests import factories
+from tests.test_handoff_world import consent, partner, public_resolver, release, world
+
+PUBLIC = "93.184.216.34"
+
+
+class Receiver:
+    """The partner's endpoint: answers with the statuses given, in turn, and keeps what it got."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses) or [204]
+        self.got: list[push.Request] = []
+
+    def __call__(self, request: push.Request) -> int:
+        self.got.append(request)
+        return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+
+
+def _pushing_world():  # type: ignore[no-untyped-def]
+    north, advocate, case, _t = world()
+    target = partner(north, "Pushing", push_url="https://hooks.example.org/advocacy")
+    secret = service.rotate_secret(factories.system(north), target).plaintext
+    given = consent(case, target)
+    return advocate, case, target, secret, given
+
+
+def _run(receiver: Receiver, resolve=None) -> push.Outcome:  # type: ignore[no-untyped-def]
+    outcome = push.deliver_due(
+        receiver, production=True, resolve=resolve or public_resolver(), each=db.session.commit
+    )
+    db.session.commit()
+    return outcome
+
+
+def test_a_push_is_signed_so_the_partner_verifies_it_with_standardwebhooks(app, clock) -> None:
+    advocate, case, _target, secret, _given = _pushing_world()
+    record = release(factories.actor(advocate), case, _target)
+    receiver = Receiver(204)
+    assert _run(receiver).delivered == 1
+    sent = receiver.got[0]
+    assert sent.address == PUBLIC and sent.host == "hooks.example.org"
+    assert sent.body == record.body.encode()
+    verified = Webhook(secret).verify(sent.body, sent.headers)
+    assert verified["record_id"] == record.uuid
+    db.session.refresh(record)
+    assert record.state is RecordState.DELIVERED
+
+
+def test_during_a_secret_rotation_both_secrets_verify(app, clock) -> None:
+    advocate, case, target, old, _given = _pushing_world()
+    new = service.rotate_secret(factories.system(case.agency_id), target).plaintext
+    factories.commit()
+    release(factories.actor(advocate), case, target)
+    receiver = Receiver(200)
+    _run(receiver)
+    sent = receiver.got[0]
+    assert len(sent.headers["webhook-signature"].split()) == 2
+    Webhook(old).verify(sent.body, sent.headers)
+    Webhook(new).verify(sent.body, sent.headers)
+
+
+def test_a_failed_push_is_retried_with_backoff_under_the_same_webhook_id(app, clock) -> None:
+    advocate, case, target, _secret, _given = _pushing_world()
+    release(factories.actor(advocate), case, target)
+    receiver = Receiver(500, 503, 204)
+    assert _run(receiver).retried == 1
+    assert _run(receiver).delivered == 0  # not due yet
+    clock.advance(push.BACKOFF[0])
+    assert _run(receiver).retried == 1
+    clock.advance(push.BACKOFF[1])
+    assert _run(receiver).delivered == 1
+    assert len({r.headers["webhook-id"] for r in receiver.got}) == 1
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.attempts == 3 and delivery.state is DeliveryState.DELIVERED
+
+
+def test_after_about_three_days_of_failures_the_push_gives_up(app, clock) -> None:
+    advocate, case, target, _secret, _given = _pushing_world()
+    release(factories.actor(advocate), case, target)
+    receiver = Receiver(500)
+    for wait in (None, *push.BACKOFF):
+        if wait is not None:
+            clock.advance(wait)
+        _run(receiver)
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.state is DeliveryState.FAILED
+    total = sum(push.BACKOFF, start=push.BACKOFF[0] * 0)
+    assert 2.5 <= total.total_seconds() / 86400 <= 3.5
+
+
+def test_a_410_disables_the_partners_endpoint(app, clock) -> None:
+    advocate, case, target, _secret, _given = _pushing_world()
+    who = factories.actor(advocate)
+    release(who, case, target)
+    release(who, case, target)
+    receiver = Receiver(410)
+    _run(receiver)
+    db.session.refresh(target)
+    assert target.push_disabled_at is not None
+    assert len(receiver.got) == 1
+    states = sorted(d.state.value for d in db.session.scalars(select(Delivery)))
+    assert states == ["cancelled", "failed"]
+
+
+def test_nothing_is_pushed_after_the_consent_is_revoked(app, clock) -> None:
+    advocate, case, target, _secret, given = _pushing_world()
+    record = release(factories.actor(advocate), case, target)
+    service.revoke_consent(factories.actor(advocate), given)
+    factories.commit()
+    receiver = Receiver(204)
+    _run(receiver)
+    assert receiver.got == []
+    db.session.refresh(record)
+    assert record.state is RecordState.WITHHELD
+
+
+def test_a_push_url_that_now_resolves_to_a_private_address_is_not_contacted(app, clock) -> None:
+    advocate, case, target, _secret, _given = _pushing_world()
+    release(factories.actor(advocate), case, target)
+    receiver = Receiver(204)
+    for private in ("127.0.0.1", "10.1.2.3", "169.254.169.254", "192.168.0.7"):
+        outcome = _run(receiver, public_resolver(private))
+        clock.advance(hours=13)
+        assert outcome.delivered == 0
+    assert receiver.got == []
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.last_error == "url"
+
+
+def test_the_guard_runs_again_before_a_push(app, clock) -> None:
+    advocate, case, target, _secret, _given = _pushing_world()
+    release(factories.actor(advocate), case, target, summary="Met her near Aspen Lodge after court.")
+    # A shelter registered after the release with that name: the stored bytes may no longer leave.
+    factories.shelter(db.session.get(Agency, case.agency_id), name="Aspen Lodge", label="NS-9", address=None)
+    receiver = Receiver(204)
+    _run(receiver)
+    assert receiver.got == []
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.state is DeliveryState.FAILED and delivery.last_error == "guard"
+
+
+def test_the_body_is_json_of_the_partner_fields_only(app, clock) -> None:
+    advocate, case, target, _secret, _given = _pushing_world()
+    release(factories.actor(advocate), case, target)
+    receiver = Receiver(204)
+    _run(receiver)
+    from advocacy.handoff.serialize import AUDIENCES
+
+    assert set(json.loads(receiver.got[0].body)) == {n for n, _g in AUDIENCES["partner"]}
+
+
+def test_flask_handoff_deliver_works_the_outbox(app, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    advocate, case, target, _secret, _given = _pushing_world()
+    release(factories.actor(advocate), case, target)
+    receiver = Receiver(204)
+    real = push.deliver_due
+    monkeypatch.setattr(push, "deliver_due", lambda **kw: real(receiver, resolve=public_resolver(), **kw))
+    result = app.test_cli_runner().invoke(args=["handoff", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "delivered 1" in result.output
+    assert len(receiver.got) == 1
