@@ -2,6 +2,7 @@
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
+from advocacy.court.models import Court, CourtEvent, CourtEventChange, CourtSettings
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
 from advocacy.shelters.models import (
     AvailabilityEvent,
@@ -20,6 +21,10 @@ __all__ = [
     "AvailabilityEvent",
     "Bed",
     "Case",
+    "Court",
+    "CourtEvent",
+    "CourtEventChange",
+    "CourtSettings",
     "Hold",
     "IntakeDraft",
     "Membership",
