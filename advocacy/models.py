@@ -2,8 +2,15 @@
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
-from advocacy.court.models import Court, CourtEvent, CourtEventChange, CourtSettings
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
+from advocacy.notify.models import (
+    InboundMessage,
+    OutboxMessage,
+    SendRate,
+    SmsCallback,
+    SmsSender,
+    Subscription,
+)
 from advocacy.shelters.models import (
     AvailabilityEvent,
     Bed,
@@ -26,17 +33,23 @@ __all__ = [
     "CourtEventChange",
     "CourtSettings",
     "Hold",
+    "InboundMessage",
     "IntakeDraft",
     "Membership",
     "NetworkSettings",
+    "OutboxMessage",
     "Placement",
     "ProtocolStep",
     "Referral",
     "RiskInstrument",
     "RiskScreening",
     "Room",
+    "SendRate",
     "Shelter",
+    "SmsCallback",
+    "SmsSender",
     "Stay",
+    "Subscription",
     "User",
     "UserSession",
 ]
