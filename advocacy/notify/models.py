@@ -161,7 +161,9 @@ class Subscription(db.Model):
             sqlite_where=text("state IN ('pending', 'confirmed')"),
         ),
         Index("ix_sms_subscription_phone", "phone_hash", "agency_id"),
-        CheckConstraint("quiet_start BETWEEN 0 AND 1439 AND quiet_end BETWEEN 0 AND 1439", name="quiet_minutes"),
+        CheckConstraint(
+            "quiet_start BETWEEN 0 AND 1439 AND quiet_end BETWEEN 0 AND 1439", name="quiet_minutes"
+        ),
         CheckConstraint(
             "(state IN ('opted_out', 'ended')) = (ended_at IS NOT NULL)", name="ended_when_stopped"
         ),
@@ -183,7 +185,9 @@ class Subscription(db.Model):
     state: Mapped[SubscriptionState] = mapped_column(
         enum_column(SubscriptionState, "state", 16), default=SubscriptionState.PENDING
     )
-    end_reason: Mapped[EndReason | None] = mapped_column(enum_column(EndReason, "end_reason", 24), nullable=True)
+    end_reason: Mapped[EndReason | None] = mapped_column(
+        enum_column(EndReason, "end_reason", 24), nullable=True
+    )
     #: The advocate confirmed they read an unreviewed (draft or fallback)
     #: translation with the victim or an interpreter.
     draft_acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -274,7 +278,9 @@ class OutboxMessage(db.Model):
     segments: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: Set when a person must act ("Call the victim"), with why; until handled.
-    attention: Mapped[Attention | None] = mapped_column(enum_column(Attention, "attention", 16), nullable=True)
+    attention: Mapped[Attention | None] = mapped_column(
+        enum_column(Attention, "attention", 16), nullable=True
+    )
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
@@ -327,12 +333,14 @@ class InboundMessage(db.Model):
 
 class SendRate(db.Model):
     """The next moment a sender may send: every worker reserves its slot here
-    (a row lock) before sending, so the rate holds across machines."""
+    with one atomic UPDATE before sending, so the rate holds across
+    machines.  Seconds since the epoch (a float), so that one statement can
+    add a message's cost on both engines."""
 
     __tablename__ = "sms_send_rate"
 
     sender_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    next_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 __all__ = [

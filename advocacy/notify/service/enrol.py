@@ -117,7 +117,13 @@ def end_subscription(actor: Actor, subscription: Subscription, reason: EndReason
         .values(state=MessageState.CANCELLED, updated_at=now)
         .execution_options(synchronize_session="fetch")
     )
-    record(actor, f"sms.subscription.{reason.value}", "sms_subscription", subscription.id, agency_id=subscription.agency_id)
+    record(
+        actor,
+        f"sms.subscription.{reason.value}",
+        "sms_subscription",
+        subscription.id,
+        agency_id=subscription.agency_id,
+    )
     db.session.flush()
 
 
@@ -142,20 +148,26 @@ def start_enrolment(
     texted, a case without consent, or an unacknowledged draft locale.
     """
     if not case.consent_sms:
-        raise Refused(_("The victim has not agreed to text reminders. Record their consent on the case first."))
+        raise Refused(
+            _("The victim has not agreed to text reminders. Record their consent on the case first.")
+        )
     if phone is None or not phone.strip():
         if not case.phone:
             raise Refused(_("Enter the number to text."), field="phone")
         if not case.safe_to_text:
             raise Refused(
-                _("The case's contact number is not marked safe to text. Enter a number the victim says is safe."),
+                _(
+                    "The case's contact number is not marked safe to text. Enter a number the victim says is safe."
+                ),
                 field="phone",
             )
         phone = case.phone
     number = normalize_phone(phone, default_region)
     used = texts.resolve_locale(locale)
     if used is None:
-        raise Refused(_("There are no text messages in this language yet. Choose another language."), field="locale")
+        raise Refused(
+            _("There are no text messages in this language yet. Choose another language."), field="locale"
+        )
     if locale_needs_acknowledgement(used) and not acknowledge_draft:
         raise Refused(
             _(
@@ -245,7 +257,9 @@ def confirm_code(actor: Actor, subscription: Subscription, code: str) -> None:
         if left <= 0:
             end_subscription(actor, subscription, EndReason.CODE_FAILED)
             raise Refused(
-                _("That code was wrong three times, so the number was not confirmed. Check the number and start again."),
+                _(
+                    "That code was wrong three times, so the number was not confirmed. Check the number and start again."
+                ),
                 field="code",
             )
         db.session.flush()
@@ -254,7 +268,13 @@ def confirm_code(actor: Actor, subscription: Subscription, code: str) -> None:
     subscription.confirmed_at = now
     subscription.code_hash = None
     subscription.code_expires_at = None
-    record(actor, "sms.subscription.confirmed", "sms_subscription", subscription.id, agency_id=subscription.agency_id)
+    record(
+        actor,
+        "sms.subscription.confirmed",
+        "sms_subscription",
+        subscription.id,
+        agency_id=subscription.agency_id,
+    )
     db.session.flush()
 
 

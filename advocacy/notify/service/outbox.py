@@ -178,9 +178,8 @@ def enqueue(
     texted, except the enrolment code itself (to a pending one).  Flushes.
     """
     kind = MessageKind(kind)
-    if actor.agency_id is not None and actor.agency_id != subscription.agency_id:
-        if subscription.agency_id not in actor.agency_ids():
-            raise PermissionError("the subscription belongs to another agency")
+    if actor.agency_ids() and subscription.agency_id not in actor.agency_ids():
+        raise PermissionError("the subscription belongs to another agency")
     allowed = (
         (SubscriptionState.PENDING, SubscriptionState.CONFIRMED)
         if kind is MessageKind.CODE
