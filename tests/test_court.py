@@ -174,7 +174,7 @@ def test_another_agencys_court_cannot_be_chosen(world: dict[str, Any]) -> None:
 def test_the_database_refuses_a_status_outside_the_machine(world: dict[str, Any]) -> None:
     event = add(world)
     factories.commit()
-    with pytest.raises(Exception, match="(?i)check|constraint"):
+    with pytest.raises(Exception, match=r"(?i)check|constraint"):
         db.session.execute(
             text("UPDATE court_event SET status = 'postponed' WHERE id = :id"), {"id": event.id}
         )
