@@ -2,6 +2,7 @@
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
+from advocacy.court.models import Court, CourtEvent, CourtEventChange, CourtSettings
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
 from advocacy.notify.models import (
     InboundMessage,

@@ -46,7 +46,7 @@ def upgrade():
     )
     op.create_table('sms_send_rate',
     sa.Column('sender_key', sa.String(length=64), nullable=False),
-    sa.Column('next_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('sender_key', name=op.f('pk_sms_send_rate'))
     )
     op.create_table('sms_callback',
