@@ -152,7 +152,9 @@ def get_event(actor: Actor, event_id: int, *, for_update: bool = False) -> Court
         actor, select(CourtEvent).where(CourtEvent.id == event_id), CourtEvent.agency_id, *EVENT_ROLES
     )
     if for_update:
-        stmt = stmt.with_for_update(of=CourtEvent)
+        # Wait for a colleague's change to commit, then read the event as it left it
+        # (an event already loaded by this request is refreshed, not reused).
+        stmt = stmt.with_for_update(of=CourtEvent).execution_options(populate_existing=True)
     event = db.session.scalar(stmt)
     if event is None:
         raise NotFound()
