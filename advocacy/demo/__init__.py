@@ -27,6 +27,7 @@ from advocacy.actor import Actor
 from advocacy.auth.models import Agency, Role
 from advocacy.auth.service import create_agency, create_user, password_problems, random_passphrase
 from advocacy.demo.cases import load_cases
+from advocacy.demo.court import load_court
 from advocacy.demo.network import (
     HISTORY_DAYS,
     SEED,
@@ -124,4 +125,6 @@ def load_demo(*, if_empty: bool = True) -> list[tuple[str, str, str]] | None:
         # Cases come last, on the network as it stands today: the referral
         # among them holds real beds that must still be free.
         load_cases(agencies, users, places, set_time)
+    # Court dates at the real time: hearings tomorrow and next week.
+    load_court(agencies, users)
     return logins
