@@ -67,7 +67,7 @@ def reserve_slot(key: str, segments: int, rate_per_second: float) -> float:
     (epoch seconds) at which this send may start.  One atomic UPDATE, in its
     own committed transaction, so every worker on every machine sees it."""
     cost = segments / max(rate_per_second, 0.001)
-    now = time.time()
+    now = clock.wall_seconds()
     greatest = "GREATEST" if is_postgresql() else "MAX"
     with unit_of_work() as session:
         row = session.execute(
@@ -296,7 +296,7 @@ class Worker:
         if prepared is None:
             return
         start = reserve_slot(prepared.key, prepared.segments, prepared.rate)
-        wait = start - time.time()
+        wait = start - clock.wall_seconds()
         if wait > 0:
             time.sleep(wait)
         result = self.sender.send(
