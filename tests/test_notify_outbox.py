@@ -377,3 +377,60 @@ def test_params_carry_no_personal_data(world: dict[str, Any]) -> None:
         )
     row = queue_reminder(world, sub, NOW + timedelta(hours=1), NOW + timedelta(days=1))
     assert row is not None and set(json.loads(row.params)) == {"starts_at"}
+
+
+# --- Crashes and reconciliation ------------------------------------------------------------
+
+
+def test_a_worker_that_died_after_claiming_loses_nothing_and_doubles_nothing(
+    world: dict[str, Any], app: Any, clock: FrozenClock
+) -> None:
+    from advocacy.notify.service.render import render_message
+    from advocacy.notify.service.worker import claim, reconcile_unknown
+    from advocacy.notify.transport import make_client
+
+    sub = confirmed(world)
+    console_worker(app)[0].run_until_idle()  # the code
+    queue_reminder(world, sub, NOW + timedelta(hours=1), NOW + timedelta(days=1), source_id=1)
+    queue_reminder(world, sub, NOW + timedelta(hours=1), NOW + timedelta(days=2), source_id=2)
+    clock.advance(hours=1)
+    # The worker claims both and is killed: one text had reached Twilio, the other not.
+    _token, ids = claim("doomed", 10)
+    assert len(ids) == 2
+    first = db.session.get(OutboxMessage, ids[0])
+    sent_body = render_message(first, enrol.sender_for(first.agency_id)).text
+    # Its lease runs out; the rows are "unknown", never sent again blindly.
+    clock.advance(minutes=6)
+    http = twilio_fake.RecordingHttpClient(responder=lambda r: twilio_fake.created(sid=fake_sid()))
+    twilio_worker(app, http).run_until_idle()
+    assert http.requests == []
+    assert {r.state for r in rows()[-2:]} == {MessageState.UNKNOWN}
+    # The reconciler asks Twilio what it holds for the number since the claim.
+    listing = twilio_fake.RecordingHttpClient(
+        [
+            twilio_fake.message_page(
+                [
+                    twilio_fake.message_json(
+                        sid="SM" + "c" * 32,
+                        to=VICTIM,
+                        body=sent_body,
+                        status="delivered",
+                        created=clock.now() - timedelta(minutes=5),
+                    )
+                ],
+                to=VICTIM,
+            )
+        ]
+        * 2
+    )
+    assert (
+        reconcile_unknown(make_client(twilio_fake.ACCOUNT_SID, twilio_fake.AUTH_TOKEN, http_client=listing))
+        == 2
+    )
+    assert all(r.method == "GET" for r in listing.requests)
+    by_id = {r.id: r for r in rows()}
+    assert by_id[ids[0]].state == MessageState.DELIVERED and by_id[ids[0]].provider_sid == "SM" + "c" * 32
+    assert by_id[ids[1]].state == MessageState.QUEUED  # Twilio never had it
+    twilio_worker(app, http).run_until_idle()
+    assert len(http.requests) == 1  # only the one Twilio never had
+    assert rows()[-1].state == MessageState.SENT
