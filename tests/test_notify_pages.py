@@ -156,3 +156,14 @@ def test_another_agencys_case_cannot_be_enrolled(world: dict[str, Any], client: 
         == 404
     )
     assert db.session.scalar(select(Subscription)) is None
+
+
+def test_the_template_preview_shows_every_language_with_its_segments(
+    world: dict[str, Any], client: Any
+) -> None:
+    page = text_of(client.get("/notify/templates"))
+    assert "your code is 123456" in page and "su clave es 123456" in page
+    assert "GSM-7" in page and "UCS-2" in page  # Arabic travels as UCS-2
+    assert "over budget" not in page
+    arabic = client.get("/notify/templates?locale=ar").get_data(as_text=True)
+    assert 'lang="ar"' in arabic and "su clave" not in arabic

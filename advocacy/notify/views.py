@@ -348,3 +348,42 @@ def twilio_inbound() -> Any:
 
 def json_params(message: OutboxMessage) -> dict[str, Any]:
     return json.loads(message.params or "{}")
+
+
+# --- Template previews -----------------------------------------------------------------------
+
+
+@bp.route("/templates")
+@roles_required(*CASE_ROLES)
+def templates_preview() -> Any:
+    """Every text in every language, with its encoding and segment count: what a
+    victim would receive, and what it costs (a budget test holds the same)."""
+    from datetime import timedelta
+
+    from advocacy.notify.service.render import format_when
+
+    actor = current_actor()
+    agency_id = actor.agency_for(*CASE_ROLES)
+    sender = enrol.sender_for(agency_id)
+    catalog = texts.catalog()
+    chosen = request.args.get("locale") if request.args.get("locale") in catalog else None
+    sample_at = clock.now().replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(days=7)
+    rows = []
+    for tag in [chosen] if chosen else list(catalog):
+        when = format_when(sample_at, tag, current_app.config["SETTINGS"].default_timezone)
+        for name, spec in texts.TEMPLATES.items():
+            rendered = texts.render(
+                name,
+                tag,
+                program=sender.program_name,
+                code="123456",
+                when=when,
+                court="District Court",
+                room="3B",
+                contact=sender.help_contact or "218-555-0199",
+            )
+            if rendered is not None:
+                rows.append({"locale": tag, "name": name, "budget": spec.budget, "rendered": rendered})
+    return render_template(
+        "notify/templates.html", rows=rows, locales=sms_locales(), chosen=chosen, review=texts.review
+    )
