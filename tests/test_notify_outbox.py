@@ -434,3 +434,12 @@ def test_a_worker_that_died_after_claiming_loses_nothing_and_doubles_nothing(
     twilio_worker(app, http).run_until_idle()
     assert len(http.requests) == 1  # only the one Twilio never had
     assert rows()[-1].state == MessageState.SENT
+
+
+def test_two_reminders_moved_to_the_end_of_quiet_hours_are_one_text(world: dict[str, Any]) -> None:
+    sub = confirmed(world)
+    hearing = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)  # 11:00 in Chicago
+    night = queue_reminder(world, sub, datetime(2026, 12, 2, 4, 0, tzinfo=UTC), hearing)  # 22:00
+    morning = queue_reminder(world, sub, datetime(2026, 12, 2, 13, 0, tzinfo=UTC), hearing)  # 07:00
+    assert night is not None and morning is not None and night.id == morning.id
+    assert len([r for r in rows() if r.kind == MessageKind.REMINDER]) == 1

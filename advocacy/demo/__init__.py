@@ -39,6 +39,7 @@ from advocacy.demo.network import (
     build_network,
     present,
 )
+from advocacy.demo.sms import load_sms
 from advocacy.extensions import db
 from advocacy.shelters import service
 
@@ -125,6 +126,8 @@ def load_demo(*, if_empty: bool = True) -> list[tuple[str, str, str]] | None:
         # Cases come last, on the network as it stands today: the referral
         # among them holds real beds that must still be free.
         load_cases(agencies, users, places, set_time)
-    # Court dates at the real time: hearings tomorrow and next week.
+    # Numbers confirmed for text reminders, then court dates at the real time
+    # (hearings tomorrow and next week), whose reminders go to those numbers.
+    load_sms(agencies, users)
     load_court(agencies, users)
     return logins

@@ -16,6 +16,8 @@ Time rules, applied once here so that no caller can forget them:
   the end of quiet hours is already past ``valid_until``, the message moves
   back to the last minute before the quiet hours began, if that is still
   ahead; otherwise it is not queued.
+* Two reminders of one event that quiet hours bring to the same moment
+  are one text (the row already queued is returned).
 * A reminder whose planned time has passed by more than
   :data:`LATE_GRACE` is not queued either: a "7 days before" reminder
   planned 2 days before the hearing would be a surprise, and the closer
@@ -210,6 +212,22 @@ def enqueue(
     )
     if existing is not None:
         return existing
+    if kind in (MessageKind.REMINDER,):
+        # Quiet hours can bring two reminders of one event to the same
+        # moment (1 day before at 22:00 and the morning of, both at 08:00):
+        # the victim gets one text, not two at once.
+        same_time = db.session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.source_type == source_type,
+                OutboxMessage.source_id == source_id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.subscription_id == subscription.id,
+                OutboxMessage.send_after == when,
+                OutboxMessage.state == MessageState.QUEUED,
+            )
+        )
+        if same_time is not None:
+            return same_time
     message = OutboxMessage(
         agency_id=subscription.agency_id,
         subscription_id=subscription.id,
