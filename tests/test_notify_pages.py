@@ -167,3 +167,38 @@ def test_the_template_preview_shows_every_language_with_its_segments(
     assert "over budget" not in page
     arabic = client.get("/notify/templates?locale=ar").get_data(as_text=True)
     assert 'lang="ar"' in arabic and "su clave" not in arabic
+
+
+def test_the_agency_admin_sets_the_messaging_service(world: dict[str, Any], client: Any) -> None:
+    from advocacy.notify.models import SmsSender
+
+    admin = factories.user(world["agency"], Role.ADMIN)
+    sign_in(client, admin)
+    bad = client.post(
+        "/notify/sender",
+        data={
+            "program_name": "Appointments",
+            "messaging_service_sid": "MG12",
+            "rate_per_second": "1",
+            "quiet_start": "21:00",
+            "quiet_end": "08:00",
+        },
+    )
+    assert bad.status_code == 400 and "32 hexadecimal" in text_of(bad)
+    assert db.session.get(SmsSender, world["agency"].id) is None
+    client.post(
+        "/notify/sender",
+        data={
+            "program_name": "Appointments",
+            "help_contact": "218-555-0199",
+            "messaging_service_sid": "MG" + "a" * 32,
+            "rate_per_second": "3",
+            "quiet_start": "20:30",
+            "quiet_end": "08:00",
+        },
+    )
+    sender = db.session.get(SmsSender, world["agency"].id)
+    assert sender is not None and sender.messaging_service_sid == "MG" + "a" * 32
+    assert (sender.rate_per_second, sender.quiet_start) == (3.0, 20 * 60 + 30)
+    sign_in(client, world["advocate"])
+    assert client.get("/notify/sender").status_code == 403

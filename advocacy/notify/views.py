@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -41,6 +42,7 @@ from advocacy.notify.models import (
     MessageState,
     OutboxMessage,
     ReplyKind,
+    SmsSender,
     Style,
     Subscription,
     SubscriptionState,
@@ -50,6 +52,7 @@ from advocacy.notify.service.inbound import Inbound, handle_inbound
 from advocacy.notify.service.outcomes import record_callback
 from advocacy.notify.service.render import render_message
 from advocacy.notify.signatures import request_is_from_twilio
+from advocacy.roles import Role
 from advocacy.security import safe_next
 from advocacy.templating import menu_item
 
@@ -387,3 +390,71 @@ def templates_preview() -> Any:
     return render_template(
         "notify/templates.html", rows=rows, locales=sms_locales(), chosen=chosen, review=texts.review
     )
+
+
+# --- The agency's sender (admin) ---------------------------------------------------------------
+
+
+def _minutes(value: str) -> int | None:
+    try:
+        hours, minutes = value.strip().split(":")
+        h, m = int(hours), int(minutes)
+    except ValueError:
+        return None
+    return h * 60 + m if 0 <= h < 24 and 0 <= m < 60 else None
+
+
+@bp.route("/sender", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def sender_settings() -> Any:
+    """The agency admin sets how the agency texts: the Messaging Service its
+    registration (A2P 10DLC, toll-free) is on, the name and help contact the
+    texts carry, the send rate and the default quiet hours."""
+    actor = current_actor()
+    agency_id = actor.agency_for(Role.ADMIN)
+    sender = db.session.get(SmsSender, agency_id) or enrol.sender_for(agency_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = request.form
+        program = form.get("program_name", "").strip()
+        contact = form.get("help_contact", "").strip()
+        service = form.get("messaging_service_sid", "").strip()
+        rate_text = form.get("rate_per_second", "").strip()
+        start, end = _minutes(form.get("quiet_start", "")), _minutes(form.get("quiet_end", ""))
+        if not program or len(program) > texts.FIELD_LIMITS["program"]:
+            errors["program_name"] = _(
+                "Enter the program name, at most %(n)d characters.", n=texts.FIELD_LIMITS["program"]
+            )
+        if len(contact) > texts.FIELD_LIMITS["contact"]:
+            errors["help_contact"] = _(
+                "Keep the contact to %(n)d characters.", n=texts.FIELD_LIMITS["contact"]
+            )
+        if service and not re.fullmatch(r"MG[0-9a-f]{32}", service):
+            errors["messaging_service_sid"] = _(
+                "A Messaging Service SID is MG followed by 32 hexadecimal digits."
+            )
+        try:
+            rate = float(rate_text)
+            if not 0.1 <= rate <= 1000:
+                raise ValueError
+        except ValueError:
+            errors["rate_per_second"] = _("Enter the segments per second, from 0.1 to 1000.")
+            rate = sender.rate_per_second
+        if start is None or end is None:
+            errors["quiet"] = _("Enter the quiet hours as HH:MM, for example 21:00 and 08:00.")
+        if not errors:
+            if db.session.get(SmsSender, agency_id) is None:
+                db.session.add(sender)
+            sender.program_name = program
+            sender.help_contact = contact
+            sender.messaging_service_sid = service or None
+            sender.rate_per_second = rate
+            sender.quiet_start, sender.quiet_end = start, end  # type: ignore[assignment]
+            sender.updated_at = clock.now()
+            record(actor, "sms.sender.updated", "agency", agency_id, agency_id=agency_id)
+            flash(_("The text message settings are saved."), "success")
+            return redirect(url_for("notify.sender_settings"))
+    return render_template("notify/sender.html", sender=sender, errors=errors), 400 if errors else 200
+
+
+menu_item("notify.sender_settings", _l("Text settings"), order=92)
