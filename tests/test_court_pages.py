@@ -157,3 +157,12 @@ def test_another_agencys_advocate_finds_no_court_date(client: Any, world: dict[s
     assert client.get(f"/court/events/{event.id}").status_code == 404
     assert client.post(f"/court/events/{event.id}/cancel", data={}).status_code == 404
     assert client.get(f"/court/cases/{world['case'].id}/new").status_code == 404
+
+
+def test_the_menu_offers_courts_to_an_admin_only(
+    client: Any, other_client: Any, world: dict[str, Any]
+) -> None:
+    sign_in(client, world["admin"])
+    sign_in(other_client, world["advocate"])
+    assert 'href="/court/courts"' in client.get("/").get_data(as_text=True)
+    assert 'href="/court/courts"' not in other_client.get("/").get_data(as_text=True)
