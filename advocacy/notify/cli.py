@@ -89,3 +89,9 @@ def work(once: bool, reconcile_only: bool, threads: int, batch: int, poll: float
         thread.join(timeout=5)
     sent = sum(w.stats.sent for w in workers)
     click.echo(f"sent {sent}")
+
+
+#: ``flask sms worker``: the name the issue gives the same command.
+sms_cli = click.Group("sms", help="Text reminders (the same as `flask notify`).")
+sms_cli.add_command(work, "worker")
+bp.record_once(lambda state: state.app.cli.add_command(sms_cli))
