@@ -1,4 +1,4 @@
-# Two commands matter: `make run` and `make test`.  Everything else is a step of theirs.
+# Two commands matter: `make run` (the server and an SMS worker beside it) and `make test`.  Everything else is a step of theirs.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -12,6 +12,7 @@ export ADVOCACY_ENV ?= development
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
+	$(BIN)/flask notify work --threads 2 & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install

@@ -79,3 +79,12 @@ def use_clock(clock: Clock) -> Iterator[Clock]:
             current_app.extensions.pop(EXTENSION_KEY, None)
         else:
             current_app.extensions[EXTENSION_KEY] = previous
+
+
+def wall_seconds() -> float:
+    """Real seconds since the epoch, whatever clock the app runs on: for what
+    is physical rather than a rule of the app (a sender's rate per second,
+    shared by every worker on every machine)."""
+    import time
+
+    return time.time()

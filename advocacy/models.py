@@ -2,8 +2,17 @@
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
+from advocacy.court.models import Court, CourtEvent, CourtEventChange, CourtSettings
 from advocacy.handoff.models import Consent, Delivery, HandoffRecord, Partner, PartnerToken, WebhookSecret
 from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
+from advocacy.notify.models import (
+    InboundMessage,
+    OutboxMessage,
+    SendRate,
+    SmsCallback,
+    SmsSender,
+    Subscription,
+)
 from advocacy.safety.models import LocalNumber, PlanVersion, SafetyPlan
 from advocacy.shelters.models import (
     AvailabilityEvent,
@@ -23,13 +32,19 @@ __all__ = [
     "Bed",
     "Case",
     "Consent",
+    "Court",
+    "CourtEvent",
+    "CourtEventChange",
+    "CourtSettings",
     "Delivery",
     "HandoffRecord",
     "Hold",
+    "InboundMessage",
     "IntakeDraft",
     "LocalNumber",
     "Membership",
     "NetworkSettings",
+    "OutboxMessage",
     "Partner",
     "PartnerToken",
     "Placement",
@@ -40,8 +55,12 @@ __all__ = [
     "RiskScreening",
     "Room",
     "SafetyPlan",
+    "SendRate",
     "Shelter",
+    "SmsCallback",
+    "SmsSender",
     "Stay",
+    "Subscription",
     "User",
     "UserSession",
     "WebhookSecret",

@@ -44,6 +44,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.logout",
         "core.health",
         "core.set_language",
+        # Twilio's webhooks: their guard is X-Twilio-Signature (advocacy.notify.views).
+        "notify.twilio_status",
+        "notify.twilio_inbound",
     }
 )
 

@@ -31,6 +31,9 @@ EXPECTED_PUBLIC = {
     "auth.logout",
     "core.health",
     "core.set_language",
+    # Twilio's webhooks, guarded by X-Twilio-Signature instead (tests/test_notify_webhooks.py).
+    "notify.twilio_status",
+    "notify.twilio_inbound",
 }
 
 

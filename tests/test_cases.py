@@ -335,7 +335,7 @@ def test_the_case_page_shows_every_section_in_order(client: CSRFClient, org: Sim
         "Bed",
         "Safety plans",
         "Court dates",
-        "Reminders",
+        "Text reminders",
         "Hand-offs",
         "Advocate and status",
     ]
@@ -356,7 +356,7 @@ def test_the_case_page_shows_every_section_in_order(client: CSRFClient, org: Sim
         "needs its own written, time-limited consent",
         "No safety plan yet.",
         "No court date yet.",
-        "No reminder yet.",
+        "No number is enrolled for text reminders.",
         "Preview what a risk screen result would share",
     ):
         assert expected in text, expected

@@ -53,7 +53,7 @@ def test_the_case_page_shows_each_domains_own_section(client: CSRFClient) -> Non
     case = factories.case(advocate, "Maple")
     sign_in(client, advocate)
     page = text_of(client.get(f"/cases/{case.id}"))
-    for title in ("Safety plans", "Court dates", "Reminders", "Hand-offs"):
+    for title in ("Safety plans", "Court dates", "Text reminders", "Hand-offs"):
         assert title in page
     for domain in ("safety", "court", "notify", "handoff"):
         assert (Path(__file__).resolve().parent.parent / "templates" / domain / "_case_section.html").exists()

@@ -20,13 +20,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from advocacy import clock
 from advocacy.actor import Actor
 from advocacy.auth.models import Agency, Role
 from advocacy.auth.service import create_agency, create_user, password_problems, random_passphrase
 from advocacy.demo.cases import load_cases
+from advocacy.demo.court import load_court
 from advocacy.demo.network import (
     HISTORY_DAYS,
     SEED,
@@ -38,6 +39,7 @@ from advocacy.demo.network import (
     build_network,
     present,
 )
+from advocacy.demo.sms import load_sms
 from advocacy.extensions import db
 from advocacy.shelters import service
 
@@ -124,4 +126,12 @@ def load_demo(*, if_empty: bool = True) -> list[tuple[str, str, str]] | None:
         # Cases come last, on the network as it stands today: the referral
         # among them holds real beds that must still be free.
         load_cases(agencies, users, places, set_time)
+    # Numbers confirmed for text reminders, then court dates at the real time
+    # (hearings tomorrow and next week), whose reminders go to those numbers.
+    # (A database on an older revision, as a migration test loads, has neither.)
+    tables = set(inspect(db.session.connection()).get_table_names())
+    if "sms_subscription" in tables:
+        load_sms(agencies, users)
+    if "court_event" in tables:
+        load_court(agencies, users)
     return logins

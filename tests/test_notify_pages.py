@@ -1,0 +1,204 @@
+"""Text reminders through the app: an advocate enrols a number on the case
+page, types the code the victim reads back, and sees "Call the victim" on
+the home page when a reminder cannot reach her."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from advocacy.clock import FrozenClock
+from advocacy.extensions import db
+from advocacy.notify.models import (
+    Attention,
+    MessageKind,
+    MessageState,
+    OutboxMessage,
+    Subscription,
+    SubscriptionState,
+)
+from advocacy.notify.service import enqueue
+from advocacy.notify.service.worker import Worker
+from advocacy.notify.transport import ConsoleSender
+from advocacy.roles import Role
+from tests import factories
+from tests.helpers import sign_in, text_of
+
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+VICTIM = "+12185550101"
+
+
+@pytest.fixture
+def world(app: Any, clock: FrozenClock, client: Any) -> dict[str, Any]:
+    clock.set(NOW)
+    north = factories.agency("north")
+    advocate = factories.user(north, Role.ADVOCATE)
+    case = factories.case(
+        advocate, "Maple", phone=VICTIM, safe_to_text=True, consent_sms=True, language="es-MX"
+    )
+    sign_in(client, advocate)
+    return {"agency": north, "advocate": advocate, "case": case}
+
+
+def send_due(app: Any) -> ConsoleSender:
+    outbox = ConsoleSender()
+    Worker(app, lambda: outbox, simulate_delivery=True).run_until_idle()
+    return outbox
+
+
+def test_advocate_enrols_the_safe_contact_with_the_code_read_back(
+    world: dict[str, Any], app: Any, client: Any
+) -> None:
+    case = world["case"]
+    page = client.get(f"/cases/{case.id}")
+    assert "Text reminders" in text_of(page)
+    assert 'value="es" lang="es" selected' in page.get_data(as_text=True)
+    refused = client.post(f"/notify/cases/{case.id}/enrol", data={"source": "contact", "locale": "es"})
+    assert "not been reviewed" in text_of(client.get(refused.headers["Location"]))
+    client.post(
+        f"/notify/cases/{case.id}/enrol", data={"source": "contact", "locale": "es", "acknowledge_draft": "y"}
+    )
+    code = re.search(r"clave es (\d{6})", send_due(app).outbox[0].body).group(1)  # type: ignore[union-attr]
+    wrong = client.post(
+        f"/notify/cases/{case.id}/confirm", data={"code": "999999" if code != "999999" else "111111"}
+    )
+    assert "Tries left: 2" in text_of(client.get(wrong.headers["Location"]))
+    done = client.post(f"/notify/cases/{case.id}/confirm", data={"code": code})
+    page = text_of(client.get(done.headers["Location"]))
+    assert "The number is confirmed" in page
+    assert "ending in 0101" in page
+    sub = db.session.scalars(select(Subscription)).one()
+    assert sub.state == SubscriptionState.CONFIRMED and sub.locale == "es" and sub.code_attempts == 1
+
+
+def test_a_mistyped_number_never_gets_reminders(world: dict[str, Any], app: Any, client: Any) -> None:
+    case = world["case"]
+    client.post(
+        f"/notify/cases/{case.id}/enrol", data={"source": "typed", "phone": "218 555 0109", "locale": "en"}
+    )
+    send_due(app)
+    for _ in range(3):
+        client.post(f"/notify/cases/{case.id}/confirm", data={"code": "000001"})
+    sub = db.session.scalars(select(Subscription)).one()
+    assert sub.state == SubscriptionState.ENDED
+    assert (
+        enqueue(
+            factories.system(world["agency"]),
+            sub,
+            MessageKind.REMINDER,
+            {},
+            NOW,
+            NOW + timedelta(days=1),
+            ("court_event", 1),
+        )
+        is None
+    )
+
+
+def test_an_undeliverable_reminder_asks_the_advocate_to_call_until_handled(
+    world: dict[str, Any], app: Any, client: Any, clock: FrozenClock
+) -> None:
+    sub = Subscription(
+        agency_id=world["agency"].id,
+        case_id=world["case"].id,
+        phone=VICTIM,
+        phone_hash="0" * 64,
+        locale="en",
+        time_zone="America/Chicago",
+        state=SubscriptionState.CONFIRMED,
+        confirmed_at=NOW,
+    )
+    db.session.add(sub)
+    db.session.flush()
+    enqueue(
+        factories.system(world["agency"]),
+        sub,
+        MessageKind.REMINDER,
+        {"starts_at": NOW + timedelta(hours=3)},
+        NOW + timedelta(hours=1),
+        NOW + timedelta(hours=2),
+        ("court_event", 1),
+    )
+    factories.commit()
+    assert "Call the victim" not in text_of(client.get("/"))
+    clock.advance(hours=2)
+    send_due(app)
+    sign_in(client, world["advocate"])  # two hours later: a new session
+    home = client.get("/")
+    assert "Call the victim" in text_of(home)
+    assert "not sent before its deadline" in text_of(home)
+    alert = db.session.scalars(select(OutboxMessage)).one()
+    assert alert.attention == Attention.EXPIRED and alert.state == MessageState.FAILED
+    client.post(f"/notify/alerts/{alert.id}/handled", data={"next": "/"})
+    assert "Call the victim" not in text_of(client.get("/"))
+
+
+def test_the_outbox_page_shows_the_words_on_the_console_backend(
+    world: dict[str, Any], app: Any, client: Any
+) -> None:
+    client.post(f"/notify/cases/{world['case'].id}/enrol", data={"source": "contact", "locale": "en"})
+    page = text_of(client.get("/notify/outbox"))
+    assert "Enrolment code" in page and "your code is" in page
+    assert VICTIM not in page
+
+
+def test_another_agencys_case_cannot_be_enrolled(world: dict[str, Any], client: Any) -> None:
+    south = factories.agency("south")
+    other = factories.case(
+        factories.user(south, Role.ADVOCATE), "Oak", phone=VICTIM, safe_to_text=True, consent_sms=True
+    )
+    assert (
+        client.post(f"/notify/cases/{other.id}/enrol", data={"source": "contact", "locale": "en"}).status_code
+        == 404
+    )
+    assert db.session.scalar(select(Subscription)) is None
+
+
+def test_the_template_preview_shows_every_language_with_its_segments(
+    world: dict[str, Any], client: Any
+) -> None:
+    page = text_of(client.get("/notify/templates"))
+    assert "your code is 123456" in page and "su clave es 123456" in page
+    assert "GSM-7" in page and "UCS-2" in page  # Arabic travels as UCS-2
+    assert "over budget" not in page
+    arabic = client.get("/notify/templates?locale=ar").get_data(as_text=True)
+    assert 'lang="ar"' in arabic and "su clave" not in arabic
+
+
+def test_the_agency_admin_sets_the_messaging_service(world: dict[str, Any], client: Any) -> None:
+    from advocacy.notify.models import SmsSender
+
+    admin = factories.user(world["agency"], Role.ADMIN)
+    sign_in(client, admin)
+    bad = client.post(
+        "/notify/sender",
+        data={
+            "program_name": "Appointments",
+            "messaging_service_sid": "MG12",
+            "rate_per_second": "1",
+            "quiet_start": "21:00",
+            "quiet_end": "08:00",
+        },
+    )
+    assert bad.status_code == 400 and "32 hexadecimal" in text_of(bad)
+    assert db.session.get(SmsSender, world["agency"].id) is None
+    client.post(
+        "/notify/sender",
+        data={
+            "program_name": "Appointments",
+            "help_contact": "218-555-0199",
+            "messaging_service_sid": "MG" + "a" * 32,
+            "rate_per_second": "3",
+            "quiet_start": "20:30",
+            "quiet_end": "08:00",
+        },
+    )
+    sender = db.session.get(SmsSender, world["agency"].id)
+    assert sender is not None and sender.messaging_service_sid == "MG" + "a" * 32
+    assert (sender.rate_per_second, sender.quiet_start) == (3.0, 20 * 60 + 30)
+    sign_in(client, world["advocate"])
+    assert client.get("/notify/sender").status_code == 403
