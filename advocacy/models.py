@@ -2,7 +2,15 @@
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
-from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
+from advocacy.intake.models import (
+    Case,
+    CaseNameKey,
+    IntakeDraft,
+    Placement,
+    ProtocolStep,
+    RiskInstrument,
+    RiskScreening,
+)
 from advocacy.shelters.models import (
     AvailabilityEvent,
     Bed,
@@ -20,6 +28,7 @@ __all__ = [
     "AvailabilityEvent",
     "Bed",
     "Case",
+    "CaseNameKey",
     "Hold",
     "IntakeDraft",
     "Membership",

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
 
 from advocacy import create_app
 from advocacy.extensions import db
@@ -75,17 +75,27 @@ def test_migrated_audit_table_refuses_updates(empty_app: Flask) -> None:
         conn.execute(text("DELETE FROM audit_event"))
 
 
-def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: Flask) -> None:
+def test_the_states_revision_applies_to_a_database_holding_the_demo(
+    empty_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """0004 adds CHECK constraints and composite keys to tables that already hold a
     network with five weeks of history and two dozen cases: every row already
-    keeps the rules, so the revision applies, and then the database enforces them."""
+    keeps the rules, so the revision applies, and then the database enforces them.
+    The name index did not exist at 0003: the day-one revision builds it for those cases."""
     from advocacy.demo import load_demo
+    from advocacy.intake.models import Case, CaseNameKey
+    from advocacy.intake.service import cases as case_service
     from advocacy.uow import unit_of_work
 
     upgrade(directory=MIGRATIONS, revision="0003")
-    with unit_of_work():
+    with monkeypatch.context() as patched, unit_of_work():
+        patched.setattr(case_service, "index_name", lambda case: None)
         assert load_demo() is not None
     upgrade(directory=MIGRATIONS)
+    with db.engine.connect() as conn:
+        cases = conn.execute(select(func.count()).select_from(Case.__table__)).scalar()
+        indexed = conn.execute(select(func.count(CaseNameKey.case_id.distinct()))).scalar()
+    assert cases and indexed == cases
     assert _schema_differences() == []
     with pytest.raises(Exception, match=r"(?i)check"), db.engine.begin() as conn:
         conn.execute(text("UPDATE bed SET state = 'held' WHERE hold_id IS NULL"))

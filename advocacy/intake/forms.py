@@ -403,6 +403,10 @@ class CaseSearchForm(GetForm):
         _l("Name or alias"),
         validators=[Optional(), Length(max=120, message=_l("Keep the name under 120 characters."))],
     )
+    phone = StringField(
+        _l("Phone number"),
+        validators=[Optional(), Length(max=25, message=_l("A phone number has at most 25 characters."))],
+    )
     number = StringField(
         _l("Case number"),
         validators=[
@@ -444,6 +448,12 @@ class CaseSearchForm(GetForm):
     def validate_owner(self, field: Any) -> None:
         self._check_choice(field)
 
+    def validate_phone(self, field: Any) -> None:
+        if field.data and normalize_phone(field.data) is None:
+            raise ValidationError(
+                _l("Enter a phone number with its area code, such as 218 555 0101, or +252 …")
+            )
+
     def validate_number(self, field: Any) -> None:
         if field.data and parse_case_number(field.data) is None:
             raise ValidationError(_l("Enter a case number such as 2026-000123 or 123."))
@@ -457,6 +467,7 @@ class CaseSearchForm(GetForm):
         page = (self.page.data or "").strip()
         return CaseQuery(
             name=(self.name.data or "").strip(),
+            phone=normalize_phone(self.phone.data) or "" if self.phone.data else "",
             number=(self.number.data or "").strip(),
             status=self.status.data or "",
             danger=self.danger.data or "",
@@ -466,7 +477,7 @@ class CaseSearchForm(GetForm):
 
     def filters(self) -> dict[str, str]:
         """The valid filters in use, for links that keep them (another page of results)."""
-        names = ("number", "status", "danger", "owner")  # never the name: see index()
+        names = ("number", "status", "danger", "owner")  # never the name or phone: see index()
         return {
             name: str(self[name].data).strip() for name in names if self[name].data and not self[name].errors
         }

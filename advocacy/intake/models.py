@@ -229,6 +229,29 @@ class Case(db.Model):
         return [AccessNeed(v) for v in self.access_needs.split()]
 
 
+class CaseNameKey(db.Model):
+    """One blind-index entry of a case's name: a keyed hash of a token or of its sound.
+
+    Written by :mod:`advocacy.intake.service.names` whenever the alias is, in the
+    same transaction; the hashes come from :mod:`advocacy.intake.names`.  Nothing
+    here can be read back into a name without the hash key.
+    """
+
+    __tablename__ = "case_name_key"
+    __table_args__ = (
+        UniqueConstraint("case_id", "key_hash", name="uq_case_name_key"),
+        # The search: the cases of the query's hashes, with what kind of match each is.
+        Index("ix_case_name_key_hash", "key_hash", "case_id", "phonetic"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # False: the folded token itself; True: one of its Double Metaphone keys.
+    phonetic: Mapped[bool] = mapped_column(Boolean)
+
+
 class IntakeDraft(db.Model):
     """An intake in progress: every step's answers, encrypted, until the case opens.
 

@@ -1,0 +1,48 @@
+"""day one: a blind index of cases' names (tokens and their sounds)
+
+Revision ID: 0006
+Revises: 0004
+
+"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('case_name_key',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('phonetic', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_case_name_key_agency_id_agency')),
+    sa.ForeignKeyConstraint(['case_id'], ['case_file.id'], name=op.f('fk_case_name_key_case_id_case_file')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_name_key')),
+    sa.UniqueConstraint('case_id', 'key_hash', name='uq_case_name_key')
+    )
+    with op.batch_alter_table('case_name_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_name_key_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_name_key_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_case_name_key_hash', ['key_hash', 'case_id', 'phonetic'], unique=False)
+
+    # Cases opened before this revision become findable by any of their names:
+    # Flask-Migrate runs inside the app, so the keys are loaded.
+    from advocacy.intake.service.names import reindex_all
+
+    reindex_all(Session(bind=op.get_bind()))
+
+
+def downgrade():
+    with op.batch_alter_table('case_name_key', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_name_key_hash')
+        batch_op.drop_index(batch_op.f('ix_case_name_key_case_id'))
+        batch_op.drop_index(batch_op.f('ix_case_name_key_agency_id'))
+
+    op.drop_table('case_name_key')
