@@ -365,6 +365,18 @@ class CloseForm(FlaskForm):
         self.reason.choices = CloseReason.choices()
 
 
+class LowerForm(FlaskForm):
+    """An advocate confirms a lower re-screen: the reason is required and kept."""
+
+    reason = TextAreaField(
+        _l("Why is the danger lower now?"),
+        validators=[
+            InputRequired(_l("Say why the danger is lower now.")),
+            Length(max=500, message=_l("Keep this under 500 characters.")),
+        ],
+    )
+
+
 class ReassignForm(FlaskForm):
     owner_id = SelectField(_l("Advocate"), choices=[], coerce=int, validate_choice=True)
 

@@ -298,7 +298,12 @@ class RiskInstrument(db.Model):
 
 class RiskScreening(db.Model):
     __tablename__ = "risk_screening"
-    __table_args__ = (Index("ix_risk_screening_case", "case_id", "screened_at"),)
+    __table_args__ = (
+        Index("ix_risk_screening_case", "case_id", "screened_at"),
+        # Confirmed lowering says when and why; a pending one has neither yet.
+        CheckConstraint("(lowered_at IS NULL) = (lowering_reason IS NULL)", name="lowered_with_reason"),
+        CheckConstraint("NOT (lower_pending AND lowered_at IS NOT NULL)", name="pending_or_lowered"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
@@ -314,8 +319,15 @@ class RiskScreening(db.Model):
     screened_in: Mapped[bool] = mapped_column(Boolean, default=False)
     by_judgment: Mapped[bool] = mapped_column(Boolean, default=False)
     judgment_reason: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    # A screening that would lower a high-danger case waits for an advocate:
+    # until one confirms it with a reason, the case stays high and its steps open.
+    lower_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    lowered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lowered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    lowering_reason: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
 
-    screened_by = relationship("User")
+    screened_by = relationship("User", foreign_keys=[screened_by_id])
+    lowered_by = relationship("User", foreign_keys=[lowered_by_id])
 
 
 class ProtocolStep(db.Model):

@@ -27,6 +27,7 @@ from advocacy.intake.forms import (
     SECTION_FORMS,
     CaseSearchForm,
     CloseForm,
+    LowerForm,
     ProtocolForm,
     ReassignForm,
     screen_form,
@@ -148,6 +149,8 @@ def _render_case(case: Case, status: int = 200, **forms: Any) -> tuple[str, int]
         steps=steps,
         step_forms=step_forms,
         history=service.risk_history(case),
+        pending_lower=service.pending_lowering(case),
+        lower_form=forms.get("lower") or LowerForm(formdata=None),
         placements=service.placements(case),
         close_form=forms.get("close") or CloseForm(formdata=None),
         reassign_form=forms.get("reassign") or _reassign_form(case, formdata=None),
@@ -195,6 +198,24 @@ def case_protocol(case_id: int, step_id: int) -> Any:
     )
     flash(_("The step is recorded."), "success")
     return _back(case.id, "protocol")
+
+
+@bp.route("/<id:case_id>/lower", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def case_lower(case_id: int) -> Any:
+    """Confirm a lower re-screen: only then does "High danger" leave the case."""
+    case = service.get_case(current_actor(), case_id)
+    form = LowerForm()
+    if not form.validate_on_submit():
+        _shown_again(case)
+        return _render_case(case, 400, lower=form)
+    try:
+        service.confirm_lowering(current_actor(), case, form.reason.data)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The lower result is confirmed. The case is no longer marked high danger."), "success")
+    return _back(case_id, "risk")
 
 
 @bp.route("/<id:case_id>/close", methods=["POST"])
@@ -325,6 +346,12 @@ def case_screen(case_id: int) -> Any:
     screening = service.screen_case(actor, case, chosen, form.answers(), judgment_reason=reason or None)
     if screening.screened_in:
         flash(_("Screened in: this case is high danger. Follow the protocol steps now."), "info")
+    elif screening.lower_pending:
+        flash(
+            _("Not screened in. The case stays high danger until an advocate confirms the lower result."),
+            "info",
+        )
+        return _back(case_id, "lower-pending")
     else:
         flash(_("Not screened in. The screening is added to the risk history."), "success")
     return _back(case_id, "risk")

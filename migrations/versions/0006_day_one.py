@@ -1,4 +1,5 @@
-"""day one: a blind index of cases' names (tokens and their sounds)
+"""day one: a blind index of cases' names (tokens and their sounds); a lower
+re-screen of a high-danger case waits for an advocate's review
 
 Revision ID: 0006
 Revises: 0004
@@ -32,6 +33,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_case_name_key_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_case_name_key_hash', ['key_hash', 'case_id', 'phonetic'], unique=False)
 
+    with op.batch_alter_table('risk_screening', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('lower_pending', sa.Boolean(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('lowered_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('lowered_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('lowering_reason', sa.Text(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f('fk_risk_screening_lowered_by_id_user_account'), 'user_account', ['lowered_by_id'], ['id']
+        )
+        batch_op.create_check_constraint(
+            op.f('ck_risk_screening_lowered_with_reason'), '(lowered_at IS NULL) = (lowering_reason IS NULL)'
+        )
+        batch_op.create_check_constraint(
+            op.f('ck_risk_screening_pending_or_lowered'), 'NOT (lower_pending AND lowered_at IS NOT NULL)'
+        )
+
     # Cases opened before this revision become findable by any of their names:
     # Flask-Migrate runs inside the app, so the keys are loaded.
     from advocacy.intake.service.names import reindex_all
@@ -40,6 +56,15 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('risk_screening', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_risk_screening_pending_or_lowered'), type_='check')
+        batch_op.drop_constraint(op.f('ck_risk_screening_lowered_with_reason'), type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_risk_screening_lowered_by_id_user_account'), type_='foreignkey')
+        batch_op.drop_column('lowering_reason')
+        batch_op.drop_column('lowered_by_id')
+        batch_op.drop_column('lowered_at')
+        batch_op.drop_column('lower_pending')
+
     with op.batch_alter_table('case_name_key', schema=None) as batch_op:
         batch_op.drop_index('ix_case_name_key_hash')
         batch_op.drop_index(batch_op.f('ix_case_name_key_case_id'))
