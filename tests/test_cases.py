@@ -301,9 +301,26 @@ def test_unfinished_intakes_are_listed_with_who_and_where(client: CSRFClient, or
     response = client.get("/cases/")
     text = text_of(response)
     assert "Unfinished intakes" in text
-    assert "Intake started by Ben Olson" in text and "The person" in text
+    assert "No name yet" in text and "started by Ben Olson" in text and "The person" in text
     assert f'href="/cases/intake/{draft.id}"' in response.get_data(as_text=True)
     assert "Vera Lind" not in text
+
+
+def test_unfinished_intakes_show_the_name_to_colleagues_in_one_wording_on_both_pages(
+    client: CSRFClient, org: SimpleNamespace
+) -> None:
+    draft = service.start_draft(factories.actor(org.ben))
+    service.save_step(factories.actor(org.ben), draft, "person", {"alias": "Hodan A."}, complete=False)
+    service.start_draft(factories.actor(org.vera))
+    db.session.commit()
+    sign_in(client, org.amina)
+    lines = []
+    for url in ("/cases/", "/cases/new"):
+        html = client.get(url).get_data(as_text=True)
+        line = next(li for li in html.split("<li") if f'href="/cases/intake/{draft.id}"' in li)
+        assert "Hodan A." in line and "started by" in line and "Ben Olson" in line, url
+        lines.append(line.split("</li>")[0])
+    assert lines[0] == lines[1]
 
 
 # --- the case page ----------------------------------------------------------------------------

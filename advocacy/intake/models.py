@@ -267,6 +267,9 @@ class IntakeDraft(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     data: Mapped[str] = mapped_column(EncryptedString())
+    # The name typed at the first step, apart from ``data``, so that the list of
+    # unfinished intakes decrypts one short field per draft, not every answer.
+    alias: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
     step: Mapped[IntakeStep] = mapped_column(enum_column(IntakeStep, "step", 32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

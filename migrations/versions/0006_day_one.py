@@ -1,5 +1,6 @@
 """day one: a blind index of cases' names (tokens and their sounds); a lower
-re-screen of a high-danger case waits for an advocate's review
+re-screen of a high-danger case waits for an advocate's review; an unfinished
+intake keeps its name apart from its answers
 
 Revision ID: 0006
 Revises: 0004
@@ -48,6 +49,21 @@ def upgrade():
             op.f('ck_risk_screening_pending_or_lowered'), 'NOT (lower_pending AND lowered_at IS NOT NULL)'
         )
 
+    with op.batch_alter_table('intake_draft', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('alias', sa.Text(), nullable=True))
+
+    import json
+
+    from advocacy.types import EncryptedString
+
+    drafts = sa.table('intake_draft', sa.column('id', sa.Integer()), sa.column('data', EncryptedString()),
+                      sa.column('alias', EncryptedString()))
+    bind = op.get_bind()
+    for draft_id, data in bind.execute(sa.select(drafts.c.id, drafts.c.data)).all():
+        alias = (json.loads(data or '{}').get('steps', {}).get('person', {}).get('alias') or '').strip()
+        if alias:
+            bind.execute(drafts.update().where(drafts.c.id == draft_id).values(alias=alias))
+
     # Cases opened before this revision become findable by any of their names:
     # Flask-Migrate runs inside the app, so the keys are loaded.
     from advocacy.intake.service.names import reindex_all
@@ -56,6 +72,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('intake_draft', schema=None) as batch_op:
+        batch_op.drop_column('alias')
+
     with op.batch_alter_table('risk_screening', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_risk_screening_pending_or_lowered'), type_='check')
         batch_op.drop_constraint(op.f('ck_risk_screening_lowered_with_reason'), type_='check')
