@@ -416,8 +416,19 @@ def test_a_screened_in_case_shows_the_alert_and_its_history(client: CSRFClient, 
 
 GOOD: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "person": (
-        {"alias": "Rosa P.", "language": "SO", "referral_source": "police", "interpreter_needed": "y"},
-        {"alias": "Rosa P.", "language": "so", "referral_source": "police", "interpreter_needed": True},
+        {
+            "alias": "Rosa P.",
+            "language": "other",
+            "language_other": "zh-hant-tw",
+            "referral_source": "police",
+            "interpreter_needed": "y",
+        },
+        {
+            "alias": "Rosa P.",
+            "language": "zh-Hant-TW",
+            "referral_source": "police",
+            "interpreter_needed": True,
+        },
     ),
     "contact": (
         {"phone": "(218) 555-0199", "safe_to_text": "y", "code_word": " lilac ", "contact_note": "after 6pm"},

@@ -30,6 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from advocacy.i18n import current_language
 from advocacy.intake import instruments as inst
+from advocacy.intake.languages import OTHER, known_tags, language_choices
 from advocacy.intake.models import (
     AccessNeed,
     CaseStatus,
@@ -109,23 +110,57 @@ class PersonForm(StepForm):
             Length(max=120, message=_l("Keep the name under 120 characters.")),
         ],
     )
-    language = StringField(
+    language = SelectField(
         _l("Preferred language"),
+        choices=[],
         default="en",
-        validators=[InputRequired(_l("Enter the person's preferred language."))],
+        validate_choice=False,
+        validators=[InputRequired(_l("Choose the person's preferred language."))],
+    )
+    language_other = StringField(
+        _l("Other language (BCP 47 tag)"),
+        validators=[Optional(), Length(max=16, message=_l("A language tag has at most 16 characters."))],
     )
     interpreter_needed = BooleanField(_l("Needs an interpreter"))
     referral_source = SelectField(_l("Who referred them"), choices=[], validate_choice=True, default="")
 
+    skip = ("csrf_token", "language_other")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.referral_source.choices = [("", _l("Choose one")), *ReferralSource.choices()]
+        self.language.choices = [*language_choices(), (OTHER, _l("Other: type its BCP 47 tag"))]
+        # A stored tag outside the list (zh-Hant-TW) shows as "Other" with the tag.
+        current = self.language.data or ""
+        stored = not self.language.raw_data  # from the case or draft, not from a form sent
+        if stored and current and current != OTHER and current not in known_tags():
+            self.language_other.data = self.language_other.data or current
+            self.language.data = OTHER
 
     def validate_language(self, field: Field) -> None:
+        if field.data == OTHER:
+            return
+        if field.data not in known_tags():
+            raise ValidationError(_l("Choose a language from the list, or Other."))
+
+    def validate_language_other(self, field: Field) -> None:
+        if self.language.data != OTHER:
+            return
         tag = canonical_language_tag(field.data or "")
         if tag is None:
-            raise ValidationError(_l("Enter a language tag such as es, so, hmn or ar (BCP 47)."))
+            raise ValidationError(_l("Enter a language tag such as zh-Hant, prs or sgn-US (BCP 47)."))
         field.data = tag
+
+    def value_of(self, field: Field) -> Any:
+        if field.name == "language" and field.data == OTHER:
+            return self.language_other.data
+        return field.data
+
+    def valid_values(self) -> dict[str, Any]:
+        values = super().valid_values()
+        if self.language_other.errors:
+            values.pop("language", None)  # "Other" with a bad tag keeps the last good language
+        return values
 
     def validate_referral_source(self, field: Field) -> None:
         if not field.data:

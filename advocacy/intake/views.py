@@ -270,7 +270,8 @@ def case_reassign(case_id: int) -> Any:
 
 def _section_data(case: Case, section: str) -> dict[str, Any]:
     """The case's values as the section's form shows them."""
-    names = [field.name for field in SECTION_FORMS[section](formdata=None) if field.name != "csrf_token"]
+    form = SECTION_FORMS[section](formdata=None)
+    names = [field.name for field in form if field.name not in form.skip]
     data = {name: getattr(case, name) for name in names}
     if "access_needs" in data:
         data["access_needs"] = case.access_needs.split()
