@@ -593,3 +593,14 @@ def test_the_preferred_language_is_a_list_by_own_and_english_names_with_the_apps
     assert 'value="sgn-US"' in html
     post_step(client, draft_id, "person", {**PERSON, "language": "vi"})
     assert stored(draft_id, "person")["language"] == "vi"
+
+
+def test_the_language_file_is_what_cldr_gives() -> None:
+    """``advocacy/intake/languages.json`` is written from Babel's CLDR data; a Babel upgrade rewrites it."""
+    import json
+
+    from advocacy.intake.languages import DATA_FILE, cldr_languages
+
+    assert json.loads(DATA_FILE.read_text(encoding="utf-8")) == cldr_languages(), (
+        "run: .venv/bin/python -m advocacy.intake.languages"
+    )

@@ -4,13 +4,18 @@ English name, the app's eight first.
 An advocate picks "Español (Spanish)" or types "Soomaali" into the list's
 search instead of knowing a BCP 47 tag.  A language CLDR does not name (a
 regional variety, a script variant such as ``zh-Hant-TW``) is "Other", where
-any valid BCP 47 tag is accepted.  The list comes from Babel's copy of CLDR,
-read once per process.
+any valid BCP 47 tag is accepted.  The names come from Babel's copy of CLDR,
+written once into ``languages.json`` beside this module (``python -m
+advocacy.intake.languages``): reading every CLDR locale to get each language's
+own name takes seconds, too long for a request.  A test keeps the file equal
+to what Babel gives.
 """
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.localedata import exists
@@ -19,6 +24,7 @@ from advocacy.i18n import registry
 
 #: The choice that opens the free BCP 47 tag field.
 OTHER = "other"
+DATA_FILE = Path(__file__).with_name("languages.json")
 
 
 def _own_name(code: str) -> str | None:
@@ -37,19 +43,33 @@ def _label(own: str | None, english: str) -> str:
     return english
 
 
+def cldr_languages() -> list[list[str]]:
+    """[tag, own name or "", English name] of every CLDR language, by English name (slow)."""
+    english = Locale("en").languages
+    codes = sorted((code for code in english if "_" not in code), key=lambda c: english[c].casefold())
+    return [[code, _own_name(code) or "", english[code]] for code in codes]
+
+
+def write_data_file() -> None:
+    rows = cldr_languages()
+    DATA_FILE.write_text(
+        "[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]\n", encoding="utf-8"
+    )
+
+
 @cache
 def language_choices() -> tuple[tuple[str, str], ...]:
     """(tag, "own name (English name)"): the app's languages, then CLDR's by English name."""
     app = registry()
     first = [(tag, _label(lang.native, lang.english)) for tag, lang in app.items()]
-    english = Locale("en").languages
-    rest = sorted(
-        ((code, _label(_own_name(code), name)) for code, name in english.items() if "_" not in code),
-        key=lambda choice: english[choice[0]].casefold(),
-    )
-    return (*first, *((code, label) for code, label in rest if code not in app))
+    rows = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    return (*first, *((code, _label(own, name)) for code, own, name in rows if code not in app))
 
 
 @cache
 def known_tags() -> frozenset[str]:
     return frozenset(tag for tag, _label in language_choices())
+
+
+if __name__ == "__main__":
+    write_data_file()
