@@ -199,6 +199,16 @@ def intake_purge_drafts(days: int) -> None:
     click.echo(f"{purged} unfinished intakes deleted")
 
 
+@intake_cli.command("reindex-names")
+def intake_reindex_names() -> None:
+    """Rebuild the name index of every case (after the hash key changed)."""
+    from advocacy.intake.service.names import reindex_all
+
+    with unit_of_work():
+        done = reindex_all()
+    click.echo(f"{done} cases indexed")
+
+
 @click.group("keys", help="Encryption keys for personal data.")
 def keys_cli() -> None:
     pass

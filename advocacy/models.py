@@ -4,7 +4,15 @@ from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Membership, User, UserSession
 from advocacy.court.models import Court, CourtEvent, CourtEventChange, CourtSettings
 from advocacy.handoff.models import Consent, Delivery, HandoffRecord, Partner, PartnerToken, WebhookSecret
-from advocacy.intake.models import Case, IntakeDraft, Placement, ProtocolStep, RiskInstrument, RiskScreening
+from advocacy.intake.models import (
+    Case,
+    CaseNameKey,
+    IntakeDraft,
+    Placement,
+    ProtocolStep,
+    RiskInstrument,
+    RiskScreening,
+)
 from advocacy.notify.models import (
     InboundMessage,
     OutboxMessage,
@@ -31,6 +39,7 @@ __all__ = [
     "AvailabilityEvent",
     "Bed",
     "Case",
+    "CaseNameKey",
     "Consent",
     "Court",
     "CourtEvent",

@@ -64,6 +64,7 @@ from advocacy.extensions import db
 from advocacy.intake import service
 from advocacy.intake.models import (
     Case,
+    CaseNameKey,
     CaseStatus,
     CloseReason,
     Danger,
@@ -72,6 +73,7 @@ from advocacy.intake.models import (
     ProtocolStepKey,
     RiskScreening,
 )
+from advocacy.intake.names import keys_of
 from advocacy.types import lookup_hash
 from tests.conftest import make_settings
 from tests.helpers import CSRFClient, login, make_agency, make_user
@@ -83,11 +85,25 @@ YEARS = 5
 CHUNK = 5000
 LANGUAGES = ["en"] * 10 + ["es"] * 4 + ["so"] * 2 + ["hmn"] * 2 + ["ar", "om", "oj", "ksw", "vi"]
 GIVEN = ("Ana", "Rosa", "Hodan", "Mai", "Winona", "Amina", "Luz", "Grace", "Dawn", "Halima", "Paw", "Yer")
+FAMILY = (
+    "Pérez",
+    "Ali",
+    "Xiong",
+    "Lind",
+    "Beaulieu",
+    "Farah",
+    "Vang",
+    "Olson",
+    "Morales",
+    "Say",
+    "Hassan",
+    "Her",
+)
 CASE_TABLES = re.compile(r"\b(case_file|protocol_step)\b")
 CASES, SCREENINGS, STEPS = Case.__table__, RiskScreening.__table__, ProtocolStep.__table__
 #: What a statement of the list says when the page applied a filter.
 FILTER_COLUMN = {
-    "name": "case_file.name_hash =",
+    "name": "case_name_key.key_hash IN",
     "number": "case_file.id =",
     "status": "case_file.status =",
     "danger": "case_file.danger =",
@@ -164,7 +180,8 @@ def fill(cases: int, seed: int = 11, *, owners: dict[int, list[int]] | None = No
         roll = rng.random()
         danger = Danger.HIGH if roll < 0.2 else Danger.UNSCREENED if roll < 0.3 else Danger.STANDARD
         closed = rng.random() < 0.6 * age  # 30% overall, older cases more often
-        alias = f"{rng.choice(GIVEN)} B. {i:06d} (bench)"
+        # A given name, a family name and a number: the name index's lists are as long as real ones.
+        alias = f"{rng.choice(GIVEN)} {rng.choice(FAMILY)} {i:06d}"
         phone = f"+1218555{100 + i % 100:04d}"
         rows.append(
             {
@@ -202,6 +219,18 @@ def fill(cases: int, seed: int = 11, *, owners: dict[int, list[int]] | None = No
             )
         )
     ids = [id_of[row["name_hash"]] for row in rows]
+    keys = [
+        {
+            "case_id": case_id,
+            "agency_id": row["agency_id"],
+            "key_hash": key.key_hash,
+            "phonetic": key.phonetic,
+        }
+        for case_id, row in zip(ids, rows, strict=True)
+        for key in keys_of(row["alias"], row["agency_id"])
+    ]
+    for i in range(0, len(keys), CHUNK):
+        db.session.execute(insert(CaseNameKey.__table__), keys[i : i + CHUNK])
 
     # The screening of each high-danger case and its protocol steps, most of them done.
     answers = json.dumps({f"q{n}": "yes" if n in (2, 5) else "no" for n in range(1, 12)})
@@ -303,6 +332,7 @@ def searches(data: Fill) -> list[Search]:
         Search("owner=me", {"owner": "me"}),
         Search("danger=high&status=open", {"danger": "high", "status": "open"}),
         Search("name (exists)", {"name": data.name}),
+        Search("a first name", {"name": data.name.split()[0].lower()}),
         Search("case number", {"number": data.number}),
     ]
 

@@ -1,8 +1,8 @@
 """What must not leak from a case: the rules of the issue, each shown from the outside.
 
-- A name is searched through its keyed hash: the SQL the search runs filters on
-  ``case_file.name_hash`` with the HMAC as parameter, and the plaintext name is
-  in no statement parameter.
+- A name is searched through its blind index: the SQL the search runs filters on
+  ``case_name_key.key_hash`` with the HMACs of its tokens and their sounds as
+  parameters, and the plaintext name (or a token of it) is in no statement parameter.
 - Raw screening answers (and the advocate's reason) appear on the owning
   agency's case page and nowhere else: every other GET page of the app, for
   the agency's own staff and for another agency's, and the hand-off preview
@@ -33,8 +33,8 @@ from advocacy.intake import instruments as inst
 from advocacy.intake import service
 from advocacy.intake.forms import SECTION_FORMS
 from advocacy.intake.models import Case
+from advocacy.intake.names import query_keys
 from advocacy.shelters.service import add_shelter
-from advocacy.types import lookup_hash
 from tests import factories
 from tests.helpers import CSRFClient, make_agency, make_user, sign_in
 
@@ -132,23 +132,24 @@ def test_search_uses_the_lookup_column_not_a_plaintext_scan(
         response = client.post("/cases/", data={"name": query})
     assert response.status_code == 200
     assert f'href="/cases/{world.case_id}"' in response.get_data(as_text=True)
-    expected = lookup_hash(NAME, service.NAME_PURPOSE)
+    expected = set(query_keys(query, [world.north.id]))
     searches = [(sql, params) for sql, params in statements if "FROM case_file" in sql]
     assert searches, "the search ran no query on case_file"
-    # The count and the page's ids filter on the hash; the page's rows are then read by those ids.
+    # The count and the page's ids filter on the index; the page's rows are then read by those ids.
     by_ids = [sql for sql, _params in searches if "case_file.id IN" in where_clause(sql)]
     assert len(by_ids) == 1 and "case_file.id IN" not in where_clause(searches[0][0])
     for sql, params in searches:
         assert "alias" not in where_clause(sql), sql
         if sql in by_ids:
             continue
-        assert "case_file.name_hash" in where_clause(sql), sql
-        assert expected in params
-    # The name people typed is sent to the database in no form at all.
+        assert "case_name_key.key_hash IN" in where_clause(sql), sql
+        assert expected <= set(params)
+    # The name people typed is sent to the database in no form at all, nor any of its tokens.
     for _sql, params in statements:
         for value in params:
             if isinstance(value, str):
-                assert "rosa" not in value.casefold(), value
+                for token in ("rosa", "maria", "perez", "pérez"):
+                    assert token not in value.casefold(), value
 
 
 # --- (b) raw answers stay on the case page -----------------------------------------------------

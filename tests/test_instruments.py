@@ -178,6 +178,10 @@ def test_screen_case_sets_the_danger_and_the_protocol_on_every_boundary(people: 
         screening = service.screen_case(factories.actor(people.advocate), case, lethality(), given)
         assert (screening.screened_in, screening.by_judgment) == (expected, False), given
         assert screening.level == ("high_danger" if expected else "not_screened_in")
+        if screening.lower_pending:
+            # Lower than a high-danger case: it stays high until an advocate confirms.
+            assert db.session.get(Case, case.id).danger == "high"  # type: ignore[union-attr]
+            service.confirm_lowering(factories.actor(people.advocate), case, "Reviewed with the person")
         assert db.session.get(Case, case.id).danger == ("high" if expected else "standard")  # type: ignore[union-attr]
         steps = db.session.scalars(
             select(ProtocolStep.step).where(ProtocolStep.screening_id == screening.id)
@@ -209,6 +213,8 @@ def test_screen_case_by_judgment_records_it_and_opens_the_protocol(people: Simpl
     assert (again.screened_in, again.by_judgment) == (True, False)
     calmer = service.screen_case(factories.actor(people.advocate), case, lethality(), answers())
     assert not calmer.screened_in
+    assert db.session.get(Case, case.id).danger == "high"  # type: ignore[union-attr]
+    service.confirm_lowering(factories.actor(people.advocate), case, "Reviewed with the person")
     assert db.session.get(Case, case.id).danger == "standard"  # type: ignore[union-attr]
     assert (
         db.session.scalar(select(func.count(ProtocolStep.id)).where(ProtocolStep.screening_id == calmer.id))

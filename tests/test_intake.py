@@ -273,8 +273,15 @@ def test_bad_input_is_shown_next_to_its_field_and_the_draft_keeps_the_rest(
     response = post_step(client, draft_id, "person", {**PERSON, "language": "not a tag!"})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert 'id="language-error-1"' in html and "BCP 47" in html
+    assert 'id="language-error-1"' in html and "Choose a language from the list" in html
     assert stored(draft_id, "person")["alias"] == "Amina Test"
+    assert "language" not in stored(draft_id, "person")
+    # "Other" takes any valid BCP 47 tag, and only a valid one.
+    response = post_step(
+        client, draft_id, "person", {**PERSON, "language": "other", "language_other": "not a tag!"}
+    )
+    assert response.status_code == 400
+    assert 'id="language_other-error-1"' in response.get_data(as_text=True)
     assert "language" not in stored(draft_id, "person")
     assert "person" not in service.steps_done(draft(draft_id))  # type: ignore[arg-type]
 
@@ -363,7 +370,7 @@ def test_choosing_an_instrument_shows_its_questions_without_errors(
 def test_questions_show_in_the_persons_language_too(client: CSRFClient, place: SimpleNamespace) -> None:
     sign_in(client, place.advocate)
     draft_id = start(client)
-    post_step(client, draft_id, "person", {**PERSON, "language": "es-MX"})
+    post_step(client, draft_id, "person", {**PERSON, "language": "other", "language_other": "es-MX"})
     html = client.get(f"/cases/intake/{draft_id}/screen").get_data(as_text=True)
     assert "Has your partner threatened to kill you or your children?" in html
     assert '<span lang="es" dir="auto">¿Su pareja ha amenazado con matarla/matarlo' in html
@@ -564,3 +571,36 @@ def test_intake_and_referral_read_childrens_ages_the_same_way(app: Flask) -> Non
     for typed, message in (("3, x", "whole years"), ("3, 18", "from 0 to 17"), ("1 " * 13, "at most 12")):
         with pytest.raises(ValidationError, match=message):
             children_ages(typed)
+
+
+def test_the_preferred_language_is_a_list_by_own_and_english_names_with_the_apps_eight_first(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = start(client)
+    html = client.get(f"/cases/intake/{draft_id}/person").get_data(as_text=True)
+    select = html.split('id="language"', 1)[1].split("</select>", 1)[0]
+    values = re.findall(r'<option[^>]*value="([^"]+)"', select)
+    assert values[:8] == ["en", "es", "so", "hmn", "ksw", "om", "oj", "ar"]
+    assert values[-1] == "other" and len(values) > 300
+    assert "Tiếng Việt (Vietnamese)" in select and "Deutsch (German)" in select
+    assert 'class="usa-combo-box"' in html
+    # A tag CLDR does not list is chosen as Other, and shown again as Other with its tag.
+    post_step(client, draft_id, "person", {**PERSON, "language": "other", "language_other": "sgn-us"})
+    assert stored(draft_id, "person")["language"] == "sgn-US"
+    html = client.get(f"/cases/intake/{draft_id}/person").get_data(as_text=True)
+    assert re.search(r'<option selected value="other">|<option value="other" selected>', html)
+    assert 'value="sgn-US"' in html
+    post_step(client, draft_id, "person", {**PERSON, "language": "vi"})
+    assert stored(draft_id, "person")["language"] == "vi"
+
+
+def test_the_language_file_is_what_cldr_gives() -> None:
+    """``advocacy/intake/languages.json`` is written from Babel's CLDR data; a Babel upgrade rewrites it."""
+    import json
+
+    from advocacy.intake.languages import DATA_FILE, cldr_languages
+
+    assert json.loads(DATA_FILE.read_text(encoding="utf-8")) == cldr_languages(), (
+        "run: .venv/bin/python -m advocacy.intake.languages"
+    )

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from advocacy import create_app
 from advocacy.extensions import db
@@ -80,16 +80,24 @@ def test_migrated_audit_table_refuses_updates(empty_app: Flask) -> None:
 def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: Flask) -> None:
     """0004 adds CHECK constraints and composite keys to tables that already hold a
     network with five weeks of history and two dozen cases: every row already
-    keeps the rules, so the revision applies, and then the database enforces them."""
+    keeps the rules, so the revision applies, and then the database enforces them.
+    The demo is loaded by today's code at the head and the database taken back to
+    0003 (without the later columns and the name index), then upgraded again: the
+    day-one revision builds the name index for those cases."""
     from advocacy.demo import load_demo
+    from advocacy.intake.models import Case, CaseNameKey
     from advocacy.uow import unit_of_work
 
-    upgrade(directory=MIGRATIONS, revision="0003")
-    with unit_of_work(), audit_as_before_0005():
-        assert load_demo() is not None
     upgrade(directory=MIGRATIONS)
+    with unit_of_work():
+        assert load_demo() is not None
+    downgrade(directory=MIGRATIONS, revision="0003")
+    upgrade(directory=MIGRATIONS)
+    with db.engine.connect() as conn:
+        cases = conn.execute(select(func.count()).select_from(Case.__table__)).scalar()
+        indexed = conn.execute(select(func.count(CaseNameKey.case_id.distinct()))).scalar()
+    assert cases and indexed == cases
     assert _schema_differences() == []
-    assert_the_old_chain_verifies_and_new_entries_chain_per_agency()
     with pytest.raises(Exception, match=r"(?i)check"), db.engine.begin() as conn:
         conn.execute(text("UPDATE bed SET state = 'held' WHERE hold_id IS NULL"))
     with db.engine.connect() as conn:
@@ -97,6 +105,26 @@ def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: F
             conn.execute(text("SELECT count(*) FROM bed WHERE state = 'held' AND hold_id IS NULL")).scalar()
             == 0
         )
+
+
+def test_entries_written_before_the_hardening_revision_verify_as_one_legacy_chain(empty_app: Flask) -> None:
+    """0005 gives every agency its own chain; what the single chain held before
+    stays verifiable as the legacy chain, and new entries start the agency's own."""
+    from types import SimpleNamespace
+
+    from advocacy.audit import service
+    from advocacy.uow import unit_of_work
+    from tests import factories
+
+    upgrade(directory=MIGRATIONS, revision="0004")
+    nobody = SimpleNamespace(user_id=None)
+    with unit_of_work(), audit_as_before_0005():
+        for n in range(12):
+            service.record(nobody, "case.view", "case", n)
+    upgrade(directory=MIGRATIONS)
+    factories.agency("north")
+    db.session.commit()
+    assert_the_old_chain_verifies_and_new_entries_chain_per_agency()
 
 
 @contextmanager

@@ -340,6 +340,16 @@ def test_a_cross_agency_referral_from_request_to_arrival(
     assert f'id="hold-{referral.hold_id}-children" name="children" value="2"' in html
     assert "1 adult; 2 children, aged 4, 1; speaks Soomaali" in text
     other_client.post(f"/shelters/{network.shelter_id}/referrals/{referral.id}/accept")
+    # The hold and its check-in carry the reference the household gives at the door.
+    card = next(
+        li
+        for li in other_client.get(f"/shelters/{network.shelter_id}/board")
+        .get_data(as_text=True)
+        .split('<li class="usa-card app-hold">')[1:]
+        if f"hold-{referral.hold_id}-adults" in li
+    )
+    assert f'<span class="app-token">{referral.token}</span>' in card
+    assert f"Check in the household of referral {referral.token}" in card
     assert "Accepted" in text_of(client.get("/shelters/referrals"))
 
     other_client.post(

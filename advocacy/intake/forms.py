@@ -30,6 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from advocacy.i18n import current_language
 from advocacy.intake import instruments as inst
+from advocacy.intake.languages import OTHER, known_tags, language_choices
 from advocacy.intake.models import (
     AccessNeed,
     CaseStatus,
@@ -109,23 +110,57 @@ class PersonForm(StepForm):
             Length(max=120, message=_l("Keep the name under 120 characters.")),
         ],
     )
-    language = StringField(
+    language = SelectField(
         _l("Preferred language"),
+        choices=[],
         default="en",
-        validators=[InputRequired(_l("Enter the person's preferred language."))],
+        validate_choice=False,
+        validators=[InputRequired(_l("Choose the person's preferred language."))],
+    )
+    language_other = StringField(
+        _l("Other language (BCP 47 tag)"),
+        validators=[Optional(), Length(max=16, message=_l("A language tag has at most 16 characters."))],
     )
     interpreter_needed = BooleanField(_l("Needs an interpreter"))
     referral_source = SelectField(_l("Who referred them"), choices=[], validate_choice=True, default="")
 
+    skip = ("csrf_token", "language_other")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.referral_source.choices = [("", _l("Choose one")), *ReferralSource.choices()]
+        self.language.choices = [*language_choices(), (OTHER, _l("Other: type its BCP 47 tag"))]
+        # A stored tag outside the list (zh-Hant-TW) shows as "Other" with the tag.
+        current = self.language.data or ""
+        stored = not self.language.raw_data  # from the case or draft, not from a form sent
+        if stored and current and current != OTHER and current not in known_tags():
+            self.language_other.data = self.language_other.data or current
+            self.language.data = OTHER
 
     def validate_language(self, field: Field) -> None:
+        if field.data == OTHER:
+            return
+        if field.data not in known_tags():
+            raise ValidationError(_l("Choose a language from the list, or Other."))
+
+    def validate_language_other(self, field: Field) -> None:
+        if self.language.data != OTHER:
+            return
         tag = canonical_language_tag(field.data or "")
         if tag is None:
-            raise ValidationError(_l("Enter a language tag such as es, so, hmn or ar (BCP 47)."))
+            raise ValidationError(_l("Enter a language tag such as zh-Hant, prs or sgn-US (BCP 47)."))
         field.data = tag
+
+    def value_of(self, field: Field) -> Any:
+        if field.name == "language" and field.data == OTHER:
+            return self.language_other.data
+        return field.data
+
+    def valid_values(self) -> dict[str, Any]:
+        values = super().valid_values()
+        if self.language_other.errors:
+            values.pop("language", None)  # "Other" with a bad tag keeps the last good language
+        return values
 
     def validate_referral_source(self, field: Field) -> None:
         if not field.data:
@@ -365,6 +400,18 @@ class CloseForm(FlaskForm):
         self.reason.choices = CloseReason.choices()
 
 
+class LowerForm(FlaskForm):
+    """An advocate confirms a lower re-screen: the reason is required and kept."""
+
+    reason = TextAreaField(
+        _l("Why is the danger lower now?"),
+        validators=[
+            InputRequired(_l("Say why the danger is lower now.")),
+            Length(max=500, message=_l("Keep this under 500 characters.")),
+        ],
+    )
+
+
 class ReassignForm(FlaskForm):
     owner_id = SelectField(_l("Advocate"), choices=[], coerce=int, validate_choice=True)
 
@@ -402,6 +449,10 @@ class CaseSearchForm(GetForm):
     name = StringField(
         _l("Name or alias"),
         validators=[Optional(), Length(max=120, message=_l("Keep the name under 120 characters."))],
+    )
+    phone = StringField(
+        _l("Phone number"),
+        validators=[Optional(), Length(max=25, message=_l("A phone number has at most 25 characters."))],
     )
     number = StringField(
         _l("Case number"),
@@ -444,6 +495,12 @@ class CaseSearchForm(GetForm):
     def validate_owner(self, field: Any) -> None:
         self._check_choice(field)
 
+    def validate_phone(self, field: Any) -> None:
+        if field.data and normalize_phone(field.data) is None:
+            raise ValidationError(
+                _l("Enter a phone number with its area code, such as 218 555 0101, or +252 …")
+            )
+
     def validate_number(self, field: Any) -> None:
         if field.data and parse_case_number(field.data) is None:
             raise ValidationError(_l("Enter a case number such as 2026-000123 or 123."))
@@ -457,6 +514,7 @@ class CaseSearchForm(GetForm):
         page = (self.page.data or "").strip()
         return CaseQuery(
             name=(self.name.data or "").strip(),
+            phone=normalize_phone(self.phone.data) or "" if self.phone.data else "",
             number=(self.number.data or "").strip(),
             status=self.status.data or "",
             danger=self.danger.data or "",
@@ -466,7 +524,7 @@ class CaseSearchForm(GetForm):
 
     def filters(self) -> dict[str, str]:
         """The valid filters in use, for links that keep them (another page of results)."""
-        names = ("number", "status", "danger", "owner")  # never the name: see index()
+        names = ("number", "status", "danger", "owner")  # never the name or phone: see index()
         return {
             name: str(self[name].data).strip() for name in names if self[name].data and not self[name].errors
         }

@@ -229,6 +229,29 @@ class Case(db.Model):
         return [AccessNeed(v) for v in self.access_needs.split()]
 
 
+class CaseNameKey(db.Model):
+    """One blind-index entry of a case's name: a keyed hash of a token or of its sound.
+
+    Written by :mod:`advocacy.intake.service.names` whenever the alias is, in the
+    same transaction; the hashes come from :mod:`advocacy.intake.names`.  Nothing
+    here can be read back into a name without the hash key.
+    """
+
+    __tablename__ = "case_name_key"
+    __table_args__ = (
+        UniqueConstraint("case_id", "key_hash", name="uq_case_name_key"),
+        # The search: the cases of the query's hashes, with what kind of match each is.
+        Index("ix_case_name_key_hash", "key_hash", "case_id", "phonetic"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # False: the folded token itself; True: one of its Double Metaphone keys.
+    phonetic: Mapped[bool] = mapped_column(Boolean)
+
+
 class IntakeDraft(db.Model):
     """An intake in progress: every step's answers, encrypted, until the case opens.
 
@@ -244,6 +267,9 @@ class IntakeDraft(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     data: Mapped[str] = mapped_column(EncryptedString())
+    # The name typed at the first step, apart from ``data``, so that the list of
+    # unfinished intakes decrypts one short field per draft, not every answer.
+    alias: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
     step: Mapped[IntakeStep] = mapped_column(enum_column(IntakeStep, "step", 32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
@@ -275,7 +301,12 @@ class RiskInstrument(db.Model):
 
 class RiskScreening(db.Model):
     __tablename__ = "risk_screening"
-    __table_args__ = (Index("ix_risk_screening_case", "case_id", "screened_at"),)
+    __table_args__ = (
+        Index("ix_risk_screening_case", "case_id", "screened_at"),
+        # Confirmed lowering says when and why; a pending one has neither yet.
+        CheckConstraint("(lowered_at IS NULL) = (lowering_reason IS NULL)", name="lowered_with_reason"),
+        CheckConstraint("NOT (lower_pending AND lowered_at IS NOT NULL)", name="pending_or_lowered"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
@@ -291,8 +322,15 @@ class RiskScreening(db.Model):
     screened_in: Mapped[bool] = mapped_column(Boolean, default=False)
     by_judgment: Mapped[bool] = mapped_column(Boolean, default=False)
     judgment_reason: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    # A screening that would lower a high-danger case waits for an advocate:
+    # until one confirms it with a reason, the case stays high and its steps open.
+    lower_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    lowered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lowered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    lowering_reason: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
 
-    screened_by = relationship("User")
+    screened_by = relationship("User", foreign_keys=[screened_by_id])
+    lowered_by = relationship("User", foreign_keys=[lowered_by_id])
 
 
 class ProtocolStep(db.Model):

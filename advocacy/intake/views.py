@@ -27,6 +27,7 @@ from advocacy.intake.forms import (
     SECTION_FORMS,
     CaseSearchForm,
     CloseForm,
+    LowerForm,
     ProtocolForm,
     ReassignForm,
     screen_form,
@@ -151,6 +152,8 @@ def _render_case(case: Case, status: int = 200, **forms: Any) -> tuple[str, int]
         steps=steps,
         step_forms=step_forms,
         history=service.risk_history(case),
+        pending_lower=service.pending_lowering(case),
+        lower_form=forms.get("lower") or LowerForm(formdata=None),
         placements=service.placements(case),
         close_form=forms.get("close") or CloseForm(formdata=None),
         reassign_form=forms.get("reassign") or _reassign_form(case, formdata=None),
@@ -198,6 +201,24 @@ def case_protocol(case_id: int, step_id: int) -> Any:
     )
     flash(_("The step is recorded."), "success")
     return _back(case.id, "protocol")
+
+
+@bp.route("/<id:case_id>/lower", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def case_lower(case_id: int) -> Any:
+    """Confirm a lower re-screen: only then does "High danger" leave the case."""
+    case = service.get_case(current_actor(), case_id)
+    form = LowerForm()
+    if not form.validate_on_submit():
+        _shown_again(case)
+        return _render_case(case, 400, lower=form)
+    try:
+        service.confirm_lowering(current_actor(), case, form.reason.data)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("The lower result is confirmed. The case is no longer marked high danger."), "success")
+    return _back(case_id, "risk")
 
 
 @bp.route("/<id:case_id>/close", methods=["POST"])
@@ -252,7 +273,8 @@ def case_reassign(case_id: int) -> Any:
 
 def _section_data(case: Case, section: str) -> dict[str, Any]:
     """The case's values as the section's form shows them."""
-    names = [field.name for field in SECTION_FORMS[section](formdata=None) if field.name != "csrf_token"]
+    form = SECTION_FORMS[section](formdata=None)
+    names = [field.name for field in form if field.name not in form.skip]
     data = {name: getattr(case, name) for name in names}
     if "access_needs" in data:
         data["access_needs"] = case.access_needs.split()
@@ -328,6 +350,12 @@ def case_screen(case_id: int) -> Any:
     screening = service.screen_case(actor, case, chosen, form.answers(), judgment_reason=reason or None)
     if screening.screened_in:
         flash(_("Screened in: this case is high danger. Follow the protocol steps now."), "info")
+    elif screening.lower_pending:
+        flash(
+            _("Not screened in. The case stays high danger until an advocate confirms the lower result."),
+            "info",
+        )
+        return _back(case_id, "lower-pending")
     else:
         flash(_("Not screened in. The screening is added to the risk history."), "success")
     return _back(case_id, "risk")

@@ -148,6 +148,7 @@ def new() -> Any:
         form=form,
         titles=[STEP_TITLES[s] for s in service.STEPS],
         drafts=service.unfinished_drafts(current_actor()),
+        step_titles=STEP_TITLES,
     )
 
 

@@ -69,7 +69,9 @@ def test_what_is_typed_survives_the_idle_timeout(context: Any, served_short_time
     page.fill("#alias", "Nasra Typed")
     # Typed in the last seconds, while the warning shows: saved at once.
     expect(page.locator("#timeout-warning")).to_be_visible(timeout=12_000)
-    page.fill("#language", "so-SO")
+    # The language list (a USWDS combo box over the select): "Other" and a tag of one's own.
+    page.select_option(".usa-combo-box select", "other", force=True)
+    page.fill("#language_other", "so-SO")
     page.wait_for_url(lambda url: urlsplit(url).path == "/auth/login", timeout=15_000)
 
     values = stored(served, "person")
@@ -86,7 +88,8 @@ def test_what_is_typed_survives_the_idle_timeout(context: Any, served_short_time
         page.locator("form.usa-form button[type=submit]").click()
     page.goto(draft_url)
     expect(page.locator("#alias")).to_have_value("Nasra Typed")
-    expect(page.locator("#language")).to_have_value("so-SO")
+    expect(page.locator(".usa-combo-box select")).to_have_value("other")
+    expect(page.locator("#language_other")).to_have_value("so-SO")
 
 
 def test_an_intake_from_start_to_a_screened_in_case(context: Any, served: Served) -> None:
@@ -97,7 +100,7 @@ def test_an_intake_from_start_to_a_screened_in_case(context: Any, served: Served
     sign_in(page, served, user_id, username)
     start_intake(page, served)
     page.fill("#alias", "Keyboard Person")
-    page.fill("#language", "es")
+    page.select_option(".usa-combo-box select", "es", force=True)
     page.select_option("#referral_source", "hotline")
     page.keyboard.press("Enter")  # Enter presses "Save and continue", never "back"
     page.wait_for_url(lambda url: urlsplit(url).path.endswith("/contact"))

@@ -27,6 +27,7 @@ from advocacy.auth.models import Membership, Role, User
 from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
 from advocacy.intake.models import CASE, Case
+from advocacy.intake.service.names import index_name, name_matches
 from advocacy.types import lookup_hash
 
 PHONE_PURPOSE = "case.phone"
@@ -90,6 +91,7 @@ def open_case(
     case = Case(agency_id=agency_id, owner_id=owner_id, **values, **_hashes(values))
     db.session.add(case)
     db.session.flush()
+    index_name(case)
     record(actor, "case.created", "case", case.id, agency_id=agency_id)
     return case
 
@@ -137,6 +139,8 @@ def update_case(actor: Actor, case: Case, values: Mapping[str, Any], *, section:
     case.updated_at = clock.now()
     record(actor, f"case.updated.{section}", "case", case.id, agency_id=case.agency_id)
     db.session.flush()
+    if "alias" in values:
+        index_name(case)
 
 
 def close_case(actor: Actor, case: Case, reason: str) -> None:
@@ -219,6 +223,7 @@ def parse_case_number(text: str) -> tuple[int | None, int] | None:
 @dataclass(frozen=True)
 class CaseQuery:
     name: str = ""
+    phone: str = ""  # E.164, as the search form normalized it
     number: str = ""
     status: str = ""
     danger: str = ""
@@ -227,7 +232,7 @@ class CaseQuery:
 
     @property
     def searching(self) -> bool:
-        return bool(self.name or self.number or self.status or self.danger or self.owner)
+        return bool(self.name or self.phone or self.number or self.status or self.danger or self.owner)
 
 
 @dataclass(frozen=True)
@@ -242,16 +247,24 @@ class CasePage:
 def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) -> CasePage:
     """The actor's agencies' cases matching ``query``, newest first, one page at a time.
 
-    A name is found through its keyed hash (exact match after normalizing case
-    and spaces): names are never decrypted to be compared, so the search costs
-    one index look-up at any number of cases.  Each filter has an index that
-    starts with the agency.  The search is audited once for each agency it reads.
+    A name is found through the name index (:mod:`.names`): any one of its
+    tokens, as written or as it sounds, ranked whole name first, then by
+    tokens matched as written, then by sounds matched; names are never
+    decrypted to be compared.  A phone number is found through its keyed hash
+    (E.164).  Each filter has an index.  The search is audited once for each
+    agency it reads.
     """
     for agency_id in actor.agency_ids(*CASE_ROLES):
         record(actor, "case.search" if query.searching else "case.list", "case", agency_id=agency_id)
     stmt = scoped(actor, select(Case), Case.agency_id, *CASE_ROLES)
+    order: tuple[Any, ...] = (Case.opened_at.desc(), Case.id.desc())
     if query.name:
-        stmt = stmt.where(Case.name_hash == lookup_hash(query.name, NAME_PURPOSE))
+        matches = name_matches(query.name, actor.agency_ids(*CASE_ROLES))
+        stmt = stmt.join(matches, matches.c.case_id == Case.id)
+        whole = Case.name_hash == lookup_hash(query.name, NAME_PURPOSE)
+        order = (whole.desc(), matches.c.exact.desc(), matches.c.hits.desc(), *order)
+    if query.phone:
+        stmt = stmt.where(Case.phone_hash == lookup_hash(query.phone, PHONE_PURPOSE))
     if query.number:
         parsed = parse_case_number(query.number)
         if parsed is None:
@@ -273,7 +286,6 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
     total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, query.page), pages)
-    order = (Case.opened_at.desc(), Case.id.desc())
     # The page's ids first, from the index alone (a deep OFFSET skips index
     # entries, not table rows), then those 50 rows.
     ids = list(
@@ -304,10 +316,11 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
                         Case.last_screened_at,
                     ),
                 )
-                .order_by(*order)
             )
         )
         if ids
         else []
     )
+    position = {case_id: n for n, case_id in enumerate(ids)}
+    cases.sort(key=lambda c: position[c.id])  # the ids' order: a ranking the second query cannot repeat
     return CasePage(cases, total, page, pages, per_page)

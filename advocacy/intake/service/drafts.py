@@ -120,6 +120,8 @@ def save_step(
     try:
         with savepoint():
             draft.data = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            if "alias" in values:
+                draft.alias = (values["alias"] or "").strip() or None
             draft.step = step
             draft.updated_at = clock.now()
             db.session.flush()  # the draft's UPDATE matches no row if it is gone

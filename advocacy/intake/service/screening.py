@@ -16,13 +16,13 @@ from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from advocacy import clock
 from advocacy.actor import Actor
 from advocacy.audit.service import record
-from advocacy.errors import NotFound
+from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
 from advocacy.intake import instruments as inst
 from advocacy.intake.models import (
@@ -177,7 +177,24 @@ def store_screening(
     )
     db.session.add(screening)
     db.session.flush()
-    case.danger = Danger.HIGH.value if outcome.screened_in else Danger.STANDARD.value
+    # Only the newest lower result can wait for review; any new screening replaces it.
+    db.session.execute(
+        update(RiskScreening)
+        .where(
+            RiskScreening.case_id == case.id,
+            RiskScreening.lower_pending.is_(True),
+            RiskScreening.id != screening.id,
+        )
+        .values(lower_pending=False)
+    )
+    if outcome.screened_in:
+        case.danger = Danger.HIGH.value
+    elif case.danger == Danger.HIGH.value:
+        # Danger is never lowered silently: "High danger" and its open steps
+        # stay until an advocate confirms the lower result (confirm_lowering).
+        screening.lower_pending = True
+    else:
+        case.danger = Danger.STANDARD.value
     case.last_screened_at = now
     if outcome.screened_in:
         for step in ProtocolStepKey:
@@ -187,7 +204,48 @@ def store_screening(
                 )
             )
     record(actor, "case.screened", "case", case.id, agency_id=case.agency_id)
+    if screening.lower_pending:
+        record(actor, "case.danger.lower_pending", "case", case.id, agency_id=case.agency_id)
     return screening
+
+
+def pending_lowering(case: Case) -> RiskScreening | None:
+    """The lower result that waits for an advocate's review, if any."""
+    if case.danger != Danger.HIGH.value:
+        return None
+    return db.session.scalar(
+        select(RiskScreening).where(RiskScreening.case_id == case.id, RiskScreening.lower_pending.is_(True))
+    )
+
+
+#: A reason for lowering is a sentence, not an essay.
+MAX_LOWERING_REASON = 500
+
+
+def confirm_lowering(actor: Actor, case: Case, reason: str) -> RiskScreening:
+    """An advocate confirms the pending lower result: the case's danger follows it.
+
+    The reason is kept (encrypted) on the screening with who and when, and the
+    change is audited.  Open protocol steps stay as they are: what was done
+    and what was not remains on the record.
+    """
+    pending = pending_lowering(case)
+    if pending is None:
+        raise Refused(_("No lower result is waiting for review."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(_("Say why the danger is lower now."), "reason")
+    if len(reason) > MAX_LOWERING_REASON:
+        raise Refused(_("Keep the reason under %(num)d characters.", num=MAX_LOWERING_REASON), "reason")
+    pending.lower_pending = False
+    pending.lowered_at = clock.now()
+    pending.lowered_by_id = actor.user_id
+    pending.lowering_reason = reason
+    case.danger = Danger.STANDARD.value
+    case.updated_at = pending.lowered_at
+    record(actor, "case.danger.lowered", "case", case.id, agency_id=case.agency_id)
+    db.session.flush()
+    return pending
 
 
 def screen_case(
