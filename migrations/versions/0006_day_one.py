@@ -3,7 +3,7 @@ re-screen of a high-danger case waits for an advocate's review; an unfinished
 intake keeps its name apart from its answers
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

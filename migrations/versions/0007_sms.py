@@ -3,15 +3,15 @@ workers claim from, status callbacks kept once, inbound replies, and the
 per-sender send slots of the rate limit
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0004'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

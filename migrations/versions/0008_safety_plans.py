@@ -2,15 +2,15 @@
 encrypted content), and each agency's local numbers
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0008'
-down_revision = '0004'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

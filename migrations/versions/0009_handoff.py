@@ -1,7 +1,7 @@
 """handoff: partners and their keys, release consents, hand-off records and their push outbox
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0004'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

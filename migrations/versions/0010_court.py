@@ -2,8 +2,8 @@
 court dates of a case whose status moves only along its machine, and the
 append-only history of every change to a court date
 
-Revision ID: 0011
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from advocacy.appendonly import append_only_statements, drop_append_only_statements
 
 # revision identifiers, used by Alembic.
-revision = "0011"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
