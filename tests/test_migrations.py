@@ -118,12 +118,12 @@ def test_entries_written_before_the_hardening_revision_verify_as_one_legacy_chai
 
     upgrade(directory=MIGRATIONS, revision="0004")
     nobody = SimpleNamespace(user_id=None)
-    with unit_of_work(), audit_as_before_0005():
-        for n in range(12):
-            service.record(nobody, "case.view", "case", n)
+    with audit_as_before_0005():
+        factories.agency("north")
+        with unit_of_work():
+            for n in range(12):
+                service.record(nobody, "case.view", "case", n)
     upgrade(directory=MIGRATIONS)
-    factories.agency("north")
-    db.session.commit()
     assert_the_old_chain_verifies_and_new_entries_chain_per_agency()
 
 
