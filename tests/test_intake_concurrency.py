@@ -31,6 +31,14 @@ pytestmark = pytest.mark.postgresql_only
 ROUNDS = 15
 
 
+@pytest.fixture
+def settings(database_url: str):  # type: ignore[no-untyped-def]
+    """Races send many requests from one advocate: no hourly flooding limit here."""
+    from tests.conftest import make_settings
+
+    return make_settings(database_url, referrals_per_advocate_hour=1_000_000)
+
+
 def both_at_once(app: Flask, load: Callable[[], Any], act: Callable[[Any, int], Any]) -> list[Any]:
     """Two threads, each with its own session: load the object, wait for the other,
     then act as person ``i`` in a unit of work, as a request does (it commits, or

@@ -34,7 +34,7 @@ ARRIVE_BY = timedelta(minutes=30)
 MAX_DAYS = 30
 MAX_HOURS = 72
 
-_TOKEN = re.compile(r"^(?:(?P<days>\d{1,2})d|(?P<hours>\d{1,2})h|(?P<clock>\d{1,2}):(?P<minute>\d{2}))$")
+_TOKEN = re.compile(r"(?:(?P<days>\d{1,2})d|(?P<hours>\d{1,2})h|(?P<clock>\d{1,2}):(?P<minute>\d{2}))")
 
 
 class ScheduleError(ValueError):
@@ -86,7 +86,7 @@ def parse_schedule(text: str) -> tuple[Offset, ...]:
     """The offsets of a schedule text, one per kind, earliest first; ScheduleError otherwise."""
     offsets: dict[str, Offset] = {}
     for token in text.replace(",", " ").split():
-        match = _TOKEN.match(token.strip().lower())
+        match = _TOKEN.fullmatch(token.strip().lower())
         if match is None:
             raise ScheduleError(token)
         if match["days"] is not None:

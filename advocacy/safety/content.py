@@ -27,7 +27,7 @@ from advocacy.errors import Refused
 
 Content = dict[str, Any]
 
-_KEY = re.compile(r"^[a-z0-9_]{1,40}$")
+_KEY = re.compile(r"[a-z0-9_]{1,40}")
 MAX_CHECKED = 100
 
 
@@ -78,7 +78,7 @@ def normalize(raw: Mapping[str, Any]) -> Content:
             out["sections"][section.value] = kept
     checked = []
     for key in raw.get("checked") or []:
-        if isinstance(key, str) and _KEY.match(key) and key not in checked:
+        if isinstance(key, str) and _KEY.fullmatch(key) and key not in checked:
             checked.append(key)
     out["checked"] = sorted(checked)[:MAX_CHECKED]
     return out

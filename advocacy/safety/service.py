@@ -238,7 +238,7 @@ def save_plan(
 
 # --- the agency's local numbers ---------------------------------------------------------------
 
-_NUMBER_CHARS = re.compile(r"^[0-9+()\-. ]{3,24}$")
+_NUMBER_CHARS = re.compile(r"[0-9+()\-. ]{3,24}")
 
 
 def local_numbers(agency_id: int) -> list[LocalNumber]:
@@ -254,7 +254,7 @@ def local_numbers(agency_id: int) -> list[LocalNumber]:
 
 def _format_number(raw: str) -> str:
     text = raw.strip()
-    if not _NUMBER_CHARS.match(text) or sum(c.isdigit() for c in text) < 3:
+    if not _NUMBER_CHARS.fullmatch(text) or sum(c.isdigit() for c in text) < 3:
         raise Refused(
             _("Write a phone number, for example 218-555-0100, or a short number like 211."), "number"
         )
