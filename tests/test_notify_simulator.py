@@ -73,6 +73,7 @@ def test_the_whole_conversation_works_without_a_twilio_account(
     world: dict[str, Any], app: Any, client: Any
 ) -> None:
     case = world["case"]
+    assert "Simulate a phone" in text_of(client.get("/notify/outbox"))
     client.post(f"/notify/cases/{case.id}/enrol", data={"source": "contact", "locale": "en"})
     send_due(app)
     sub = subscription()
