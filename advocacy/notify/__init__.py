@@ -5,4 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("notify", __name__, url_prefix="/notify")
 
-from advocacy.notify import cli, views  # noqa: E402,F401
+from advocacy.notify import cli, simulator, views  # noqa: E402,F401
+
+# "Simulate a phone": development only, never registered in production.
+bp.record_once(lambda state: simulator.register(state.app))

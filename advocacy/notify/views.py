@@ -52,6 +52,7 @@ from advocacy.notify.service.inbound import Inbound, handle_inbound
 from advocacy.notify.service.outcomes import record_callback
 from advocacy.notify.service.render import render_message
 from advocacy.notify.signatures import request_is_from_twilio
+from advocacy.notify.simulator import webhook_tokens
 from advocacy.roles import Role
 from advocacy.security import safe_next
 from advocacy.templating import menu_item
@@ -214,7 +215,12 @@ def outbox() -> Any:
         ).all()
     )
     return render_template(
-        "notify/outbox.html", messages=messages, bodies=bodies, console=console, counts=counts
+        "notify/outbox.html",
+        messages=messages,
+        bodies=bodies,
+        console=console,
+        counts=counts,
+        simulator="notify_sim.phone" in current_app.view_functions,
     )
 
 
@@ -295,7 +301,7 @@ def reply_handled(reply_id: int) -> Any:
 
 def _from_twilio() -> bool:
     settings = current_app.config["SETTINGS"]
-    tokens = [settings.twilio_auth_token] if settings.twilio_auth_token else []
+    tokens = webhook_tokens(settings)
     return bool(tokens) and request_is_from_twilio(
         request, auth_tokens=tokens, public_base_url=settings.public_base_url
     )
