@@ -57,7 +57,9 @@ def world(app: Flask, clock: FrozenClock) -> dict[str, Any]:
 
 
 def confirm(world: dict[str, Any], locale: str = "es") -> Subscription:
-    sub, code = enrol.start_enrolment(world["actor"], world["case"], phone=None, locale=locale)
+    sub, code = enrol.start_enrolment(
+        world["actor"], world["case"], phone=None, locale=locale, acknowledge_draft=True
+    )
     enrol.confirm_code(world["actor"], sub, code)
     factories.commit()
     return sub
@@ -113,7 +115,7 @@ def test_each_piece_keeps_its_budget_and_no_shelter_is_named(world: dict[str, An
 
 
 def test_an_unconfirmed_number_gets_nothing(world: dict[str, Any]) -> None:
-    enrol.start_enrolment(world["actor"], world["case"], phone=None, locale="es")
+    enrol.start_enrolment(world["actor"], world["case"], phone=None, locale="es", acknowledge_draft=True)
     factories.commit()
     with pytest.raises(Refused, match="no confirmed safe number"):
         sending.send_plan_texts(world["actor"], world["case"].id, [texts.NUMBERS])
@@ -181,7 +183,9 @@ def test_the_advocate_sends_the_numbers_and_the_worker_sends_them_on_the_console
     result = app.test_cli_runner().invoke(args=["notify", "work", "--once"])
     assert result.exit_code == 0, result.output
     rows = plan_rows()
-    assert rows and all(r.state in (MessageState.SENT, MessageState.DELIVERED) for r in rows)
+    assert rows and all(r.state in (MessageState.SENT, MessageState.DELIVERED) for r in rows), [
+        (r.state, r.error_code, r.attempts) for r in rows
+    ]
     outbox = text_of(client.get("/notify/outbox"))
     assert "1-800-799-7233" in outbox and VICTIM not in outbox
 

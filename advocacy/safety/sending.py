@@ -98,14 +98,15 @@ def send_plan_texts(
     messages: list[OutboxMessage] = []
     for subscription in subscriptions:
         for index, piece in enumerate(pieces):
-            # One second apart: the pieces keep their order in the outbox, and
-            # each is its own row (the outbox is unique per planned time).
+            # Each piece is its own row (the outbox is unique per planned
+            # time), so each is planned a millisecond apart, just before now:
+            # all are due at once and go out in the order they were queued.
             message = enqueue(
                 actor,
                 subscription,
                 MessageKind.PLAN_TEXT,
                 {"text": piece},
-                now + timedelta(seconds=index),
+                now - timedelta(milliseconds=len(pieces) - index),
                 now + VALID_FOR,
                 (SOURCE, state.plan.id),
             )
