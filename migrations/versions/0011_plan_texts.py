@@ -23,12 +23,12 @@ def _in(column, *values):
 
 def upgrade():
     with op.batch_alter_table("sms_outbox") as batch:
-        batch.drop_constraint("ck_sms_outbox_kind", type_="check")
+        batch.drop_constraint(op.f("ck_sms_outbox_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_sms_outbox_kind"), _in("kind", *KINDS, "plan_text"))
 
 
 def downgrade():
     op.execute("DELETE FROM sms_outbox WHERE kind = 'plan_text'")
     with op.batch_alter_table("sms_outbox") as batch:
-        batch.drop_constraint("ck_sms_outbox_kind", type_="check")
+        batch.drop_constraint(op.f("ck_sms_outbox_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_sms_outbox_kind"), _in("kind", *KINDS))
