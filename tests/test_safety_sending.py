@@ -37,9 +37,7 @@ def world(app: Flask, clock: FrozenClock) -> dict[str, Any]:
     advocate = factories.user(north, Role.ADVOCATE)
     for spec in DEMO_SHELTERS:
         factories.shelter(north, name=spec.name, address=spec.address, label=spec.label, region=spec.region)
-    case = factories.case(
-        advocate, "Maple", phone=VICTIM, safe_to_text=True, consent_sms=True, language="es"
-    )
+    case = factories.case(advocate, "Maple", phone=VICTIM, safe_to_text=True, consent_sms=True, language="es")
     actor = factories.actor(advocate)
     service.save_plan(
         actor,
