@@ -106,6 +106,8 @@ class MessageKind(LabelledEnum):
     OPT_OUT = "opt_out", _l("Opt-out confirmation")
     OPT_IN = "opt_in", _l("Opt-in confirmation")
     ATTENDANCE = "attendance", _l("Attendance thanks")
+    #: A piece of a safety plan the advocate chose to text (its words in ``params``).
+    PLAN_TEXT = "plan_text", _l("Safety plan text")
 
 
 class Attention(LabelledEnum):

@@ -1,6 +1,6 @@
 """Safety plans in Debian's Chromium: an advocate writes a plan, saves it twice, compares the two
-versions and opens the printed plan; axe-core finds no serious problem on the plan pages in English
-and Arabic."""
+versions, opens the printed plan and texts the numbers to the confirmed safe number through the
+console backend; axe-core finds no serious problem on the plan pages in English and Arabic."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 from advocacy.auth.models import Agency, Role
 from advocacy.extensions import db
 from advocacy.intake import service as intake
+from advocacy.notify.models import MessageKind, MessageState, OutboxMessage, Subscription
+from advocacy.notify.service import enrol
 from tests import factories
 from tests.browser.browsing import TIMEOUT_MS, Served, axe, choose_language, serve, sign_in
 from tests.helpers import make_user
@@ -30,6 +32,36 @@ def _advocate_with_case(served: Served, name: str, language: str) -> tuple[int, 
         case = intake.open_case(factories.system(agency), agency.id, user.id, "Rosa M.", language=language)
         db.session.commit()
         return user.id, user.username, case.id
+
+
+def _confirm_safe_number(served: Served, user_id: int, case_id: int) -> None:
+    """The victim's safe number, confirmed with the code read back; no quiet hours, so that the
+    texts go out whatever the time of day the test runs."""
+    from advocacy.auth.models import User
+    from advocacy.intake.models import Case
+
+    with served.app.app_context():
+        user = db.session.get(User, user_id)
+        case = db.session.get(Case, case_id)
+        assert user is not None and case is not None
+        actor = factories.actor(user)
+        case.consent_sms = True
+        sub, code = enrol.start_enrolment(
+            actor, case, phone="218 555 0101", locale="es", acknowledge_draft=True
+        )
+        enrol.confirm_code(actor, sub, code)
+        sub.quiet_start = sub.quiet_end = 0
+        db.session.commit()
+
+
+def _plan_texts(served: Served, case_id: int) -> list[tuple[MessageState, str]]:
+    with served.app.app_context():
+        rows = db.session.scalars(
+            db.select(OutboxMessage)
+            .join(Subscription)
+            .where(OutboxMessage.kind == MessageKind.PLAN_TEXT, Subscription.case_id == case_id)
+        )
+        return [(r.state, r.params) for r in rows]
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
@@ -87,6 +119,23 @@ def test_an_advocate_writes_a_plan_compares_two_versions_and_prints_it(
         page.goto(served.url + f"/safety-plans/case/{case_id}/text?parts=important_numbers")
         expect(page.locator(".app-sms").first).to_contain_text("911")
         problems += axe(page, f"texts ({language})")
+        expect(page.locator("#send-texts")).to_have_count(0)  # no confirmed safe number yet
+
+        _confirm_safe_number(served, user_id, case_id)
+        page.reload()
+        with page.expect_navigation():
+            page.click("#send-texts")
+        expect(page.locator(".usa-alert--success")).to_have_count(1)
+        queued = _plan_texts(served, case_id)
+        assert queued and {state for state, _ in queued} == {MessageState.QUEUED}
+        worked = served.app.test_cli_runner().invoke(args=["notify", "work", "--once"])
+        assert worked.exit_code == 0, worked.output
+        assert {state for state, _ in _plan_texts(served, case_id)} <= {
+            MessageState.SENT,
+            MessageState.DELIVERED,
+        }
+        page.goto(served.url + "/notify/outbox")
+        expect(page.locator("main")).to_contain_text("1-800-799-7233")
     finally:
         ctx.close()
     assert problems == [], "\n".join(problems)

@@ -51,8 +51,12 @@ LATE_GRACE = timedelta(minutes=15)
 #: Template values an outbox row may carry, and nothing else: no name, no
 #: case number, no phone.  ``starts_at`` is an ISO 8601 UTC time, formatted
 #: in the victim's language and time zone at send time; ``court`` and
-#: ``room`` are used by the detailed style only; ``code`` by the code.
-ALLOWED_PARAMS = frozenset({"starts_at", "when", "court", "room", "code"})
+#: ``room`` are used by the detailed style only; ``code`` by the code;
+#: ``text`` (the words themselves) by a safety plan piece only
+#: (:data:`TEXT_KINDS`), already in the victim's language and budget.
+ALLOWED_PARAMS = frozenset({"starts_at", "when", "court", "room", "code", "text"})
+#: The kinds whose row carries its words, composed by the caller, not a template.
+TEXT_KINDS = frozenset({MessageKind.PLAN_TEXT})
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -144,10 +148,12 @@ def confirmed_subscriptions(case_id: int) -> list[Subscription]:
     return list(db.session.scalars(stmt))
 
 
-def _clean_params(params: Mapping[str, Any]) -> str:
+def _clean_params(params: Mapping[str, Any], kind: MessageKind) -> str:
     unknown = set(params) - ALLOWED_PARAMS
     if unknown:
         raise ValueError(f"outbox params may not carry {', '.join(sorted(unknown))}")
+    if ("text" in params) != (kind in TEXT_KINDS):
+        raise ValueError(f"a {kind.value} message {'needs' if kind in TEXT_KINDS else 'may not carry'} text")
     values: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, datetime):
@@ -233,7 +239,7 @@ def enqueue(
         subscription_id=subscription.id,
         subscription=subscription,
         kind=kind,
-        params=_clean_params(params),
+        params=_clean_params(params, kind),
         planned_at=send_after,
         send_after=when,
         valid_until=valid_until,

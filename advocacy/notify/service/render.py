@@ -17,6 +17,7 @@ from babel.dates import format_date, format_time
 from advocacy.i18n import registry
 from advocacy.notify import texts
 from advocacy.notify.models import MessageKind, OutboxMessage, SmsSender, Style, Subscription
+from advocacy.notify.segments import measure
 
 #: Which template a kind uses; the styled kinds add ``_discreet``/``_detailed``.
 _STYLED = {
@@ -59,7 +60,16 @@ def render_values(
     sender: SmsSender,
 ) -> texts.RenderedText:
     """The text for ``kind`` with these values, or ``ValueError`` when the
-    subscription's locale has no texts (enrolment prevents it)."""
+    subscription's locale has no texts (enrolment prevents it).
+
+    A safety plan piece carries its own words, composed in the plan's
+    language when the advocate sent it (see :mod:`advocacy.safety.sending`).
+    """
+    if kind is MessageKind.PLAN_TEXT:
+        words = str(params.get("text", ""))
+        return texts.RenderedText(
+            template=kind.value, text=words, locale_used=subscription.locale, draft=False, info=measure(words)
+        )
     values: dict[str, object] = {
         "program": sender.program_name,
         "contact": sender.help_contact or "-",
