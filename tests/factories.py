@@ -151,3 +151,34 @@ def draft(owner: User, **steps: dict[str, Any]) -> IntakeDraft:
         intake.save_step(who, made, step, values, complete=True)
     commit()
     return made
+
+
+def sms_sender(of: Agency, **overrides: Any) -> Any:
+    """The agency's Twilio sender as the SMS tests expect it: a Messaging Service, a
+    generous rate and the default quiet hours (21:00 to 08:00), unless told otherwise."""
+    from advocacy.notify.models import SmsSender
+    from tests import twilio_fake
+
+    values: dict[str, Any] = {
+        "agency_id": of.id,
+        "program_name": "North Reminders",
+        "help_contact": "218-555-0199",
+        "messaging_service_sid": twilio_fake.SERVICE_SID,
+        "rate_per_second": 1000.0,
+        "quiet_start": 21 * 60,
+        "quiet_end": 8 * 60,
+    }
+    values.update(overrides)
+    sender = SmsSender(**values)
+    db.session.add(sender)
+    return sender
+
+
+def confirmed_subscription(acting: Actor, case: Case, locale: str = "en") -> Any:
+    """The case's safe contact enrolled as a person would: the code texted, then read back."""
+    from advocacy.notify.service import enrol
+
+    sub, code = enrol.start_enrolment(acting, case, phone=None, locale=locale, acknowledge_draft=True)
+    enrol.confirm_code(acting, sub, code)
+    commit()
+    return sub

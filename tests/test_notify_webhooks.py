@@ -23,11 +23,10 @@ from advocacy.notify.models import (
     OutboxMessage,
     ReplyKind,
     SmsCallback,
-    SmsSender,
     Subscription,
     SubscriptionState,
 )
-from advocacy.notify.service import enqueue, enrol
+from advocacy.notify.service import enqueue
 from advocacy.notify.service.worker import Worker
 from advocacy.notify.transport import TwilioSender, fake_sid
 from advocacy.roles import Role
@@ -49,28 +48,13 @@ def world(app: Any, clock: FrozenClock) -> dict[str, Any]:
     north = factories.agency("north")
     advocate = factories.user(north, Role.ADVOCATE)
     case = factories.case(advocate, "Maple", phone=VICTIM, safe_to_text=True, consent_sms=True)
-    db.session.add(
-        SmsSender(
-            agency_id=north.id,
-            program_name="North Reminders",
-            help_contact="218-555-0199",
-            messaging_service_sid=twilio_fake.SERVICE_SID,
-            rate_per_second=1000.0,
-            quiet_start=21 * 60,
-            quiet_end=8 * 60,
-        )
-    )
+    factories.sms_sender(north)
     factories.commit()
     return {"agency": north, "advocate": advocate, "case": case, "actor": factories.actor(advocate)}
 
 
 def subscribe(world: dict[str, Any], locale: str = "en") -> Subscription:
-    sub, code = enrol.start_enrolment(
-        world["actor"], world["case"], phone=None, locale=locale, acknowledge_draft=True
-    )
-    enrol.confirm_code(world["actor"], sub, code)
-    factories.commit()
-    return sub
+    return factories.confirmed_subscription(world["actor"], world["case"], locale)
 
 
 def signed_post(

@@ -55,12 +55,7 @@ def world(app: Flask, clock: FrozenClock) -> dict[str, Any]:
 
 
 def confirm(world: dict[str, Any], locale: str = "es") -> Subscription:
-    sub, code = enrol.start_enrolment(
-        world["actor"], world["case"], phone=None, locale=locale, acknowledge_draft=True
-    )
-    enrol.confirm_code(world["actor"], sub, code)
-    factories.commit()
-    return sub
+    return factories.confirmed_subscription(world["actor"], world["case"], locale)
 
 
 def plan_rows() -> list[OutboxMessage]:
