@@ -70,16 +70,10 @@ class ScheduleForm(FlaskForm):
     denser = StringField(_l("Added for a case screened in as high danger"), validators=[Optional()])
 
 
-def _event_fields(form: FlaskForm, courts: list[tuple[int, str]]) -> None:
-    form.court.choices = [(0, _l("Choose a court")), *courts]  # type: ignore[attr-defined]
+class _WhenAndWhere(FlaskForm):
+    """Where and when a court date is: the same fields, checks and messages whether it is
+    entered or changed, so the two forms cannot drift apart."""
 
-
-class EventForm(FlaskForm):
-    kind = SelectField(
-        _l("Kind of court date"),
-        choices=[("", _l("Choose one")), *CourtEventKind.choices()],
-        validators=[DataRequired(_l("Choose the kind of court date."))],
-    )
     court = SelectField(
         _l("Court"), coerce=int, validators=[DataRequired(_l("Choose a court from your agency's list."))]
     )
@@ -100,27 +94,18 @@ class EventForm(FlaskForm):
 
     def __init__(self, courts: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _event_fields(self, courts)
+        self.court.choices = [(0, _l("Choose a court")), *courts]
 
 
-class ChangeForm(FlaskForm):
-    court = SelectField(
-        _l("Court"), coerce=int, validators=[DataRequired(_l("Choose a court from your agency's list."))]
+class EventForm(_WhenAndWhere):
+    kind = SelectField(
+        _l("Kind of court date"),
+        choices=[("", _l("Choose one")), *CourtEventKind.choices()],
+        validators=[DataRequired(_l("Choose the kind of court date."))],
     )
-    courtroom = StringField(
-        _l("Courtroom (optional)"),
-        validators=[
-            Optional(),
-            Length(max=MAX_COURTROOM, message=_l("Keep the courtroom to 10 characters (for example “3B”).")),
-        ],
-    )
-    day = DateField(
-        _l("Date"), validators=[InputRequired(_l("Enter the date of the court date."))], format="%Y-%m-%d"
-    )
-    at = TimeField(
-        _l("Time, on the court's clock"),
-        validators=[InputRequired(_l("Enter the time, as the court gives it."))],
-    )
+
+
+class ChangeForm(_WhenAndWhere):
     why = RadioField(
         _l("What happened"),
         choices=[
@@ -131,10 +116,6 @@ class ChangeForm(FlaskForm):
         validators=[DataRequired(_l("Say what happened."))],
     )
     notice = BooleanField(_l("Text the victim that the court date changed"), default=False)
-
-    def __init__(self, courts: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _event_fields(self, courts)
 
 
 class CancelForm(FlaskForm):
