@@ -88,6 +88,7 @@ def test_production_refuses_a_public_url_that_is_not_https(url: str) -> None:
         Fernet.generate_key().decode() + ",not-a-fernet-key-but-secret-9f8e7d",
         Fernet.generate_key().decode()[:-4],
     ],
+    ids=["not-a-key", "good-then-bad", "truncated"],  # fixed ids: every xdist worker collects the same tests
 )
 def test_a_bad_fernet_key_is_refused_without_echoing_it(keys: str) -> None:
     with pytest.raises(ConfigError, match="ADVOCACY_ENCRYPTION_KEYS") as refused:
