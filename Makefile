@@ -22,12 +22,13 @@ test: install
 
 # Every benchmark, on PostgreSQL (BENCH_POSTGRES_URL, default the local server):
 # pages under gunicorn with load from a separate process (bench/results.json),
-# then each domain's own, then the slow load and fault tests that `make test` skips.
+# then each domain's own (bench/handoff.py also runs bench/guard.py's guard throughput),
+# then the slow load and fault tests that `make test` skips.
 bench: install
 	$(BIN)/python bench/served.py
 	$(BIN)/python bench/cases.py
 	$(BIN)/python bench/shelters.py
-	$(BIN)/python bench/guard.py
+	$(BIN)/python bench/handoff.py
 	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
 
 install: $(VENV)/.installed static/vendor/.stamp translations

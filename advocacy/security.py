@@ -14,7 +14,19 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -318,7 +330,12 @@ def handle_http_error(error: HTTPException) -> Any:
     if request.endpoint == "static":
         # A missing asset: plain, the same for everyone, never the signed-in person's page.
         return Response(error.name, status=error.code or 500, mimetype="text/plain")
-    return render_error(error.code or 500)
+    response = make_response(render_error(error.code or 500))
+    # The exception's own headers matter: a 405 must say which methods are allowed (RFC 9110).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def handle_not_found(_error: NotFound) -> tuple[Any, int]:

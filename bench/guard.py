@@ -69,16 +69,11 @@ def report(name: str, times: list[float]) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--summaries", type=int, default=10_000)
-    parser.add_argument("--catch-share", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-
+def measure(count: int = 10_000, catch_share: float = 0.2, seed: int = 1) -> dict[str, float]:
+    """Scan ``count`` corpus-built summaries, print the figures and return the headline ones."""
     corpus = json.loads(CORPUS.read_text(encoding="utf-8"))
     places = KnownPlaces.build(tuple(p) for p in corpus["known_places"])
-    work = summaries(args.summaries, args.catch_share, args.seed)
+    work = summaries(count, catch_share, seed)
     scan("warm up 218-555-0143 at 44 Sample St", known_places=places)
 
     every, clean, blocked = [], [], []
@@ -100,6 +95,22 @@ def main() -> None:
     print(
         f"blocked {len(blocked)}, of which given something to catch: {sum(1 for _, leak in work if leak) - missed}"
     )
+    us = [t * 1e6 for t in every]
+    return {
+        "summaries": len(work),
+        "per_second": len(every) / sum(every),
+        "p50_us": percentile(us, 0.50),
+        "p95_us": percentile(us, 0.95),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--summaries", type=int, default=10_000)
+    parser.add_argument("--catch-share", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    measure(args.summaries, args.catch_share, args.seed)
 
 
 if __name__ == "__main__":

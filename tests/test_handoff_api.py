@@ -141,6 +141,26 @@ def test_a_bad_cursor_or_limit_is_a_400_problem(app, client, clock) -> None:
     _problem(_get(client, "/api/v1/nothing-here", token), 404)
 
 
+def test_a_misspelt_query_parameter_is_a_400_not_the_first_page_again(app, client, clock) -> None:
+    _north, advocate, case, tracking = world()
+    consent(case, tracking)
+    release(factories.actor(advocate), case, tracking)
+    token = _token(tracking)
+    body = _problem(_get(client, "/api/v1/handoff/?curser=abc", token), 400)
+    assert body["field"] == "curser"
+    made = json.loads(_get(client, "/api/v1/handoff/", token).data)["records"][0]
+    _problem(_get(client, f"/api/v1/handoff/{made['record_id']}?limit=5", token), 400)
+    # Without a token the answer is still 401, whatever the query.
+    _problem(_get(client, "/api/v1/handoff/?curser=abc", None), 401)
+
+
+def test_a_method_the_api_does_not_take_is_a_405_that_says_which_it_does(app, client, clock) -> None:
+    *_rest, tracking = world()
+    response = client.delete("/api/v1/handoff/", headers={"Authorization": f"Bearer {_token(tracking)}"})
+    _problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET"}
+
+
 def test_a_token_never_appears_in_a_log(app, client, clock, caplog: pytest.LogCaptureFixture) -> None:
     *_rest, tracking = world()
     token = _token(tracking)

@@ -58,12 +58,20 @@ def problem(status: int, detail: str | None = None, **extra: Any) -> Response:
     return response
 
 
+#: The query parameters each endpoint reads.  Any other is refused rather than ignored, so that
+#: a misspelt ``cursor`` is a 400 and not, silently, the first page again.
+QUERY_PARAMETERS = {"handoff_api.records": frozenset({"cursor", "limit"})}
+
+
 @api.before_request
 def require_partner() -> Response | None:
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     if current_actor().kind is not ActorKind.PARTNER:
         return problem(401, "Send a valid partner token: Authorization: Bearer <token>.")
+    unknown = sorted(set(request.args) - QUERY_PARAMETERS.get(request.endpoint or "", frozenset()))
+    if unknown:
+        return problem(400, "This endpoint takes no such query parameter.", field=unknown[0])
     return None
 
 
@@ -84,7 +92,12 @@ def _refused(error: Refused) -> Response:
 
 @api.errorhandler(HTTPException)
 def _http(error: HTTPException) -> Response:
-    return problem(error.code or 500)
+    response = problem(error.code or 500)
+    # The exception's own headers matter: a 405 must say which methods are allowed (RFC 9110).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _json(body: bytes, status: int = 200) -> Response:
@@ -97,7 +110,7 @@ def _json(body: bytes, status: int = 200) -> Response:
 
 def _limit() -> int:
     raw = request.args.get("limit", str(pull.PAGE_SIZE))
-    if not raw.isdigit() or len(raw) > 4:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 4:
         raise Refused("The limit must be a whole number.", "limit")
     return int(raw)
 

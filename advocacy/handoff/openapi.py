@@ -13,6 +13,10 @@ from advocacy.handoff.service.pull import MAX_PAGE_SIZE, PAGE_SIZE
 from advocacy.handoff.vocabulary import SCHEMA_VERSION, SPECS, EventType, choices_schema
 
 _UUID = {"type": "string", "format": "uuid"}
+#: What :func:`advocacy.handoff.service.pull.encode_cursor` gives out: 16 bytes, URL-safe base64, unpadded.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]{22}$"
+#: The query parameter also takes an empty value, which is the same as none: from the start.
+CURSOR_PARAMETER_PATTERN = "^([A-Za-z0-9_-]{22})?$"
 
 
 def _record_schema() -> dict[str, Any]:
@@ -89,7 +93,9 @@ def document() -> dict[str, Any]:
                             "name": "cursor",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "maxLength": 64},
+                            "description": "The next_cursor of an earlier page (absent or empty: from the first record);"
+                            " any other value is 400.",
+                            "schema": {"type": "string", "pattern": CURSOR_PARAMETER_PATTERN},
                         },
                         {
                             "name": "limit",
@@ -157,7 +163,9 @@ def document() -> dict[str, Any]:
                     "required": ["records", "next_cursor"],
                     "properties": {
                         "records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
-                        "next_cursor": {"type": ["string", "null"]},
+                        "next_cursor": {
+                            "anyOf": [{"type": "string", "pattern": CURSOR_PATTERN}, {"type": "null"}]
+                        },
                     },
                 },
                 "Ack": {
