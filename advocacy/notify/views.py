@@ -6,6 +6,9 @@
 * ``/notify/outbox``: every text of the agency, with its state (and, on the
   console backend in development, its words, since nothing is really sent).
 * ``/notify/alerts/<id>/handled``: the home page's "Call the victim" panel.
+* ``/notify/unknown``: texts not known to have been sent, with what the
+  check with Twilio found and what to do (linked from that panel and the
+  outbox).
 * ``/notify/twilio/status`` and ``/notify/twilio/inbound``: Twilio's
   webhooks, public (Twilio has no session) and without CSRF token (Twilio
   cannot send one): the ``X-Twilio-Signature`` check against the
@@ -48,6 +51,7 @@ from advocacy.notify.models import (
     SubscriptionState,
 )
 from advocacy.notify.service import enrol
+from advocacy.notify.service import unknown as unknown_texts
 from advocacy.notify.service.inbound import Inbound, handle_inbound
 from advocacy.notify.service.outcomes import record_callback
 from advocacy.notify.service.render import render_message
@@ -242,11 +246,13 @@ def open_alerts(actor: Any, limit: int = 20) -> list[OutboxMessage]:
 
 @home_panel
 def call_the_victim(actor: Any) -> Panel | None:
-    """Every reminder that could not reach the victim in time, until handled."""
+    """Every reminder that could not reach the victim in time, until handled,
+    and how many texts are not known to have been sent (they may need a call)."""
     if not actor.has_role(*CASE_ROLES):
         return None
     alerts = open_alerts(actor)
-    if not alerts:
+    unknown = unknown_texts.unknown_count(actor)
+    if not alerts and not unknown:
         return None
     cases = {
         c.id: c
@@ -256,8 +262,20 @@ def call_the_victim(actor: Any) -> Panel | None:
         key="call_the_victim",
         title=_l("Call the victim"),
         template="notify/_panel.html",
-        context={"alerts": alerts, "cases": cases},
+        context={"alerts": alerts, "cases": cases, "unknown": unknown},
         order=10,
+    )
+
+
+@bp.route("/unknown")
+@roles_required(*CASE_ROLES)
+def unknown() -> Any:
+    """Texts whose sending is not known (a crash or a timeout), what the check
+    with Twilio found and what to do meanwhile: nothing is resent blindly, so
+    a person may have to call."""
+    can_ask = current_app.config["SETTINGS"].sms_backend == "twilio"
+    return render_template(
+        "notify/unknown.html", rows=unknown_texts.unknown_texts(current_actor(), can_ask=can_ask)
     )
 
 

@@ -380,6 +380,7 @@ def reconcile_unknown(client: Any | None, limit: int = 100) -> int:
             if client is None:
                 if message.kind in EVENT_KINDS and message.attention is None:
                     message.attention = Attention.UNKNOWN
+                message.checked_at = now
                 continue
             sender = sender_for(message.agency_id)
             try:
@@ -393,6 +394,7 @@ def reconcile_unknown(client: Any | None, limit: int = 100) -> int:
                 )
             except Exception:  # noqa: BLE001 - Twilio unreachable: try again next time
                 log.warning("sms reconcile failed", extra={"action": "sms.reconcile_failed"})
+                message.checked_at = now
                 continue
             match = next((m for m in found if m.body == body), None)
             if match is not None:
