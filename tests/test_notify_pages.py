@@ -294,3 +294,70 @@ def test_an_unknown_text_twilio_could_not_be_asked_about_is_asked_again(
 def test_with_nothing_unknown_the_page_says_so(world: dict[str, Any], client: Any) -> None:
     assert "nothing to check" in text_of(client.get("/notify/unknown"))
     assert "not known to have been sent" not in text_of(client.get("/"))
+
+
+# --- a victim whose language has no texts -----------------------------------------------------
+
+
+def test_a_language_without_texts_gets_the_fallback_only_once_the_advocate_confirms(
+    world: dict[str, Any], app: Any, client: Any
+) -> None:
+    from advocacy.audit.models import AuditEvent
+
+    case = factories.case(
+        world["advocate"], "Birch", phone=VICTIM, safe_to_text=True, consent_sms=True, language="ti"
+    )
+    page = client.get(f"/cases/{case.id}")
+    assert "There are no text messages in" in text_of(page) and "the victim's language" in text_of(page)
+    assert 'value="en" lang="en" selected' in page.get_data(as_text=True)  # the agency's fallback
+    refused = client.post(f"/notify/cases/{case.id}/enrol", data={"source": "contact", "locale": "en"})
+    assert "Confirm with them, or through an interpreter, that they read English" in text_of(
+        client.get(refused.headers["Location"])
+    )
+    assert db.session.scalar(select(Subscription)) is None
+    client.post(
+        f"/notify/cases/{case.id}/enrol",
+        data={"source": "contact", "locale": "en", "confirm_fallback": "y"},
+    )
+    sub = db.session.scalars(select(Subscription)).one()
+    assert (sub.locale, sub.fallback_for) == ("en", "ti")
+    assert "your code is" in send_due(app).outbox[0].body
+    assert db.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.action == "sms.subscription.fallback_confirmed", AuditEvent.object_id == str(sub.id)
+        )
+    )
+
+
+def test_the_agency_admin_chooses_the_fallback_language_enrolment_uses(
+    world: dict[str, Any], client: Any
+) -> None:
+    from advocacy.notify.models import SmsSender
+    from advocacy.notify.service import enrol
+
+    admin = factories.user(world["agency"], Role.ADMIN)
+    sign_in(client, admin)
+    settings = {
+        "program_name": "Appointments",
+        "rate_per_second": "1",
+        "quiet_start": "21:00",
+        "quiet_end": "08:00",
+    }
+    bad = client.post("/notify/sender", data={**settings, "fallback_locale": "ti"})
+    assert bad.status_code == 400 and "languages the texts are written in" in text_of(bad)
+    assert db.session.get(SmsSender, world["agency"].id) is None
+    client.post("/notify/sender", data={**settings, "fallback_locale": "es"})
+    assert 'value="es" lang="es" selected' in client.get("/notify/sender").get_data(as_text=True)
+    case = factories.case(
+        world["advocate"], "Birch", phone=VICTIM, safe_to_text=True, consent_sms=True, language="ti"
+    )
+    # Asked for the victim's own language, which has no texts: the agency's choice, confirmed.
+    sub, _code = enrol.start_enrolment(
+        factories.actor(world["advocate"]),
+        case,
+        phone=None,
+        locale="ti",
+        acknowledge_draft=True,
+        confirm_fallback=True,
+    )
+    assert (sub.locale, sub.fallback_for) == ("es", "ti")

@@ -89,6 +89,7 @@ def enrol_start(case_id: int) -> Any:
             locale=request.form.get("locale", "") or "en",
             style=Style.DETAILED if request.form.get("style") == Style.DETAILED.value else Style.DISCREET,
             acknowledge_draft=request.form.get("acknowledge_draft") == "y",
+            confirm_fallback=request.form.get("confirm_fallback") == "y",
         )
     except Refused as refused:
         flash(refused.message, "error")
@@ -187,7 +188,10 @@ def _notify_context() -> dict[str, Any]:
         "sms_reply_label": lambda v: ReplyKind(v).label,
         "sms_attention_label": lambda v: Attention(v).label,
         "sms_style_choices": Style.choices(),
-        "sms_suggested_locale": lambda case: texts.resolve_locale(case.language) or "en",
+        "sms_suggested_locale": lambda case: (
+            texts.resolve_locale(case.language) or enrol.fallback_locale(case.agency_id)
+        ),
+        "sms_language_without_texts": enrol.language_without_texts,
     }
 
 
@@ -433,7 +437,8 @@ def _minutes(value: str) -> int | None:
 def sender_settings() -> Any:
     """The agency admin sets how the agency texts: the Messaging Service its
     registration (A2P 10DLC, toll-free) is on, the name and help contact the
-    texts carry, the send rate and the default quiet hours."""
+    texts carry, the send rate, the default quiet hours, and the fallback
+    language for a victim whose language has no texts (English by default)."""
     actor = current_actor()
     agency_id = actor.agency_for(Role.ADMIN)
     sender = db.session.get(SmsSender, agency_id) or enrol.sender_for(agency_id)
@@ -445,6 +450,7 @@ def sender_settings() -> Any:
         service = form.get("messaging_service_sid", "").strip()
         rate_text = form.get("rate_per_second", "").strip()
         start, end = _minutes(form.get("quiet_start", "")), _minutes(form.get("quiet_end", ""))
+        fallback = form.get("fallback_locale", "").strip() or enrol.fallback_locale(agency_id)
         if not program or len(program) > texts.FIELD_LIMITS["program"]:
             errors["program_name"] = _(
                 "Enter the program name, at most %(n)d characters.", n=texts.FIELD_LIMITS["program"]
@@ -466,6 +472,8 @@ def sender_settings() -> Any:
             rate = sender.rate_per_second
         if start is None or end is None:
             errors["quiet"] = _("Enter the quiet hours as HH:MM, for example 21:00 and 08:00.")
+        if fallback not in texts.catalog():
+            errors["fallback_locale"] = _("Choose one of the languages the texts are written in.")
         if not errors:
             if db.session.get(SmsSender, agency_id) is None:
                 db.session.add(sender)
@@ -474,11 +482,18 @@ def sender_settings() -> Any:
             sender.messaging_service_sid = service or None
             sender.rate_per_second = rate
             sender.quiet_start, sender.quiet_end = start, end  # type: ignore[assignment]
+            sender.fallback_locale = fallback
             sender.updated_at = clock.now()
             record(actor, "sms.sender.updated", "agency", agency_id, agency_id=agency_id)
             flash(_("The text message settings are saved."), "success")
             return redirect(url_for("notify.sender_settings"))
-    return render_template("notify/sender.html", sender=sender, errors=errors), 400 if errors else 200
+    return render_template(
+        "notify/sender.html",
+        sender=sender,
+        errors=errors,
+        locales=sms_locales(),
+        fallback=request.form.get("fallback_locale") or enrol.fallback_locale(agency_id),
+    ), 400 if errors else 200
 
 
 menu_item("notify.sender_settings", _l("Text settings"), order=92)
