@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python bench/cases.py
 	$(BIN)/python bench/shelters.py
 	$(BIN)/python bench/guard.py
+	$(BIN)/python bench/dispatch.py
 	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
 
 install: $(VENV)/.installed static/vendor/.stamp translations
