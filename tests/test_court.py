@@ -270,6 +270,66 @@ def test_the_denser_step_stays_open_while_no_number_is_confirmed(world: dict[str
     assert step is not None and step.done_at is None
 
 
+def test_a_rescreen_to_high_danger_adds_the_denser_reminders_to_a_scheduled_hearing(
+    world: dict[str, Any],
+) -> None:
+    case = world["case"]
+    subscribe(case)
+    event = add(world, at=time(13, 0))
+    assert local_hours(queued(event)) == ["Tue 08 13:00", "Mon 14 13:00", "Tue 15 08:00"]
+    factories.screening(case, 1, by=world["advocate"])  # screened in: high danger
+    assert case.high_danger
+    assert local_hours(queued(event)) == [
+        "Tue 08 13:00",
+        "Sat 12 13:00",  # 3 days before
+        "Mon 14 13:00",
+        "Tue 15 08:00",
+        "Tue 15 11:00",  # 2 hours before
+    ]
+    step = db.session.scalar(
+        select(ProtocolStep).where(
+            ProtocolStep.case_id == case.id, ProtocolStep.step == ProtocolStepKey.DENSER_REMINDERS
+        )
+    )
+    assert step is not None and step.done_at == NOW
+
+
+def test_a_lower_rescreen_pending_review_keeps_the_denser_reminders_until_confirmed(
+    world: dict[str, Any],
+) -> None:
+    from advocacy.intake import service as intake
+
+    case = world["case"]
+    subscribe(case)
+    factories.screening(case, 1, by=world["advocate"])
+    event = add(world, at=time(13, 0))
+    assert len(queued(event)) == 5
+    factories.screening(case, by=world["advocate"])  # every answer "no": waits for review
+    assert case.high_danger and intake.pending_lowering(case) is not None
+    assert len(queued(event)) == 5
+    intake.confirm_lowering(factories.actor(world["advocate"]), case, "She moved to her sister's.")
+    assert local_hours(queued(event)) == ["Tue 08 13:00", "Mon 14 13:00", "Tue 15 08:00"]
+
+
+def test_a_rescreen_keeps_a_change_notice_that_is_still_waiting(world: dict[str, Any]) -> None:
+    case = world["case"]
+    subscribe(case)
+    event = add(world)
+    service.change_event(
+        factories.actor(world["advocate"]),
+        event.id,
+        court_id=world["court"].id,
+        courtroom="5A",
+        day=date(2026, 12, 16),
+        at=time(9, 30),
+        continued=False,
+        notice=True,
+    )
+    [notice] = queued(event, MessageKind.CHANGED)
+    factories.screening(case, 1, by=world["advocate"])
+    assert queued(event, MessageKind.CHANGED) == [notice]
+
+
 def test_a_continued_court_date_gets_fresh_reminders_and_the_old_ones_are_cancelled(
     world: dict[str, Any],
 ) -> None:

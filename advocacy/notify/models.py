@@ -193,6 +193,9 @@ class Subscription(db.Model):
     #: The advocate confirmed they read an unreviewed (draft or fallback)
     #: translation with the victim or an interpreter.
     draft_acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The victim's language (BCP 47) when it has no texts and the advocate
+    #: confirmed the agency's fallback (``locale``) instead; None otherwise.
+    fallback_for: Mapped[str | None] = mapped_column(String(35), nullable=True)
     #: Keyed hash of the enrolment code; the code itself is never stored.
     code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -247,6 +250,14 @@ class OutboxMessage(db.Model):
             postgresql_where=text("attention IS NOT NULL AND handled_at IS NULL"),
             sqlite_where=text("attention IS NOT NULL AND handled_at IS NULL"),
         ),
+        # What is not known to be sent, per agency: the advocates' page and the home panel.
+        Index(
+            "ix_sms_outbox_unknown",
+            "agency_id",
+            "id",
+            postgresql_where=text("state = 'unknown'"),
+            sqlite_where=text("state = 'unknown'"),
+        ),
         CheckConstraint("valid_until > send_after", name="valid_after_send"),
         CheckConstraint("(state = 'claimed') = (lease_until IS NOT NULL)", name="lease_when_claimed"),
         CheckConstraint("attempts >= 0", name="attempts_positive"),
@@ -285,6 +296,9 @@ class OutboxMessage(db.Model):
     )
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
+    #: When the reconciler last tried to settle this ``unknown`` row and could
+    #: not (Twilio unreachable, or a backend with nothing to ask).
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -6,6 +6,9 @@
 * ``/notify/outbox``: every text of the agency, with its state (and, on the
   console backend in development, its words, since nothing is really sent).
 * ``/notify/alerts/<id>/handled``: the home page's "Call the victim" panel.
+* ``/notify/unknown``: texts not known to have been sent, with what the
+  check with Twilio found and what to do (linked from that panel and the
+  outbox).
 * ``/notify/twilio/status`` and ``/notify/twilio/inbound``: Twilio's
   webhooks, public (Twilio has no session) and without CSRF token (Twilio
   cannot send one): the ``X-Twilio-Signature`` check against the
@@ -48,6 +51,7 @@ from advocacy.notify.models import (
     SubscriptionState,
 )
 from advocacy.notify.service import enrol
+from advocacy.notify.service import unknown as unknown_texts
 from advocacy.notify.service.inbound import Inbound, handle_inbound
 from advocacy.notify.service.outcomes import record_callback
 from advocacy.notify.service.render import render_message
@@ -85,6 +89,7 @@ def enrol_start(case_id: int) -> Any:
             locale=request.form.get("locale", "") or "en",
             style=Style.DETAILED if request.form.get("style") == Style.DETAILED.value else Style.DISCREET,
             acknowledge_draft=request.form.get("acknowledge_draft") == "y",
+            confirm_fallback=request.form.get("confirm_fallback") == "y",
         )
     except Refused as refused:
         flash(refused.message, "error")
@@ -183,7 +188,10 @@ def _notify_context() -> dict[str, Any]:
         "sms_reply_label": lambda v: ReplyKind(v).label,
         "sms_attention_label": lambda v: Attention(v).label,
         "sms_style_choices": Style.choices(),
-        "sms_suggested_locale": lambda case: texts.resolve_locale(case.language) or "en",
+        "sms_suggested_locale": lambda case: (
+            texts.resolve_locale(case.language) or enrol.fallback_locale(case.agency_id)
+        ),
+        "sms_language_without_texts": enrol.language_without_texts,
     }
 
 
@@ -242,11 +250,13 @@ def open_alerts(actor: Any, limit: int = 20) -> list[OutboxMessage]:
 
 @home_panel
 def call_the_victim(actor: Any) -> Panel | None:
-    """Every reminder that could not reach the victim in time, until handled."""
+    """Every reminder that could not reach the victim in time, until handled,
+    and how many texts are not known to have been sent (they may need a call)."""
     if not actor.has_role(*CASE_ROLES):
         return None
     alerts = open_alerts(actor)
-    if not alerts:
+    unknown = unknown_texts.unknown_count(actor)
+    if not alerts and not unknown:
         return None
     cases = {
         c.id: c
@@ -256,8 +266,20 @@ def call_the_victim(actor: Any) -> Panel | None:
         key="call_the_victim",
         title=_l("Call the victim"),
         template="notify/_panel.html",
-        context={"alerts": alerts, "cases": cases},
+        context={"alerts": alerts, "cases": cases, "unknown": unknown},
         order=10,
+    )
+
+
+@bp.route("/unknown")
+@roles_required(*CASE_ROLES)
+def unknown() -> Any:
+    """Texts whose sending is not known (a crash or a timeout), what the check
+    with Twilio found and what to do meanwhile: nothing is resent blindly, so
+    a person may have to call."""
+    can_ask = current_app.config["SETTINGS"].sms_backend == "twilio"
+    return render_template(
+        "notify/unknown.html", rows=unknown_texts.unknown_texts(current_actor(), can_ask=can_ask)
     )
 
 
@@ -415,7 +437,8 @@ def _minutes(value: str) -> int | None:
 def sender_settings() -> Any:
     """The agency admin sets how the agency texts: the Messaging Service its
     registration (A2P 10DLC, toll-free) is on, the name and help contact the
-    texts carry, the send rate and the default quiet hours."""
+    texts carry, the send rate, the default quiet hours, and the fallback
+    language for a victim whose language has no texts (English by default)."""
     actor = current_actor()
     agency_id = actor.agency_for(Role.ADMIN)
     sender = db.session.get(SmsSender, agency_id) or enrol.sender_for(agency_id)
@@ -427,6 +450,7 @@ def sender_settings() -> Any:
         service = form.get("messaging_service_sid", "").strip()
         rate_text = form.get("rate_per_second", "").strip()
         start, end = _minutes(form.get("quiet_start", "")), _minutes(form.get("quiet_end", ""))
+        fallback = form.get("fallback_locale", "").strip() or enrol.fallback_locale(agency_id)
         if not program or len(program) > texts.FIELD_LIMITS["program"]:
             errors["program_name"] = _(
                 "Enter the program name, at most %(n)d characters.", n=texts.FIELD_LIMITS["program"]
@@ -448,6 +472,8 @@ def sender_settings() -> Any:
             rate = sender.rate_per_second
         if start is None or end is None:
             errors["quiet"] = _("Enter the quiet hours as HH:MM, for example 21:00 and 08:00.")
+        if fallback not in texts.catalog():
+            errors["fallback_locale"] = _("Choose one of the languages the texts are written in.")
         if not errors:
             if db.session.get(SmsSender, agency_id) is None:
                 db.session.add(sender)
@@ -456,11 +482,18 @@ def sender_settings() -> Any:
             sender.messaging_service_sid = service or None
             sender.rate_per_second = rate
             sender.quiet_start, sender.quiet_end = start, end  # type: ignore[assignment]
+            sender.fallback_locale = fallback
             sender.updated_at = clock.now()
             record(actor, "sms.sender.updated", "agency", agency_id, agency_id=agency_id)
             flash(_("The text message settings are saved."), "success")
             return redirect(url_for("notify.sender_settings"))
-    return render_template("notify/sender.html", sender=sender, errors=errors), 400 if errors else 200
+    return render_template(
+        "notify/sender.html",
+        sender=sender,
+        errors=errors,
+        locales=sms_locales(),
+        fallback=request.form.get("fallback_locale") or enrol.fallback_locale(agency_id),
+    ), 400 if errors else 200
 
 
 menu_item("notify.sender_settings", _l("Text settings"), order=92)

@@ -128,7 +128,9 @@ def replan_case(actor: Actor, case: Case) -> int:
     queued = 0
     for event in case_events(case):
         if event.status in UPCOMING:
-            cancel_event(actor, event)
+            # Only the reminders follow the schedule: a "changed" notice still
+            # waiting to go out is news the victim must get whatever the danger.
+            outbox.cancel_queued(actor, source_of(event), kinds=(MessageKind.REMINDER,))
             queued += plan_event(actor, event, case)
     db.session.flush()
     return queued

@@ -161,6 +161,7 @@ def store_screening(
     answers = inst.check_answers(instrument, answers)
     outcome = inst.evaluate(instrument, answers, judgment=bool(judgment_reason))
     now = clock.now()
+    danger_before = case.danger
     screening = RiskScreening(
         case_id=case.id,
         agency_id=case.agency_id,
@@ -206,7 +207,22 @@ def store_screening(
     record(actor, "case.screened", "case", case.id, agency_id=case.agency_id)
     if screening.lower_pending:
         record(actor, "case.danger.lower_pending", "case", case.id, agency_id=case.agency_id)
+    if case.danger != danger_before:
+        _replan_reminders(actor, case)
     return screening
+
+
+def _replan_reminders(actor: Actor, case: Case) -> None:
+    """The case's danger chose its court dates' reminder schedule (denser when
+    high): plan them afresh in this same unit of work, so a case screened in
+    gets the extra reminders at once and a saved screening is never left with
+    reminders on the old schedule.  A lower result pending review changes no
+    danger, so it drops nothing.  (Imported here: the court domain builds on
+    intake, not the other way round.)"""
+    from advocacy.court.service.reminders import replan_case
+
+    db.session.flush()
+    replan_case(actor, case)
 
 
 def pending_lowering(case: Case) -> RiskScreening | None:
@@ -244,7 +260,7 @@ def confirm_lowering(actor: Actor, case: Case, reason: str) -> RiskScreening:
     case.danger = Danger.STANDARD.value
     case.updated_at = pending.lowered_at
     record(actor, "case.danger.lowered", "case", case.id, agency_id=case.agency_id)
-    db.session.flush()
+    _replan_reminders(actor, case)
     return pending
 
 

@@ -12,10 +12,15 @@ code back.
    subscription; the advocate starts again.  Only a confirmed subscription
    receives reminders, so a mistyped number never does.
 
-A locale whose texts are a draft (no native reader reviewed them), or a
-victim whose language has no texts at all (the agency's fallback is used),
-needs the advocate's confirmation that they read the text with the victim
-or an interpreter (``acknowledge_draft``).
+A locale whose texts are a draft (no native reader reviewed them) needs the
+advocate's confirmation that they read the text with the victim or an
+interpreter (``acknowledge_draft``).  A victim whose language has no texts
+at all gets the agency's fallback language (:func:`fallback_locale`, English
+unless the admin chose another) or another the advocate picks, and only
+once the advocate confirms the victim reads it (``confirm_fallback``): the
+subscription records the victim's own language in ``fallback_for`` and the
+confirmation is audited, so nobody later mistakes the texts' language for
+the victim's.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from advocacy.actor import Actor
 from advocacy.audit.service import record
 from advocacy.errors import Refused
 from advocacy.extensions import db
+from advocacy.i18n import registry
 from advocacy.intake.models import Case
 from advocacy.notify import texts
 from advocacy.notify.models import (
@@ -90,6 +96,19 @@ def live_subscription(case_id: int) -> Subscription | None:
     )
 
 
+def fallback_locale(agency_id: int) -> str:
+    """The locale the agency texts a victim in when their language has no
+    texts: the admin's choice, else English (the source, always complete)."""
+    chosen = sender_for(agency_id).fallback_locale
+    return chosen if chosen and chosen in texts.catalog() else texts.SOURCE_LOCALE
+
+
+def language_without_texts(case: Case) -> str | None:
+    """The case's language when the SMS catalog has no texts for it, else None."""
+    language = (case.language or "").strip()
+    return language if language and texts.resolve_locale(language) is None else None
+
+
 def locale_needs_acknowledgement(locale: str) -> bool:
     """Whether texting in ``locale`` needs the advocate's confirmation (a draft)."""
     used = texts.resolve_locale(locale)
@@ -136,6 +155,7 @@ def start_enrolment(
     style: Style | str = Style.DISCREET,
     time_zone: str | None = None,
     acknowledge_draft: bool = False,
+    confirm_fallback: bool = False,
     default_region: str = "US",
 ) -> tuple[Subscription, str]:
     """Write a pending subscription and queue its code; returns it and the
@@ -145,7 +165,10 @@ def start_enrolment(
     ``phone`` None means the case's safe contact, allowed only where the
     case says it is safe to text.  ``locale`` is a key of the SMS catalog.
     Raises :class:`Refused` (nothing changed) for a number that cannot be
-    texted, a case without consent, or an unacknowledged draft locale.
+    texted, a case without consent, an unacknowledged draft locale, or,
+    when the victim's language has no texts, a fallback not confirmed
+    (``confirm_fallback``; a ``locale`` without texts means the agency's
+    fallback).
     """
     if not case.consent_sms:
         raise Refused(
@@ -163,11 +186,23 @@ def start_enrolment(
             )
         phone = case.phone
     number = normalize_phone(phone, default_region)
+    victims_own = language_without_texts(case)
     used = texts.resolve_locale(locale)
-    if used is None:
+    if used is None and victims_own is None:
         raise Refused(
             _("There are no text messages in this language yet. Choose another language."), field="locale"
         )
+    if victims_own is not None:
+        used = used or fallback_locale(case.agency_id)
+        if not confirm_fallback:
+            raise Refused(
+                _(
+                    "There are no text messages in the victim's language. Confirm with them, or through an "
+                    "interpreter, that they read %(language)s, or choose another language.",
+                    language=registry()[used].native,
+                ),
+                field="confirm_fallback",
+            )
     if locale_needs_acknowledgement(used) and not acknowledge_draft:
         raise Refused(
             _(
@@ -193,6 +228,7 @@ def start_enrolment(
         quiet_end=sender.quiet_end,
         state=SubscriptionState.PENDING,
         draft_acknowledged=bool(acknowledge_draft),
+        fallback_for=victims_own,
         code_attempts=0,
         code_expires_at=now + CODE_TTL,
         created_by_id=actor.user_id,
@@ -212,6 +248,14 @@ def start_enrolment(
         source=("sms_subscription", subscription.id),
     )
     record(actor, "sms.subscription.started", "sms_subscription", subscription.id, agency_id=case.agency_id)
+    if victims_own is not None:
+        record(
+            actor,
+            "sms.subscription.fallback_confirmed",
+            "sms_subscription",
+            subscription.id,
+            agency_id=case.agency_id,
+        )
     db.session.flush()
     return subscription, code
 

@@ -27,7 +27,7 @@ Time rules, applied once here so that no caller can forget them:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -254,11 +254,12 @@ def enqueue(
     return message
 
 
-def cancel_queued(actor: Actor, source: tuple[str, int]) -> int:
+def cancel_queued(actor: Actor, source: tuple[str, int], kinds: Iterable[MessageKind] | None = None) -> int:
     """Cancel every message of ``source`` not yet handed to Twilio (state
-    ``queued``) and return how many.  A message already claimed by a worker
-    is past recall: its send is in flight.  Within the actor's agencies
-    (a system actor for one agency, or a user's).  Flushes."""
+    ``queued``), or only those of ``kinds``, and return how many.  A message
+    already claimed by a worker is past recall: its send is in flight.
+    Within the actor's agencies (a system actor for one agency, or a
+    user's).  Flushes."""
     source_type, source_id = source
     stmt = (
         update(OutboxMessage)
@@ -273,6 +274,8 @@ def cancel_queued(actor: Actor, source: tuple[str, int]) -> int:
     agencies = actor.agency_ids()
     if agencies:
         stmt = stmt.where(OutboxMessage.agency_id.in_(agencies))
+    if kinds is not None:
+        stmt = stmt.where(OutboxMessage.kind.in_(list(kinds)))
     result = db.session.execute(stmt)
     db.session.flush()
     return int(result.rowcount or 0)
