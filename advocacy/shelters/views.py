@@ -211,24 +211,45 @@ def _transition(shelter_id: int, call: Any, done: str) -> Any:
     return _back_to_board(shelter.id)
 
 
+def _check_out(shelter_id: int, *, stay_id: int | None = None, bed_id: int | None = None) -> Any:
+    """A check-out cannot be undone: the first POST shows what it would end and asks;
+    only the POST from that page (``confirm=yes``) checks the household out."""
+    actor = current_actor()
+    shelter = service.own_shelter(actor, shelter_id)
+    try:
+        preview = service.check_out_preview(actor, shelter, stay_id=stay_id, bed_id=bed_id)
+    except Refused as refused:
+        flash(refused.message, "error")
+        return _back_to_board(shelter.id)
+    if request.form.get("confirm") != "yes":
+        return render_template("shelters/confirm_check_out.html", shelter=shelter, preview=preview)
+    try:
+        service.check_out(actor, shelter, preview.stay.id)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(
+            ngettext(
+                "The household is checked out of bed %(beds)s, which is available now. If this was a mistake, check the household in again.",
+                "The household is checked out of beds %(beds)s, which are available now. If this was a mistake, check the household in again.",
+                len(preview.bed_labels),
+                beds=", ".join(preview.bed_labels),
+            ),
+            "success",
+        )
+    return _back_to_board(shelter.id)
+
+
 @bp.route("/<id:shelter_id>/beds/<id:bed_id>/check-out", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def bed_check_out(shelter_id: int, bed_id: int) -> Any:
-    return _transition(
-        shelter_id,
-        lambda actor, s: service.check_out_bed(actor, s, bed_id),
-        _("The household is checked out. Its beds are available."),
-    )
+    return _check_out(shelter_id, bed_id=bed_id)
 
 
 @bp.route("/<id:shelter_id>/stays/<id:stay_id>/check-out", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def stay_check_out(shelter_id: int, stay_id: int) -> Any:
-    return _transition(
-        shelter_id,
-        lambda actor, s: service.check_out(actor, s, stay_id),
-        _("The household is checked out. Its beds are available."),
-    )
+    return _check_out(shelter_id, stay_id=stay_id)
 
 
 @bp.route("/<id:shelter_id>/holds/<id:hold_id>/extend", methods=["POST"])
