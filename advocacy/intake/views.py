@@ -268,6 +268,28 @@ def case_reopen(case_id: int) -> Any:
     return _back(case_id)
 
 
+@bp.route("/<id:case_id>/referrals/<id:referral_id>/cancel", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def case_referral_cancel(case_id: int, referral_id: int) -> Any:
+    """Cancel the case's referral from the case page or from "Find a bed" (``next=bed``)."""
+    case = service.get_case(current_actor(), case_id)
+    try:
+        referral = service.cancel_case_referral(current_actor(), case, referral_id)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(
+            _(
+                "Referral %(token)s is cancelled and its beds are free for others. You can ask for a bed again.",
+                token=referral.token,
+            ),
+            "success",
+        )
+    if request.form.get("next") == "bed":
+        return redirect(url_for("intake.find_bed", case_id=case_id))
+    return _back(case_id, "bed")
+
+
 @bp.route("/<id:case_id>/reassign", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_reassign(case_id: int) -> Any:

@@ -292,6 +292,19 @@ def find_bed(case_id: int) -> Any:
     actor = current_actor()
     case = service.view_case(actor, case_id) if request.method == "GET" else service.get_case(actor, case_id)
     household = service.case_household(case)
+    active = service.active_referral(case.id)
+    if active is not None:
+        # Beds are held already: the page shows that referral (with cancel), not the form.
+        status = 200
+        if request.method == "POST":
+            service.record_view(actor, case)
+            flash(
+                _("Beds are already held for this case. Cancel that referral before asking again."), "error"
+            )
+            status = 409
+        return render_template(
+            "intake/find_bed.html", case=case, form=None, household=household, active=active
+        ), status
     form = PlacementForm(formdata=request.form if request.method == "POST" else None)
     form.offer(fitting_shelters(household, case.cultural_program))
     if request.method == "GET":
@@ -310,5 +323,5 @@ def find_bed(case_id: int) -> Any:
         case=case,
         form=form,
         household=household,
-        active=service.active_referral(case.id),
+        active=None,
     ), status

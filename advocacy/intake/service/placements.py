@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from advocacy.actor import Actor
 from advocacy.audit.service import record
-from advocacy.errors import Refused
+from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db, is_postgresql
 from advocacy.intake.models import (
     AccessNeed,
@@ -31,7 +31,7 @@ from advocacy.intake.models import (
 from advocacy.intake.service.screening import complete, protocol_steps
 from advocacy.shelters.machines import OPEN_REFERRAL
 from advocacy.shelters.models import Referral, Shelter
-from advocacy.shelters.service import Household, request_referral
+from advocacy.shelters.service import Household, cancel_referral, request_referral
 from advocacy.uow import savepoint
 
 #: The case fields a referral's household is made of (numbers, ages, needs, language).
@@ -127,6 +127,27 @@ def place_referral(actor: Actor, case: Case, shelter_id: int, *, priority: bool 
                 if step.step == ProtocolStepKey.PRIORITY_PLACEMENT and step.done_at is None:
                     complete(actor, step, ProtocolOutcome.DONE)
     return placement
+
+
+def case_referral(case: Case, referral_id: int) -> Referral:
+    """A referral placed for this case (through its placement); any other is NotFound."""
+    referral = db.session.scalar(
+        select(Referral)
+        .join(Placement, Placement.referral_id == Referral.id)
+        .where(Placement.case_id == case.id, Referral.id == referral_id)
+    )
+    if referral is None:
+        raise NotFound()
+    return referral
+
+
+def cancel_case_referral(actor: Actor, case: Case, referral_id: int) -> Referral:
+    """The case no longer needs the beds held for it: the referral is cancelled and its
+    beds are free for others at once (audited on the referral and on the case)."""
+    referral = case_referral(case, referral_id)
+    cancel_referral(actor, referral.id)
+    record(actor, "case.placement.cancelled", "case", case.id, agency_id=case.agency_id)
+    return referral
 
 
 @dataclass(frozen=True)
