@@ -91,8 +91,14 @@ def stored(draft_id: int, step: str) -> dict[str, Any]:
     return service.step_values(row, step)
 
 
-def walk(client: CSRFClient, screen: dict[str, Any] | None = None, upto: str = "placement") -> int:
-    draft_id = start(client)
+def walk(
+    client: CSRFClient,
+    screen: dict[str, Any] | None = None,
+    upto: str = "placement",
+    *,
+    draft_id: int | None = None,
+) -> int:
+    draft_id = draft_id if draft_id is not None else start(client)
     for step, data in (
         ("person", PERSON),
         ("contact", CONTACT),

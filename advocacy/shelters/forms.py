@@ -202,6 +202,10 @@ class NetworkFilterForm(GetForm):
         )
 
 
+#: The request form's case choice that starts a new intake from the referral.
+NEW_INTAKE = "new"
+
+
 class ReferralForm(FlaskForm):
     """The household as far as it may cross agencies: numbers and ages, never names."""
 
@@ -224,10 +228,24 @@ class ReferralForm(FlaskForm):
     )
     needs_accessible = BooleanField(_l("Needs a wheelchair accessible room"))
     language = SelectField(_l("Language the household speaks"), choices=[], validate_choice=True, default="")
+    # The referring agency's own: a case of its own, a new intake, or none yet (never sent to the shelter).
+    case = SelectField(_l("Which case is this for?"), choices=[], validate_choice=True, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices(_l("Not needed"))
+        self.case.choices = [("", _l("No case yet"))]
+
+    def offer_cases(self, cases: list[Any], *, can_open: bool) -> ReferralForm:
+        """The advocate's open cases (``id``, ``number``, ``alias``) and, for someone who
+        may open cases, a new intake started from this request."""
+        if can_open:
+            self.case.choices = [
+                *self.case.choices,
+                (NEW_INTAKE, _l("Start a new intake for this household")),
+                *((str(c.id), f"{c.number} · {c.alias}") for c in cases),
+            ]
+        return self
 
     def validate_children_ages(self, field: Any) -> None:
         self.ages = children_ages(field.data or "")

@@ -21,9 +21,11 @@ from advocacy.access import current_actor, roles_required
 from advocacy.audit.service import record
 from advocacy.errors import NotFound, Refused
 from advocacy.i18n import current_language
+from advocacy.intake import service as intake
 from advocacy.security import BACKGROUND_HEADER
 from advocacy.shelters import bp, service
 from advocacy.shelters.forms import (
+    NEW_INTAKE,
     BedActionForm,
     BoardFilterForm,
     DeclineForm,
@@ -365,29 +367,54 @@ def request_hold(shelter_id: int) -> Any:
     if not rows:
         raise NotFound()
     row = rows[0]
-    form = ReferralForm()
+    actor = current_actor()
+    can_open = actor.has_role(*intake.CASE_ROLES)
+    form = ReferralForm().offer_cases(
+        intake.open_cases_to_refer(actor) if can_open else [], can_open=can_open
+    )
     if form.validate_on_submit():
-        actor = current_actor()
         try:
-            referral = service.request_referral(
-                actor,
-                shelter_id,
-                form.household(),
-                from_agency_id=actor.agency_for(*service.NETWORK_ROLES),
-            )
+            return _refer(actor, shelter_id, form)
         except Refused as refused:
             flash(refused.message, "error")
-        else:
-            return redirect(url_for("shelters.referrals", new=referral.id))
     return render_template("shelters/request.html", row=row, form=form), 400 if form.errors else 200
+
+
+def _refer(actor: Any, shelter_id: int, form: ReferralForm) -> Any:
+    """Hold the beds, tied to the case chosen (the referring side only), to a new intake, or to none yet."""
+    choice = form.case.data or ""
+    if choice and choice != NEW_INTAKE:
+        case = intake.get_case(actor, int(choice))
+        placement = intake.place_referral(actor, case, shelter_id, household=form.household())
+        return redirect(url_for("shelters.referrals", new=placement.referral_id))
+    referral = service.request_referral(
+        actor, shelter_id, form.household(), from_agency_id=actor.agency_for(*service.NETWORK_ROLES)
+    )
+    if choice == NEW_INTAKE:
+        draft = intake.start_draft(actor, referral_id=referral.id)
+        flash(
+            _(
+                "Beds are held at %(label)s (referral %(token)s). Now the intake: the case it opens gets this referral.",
+                label=referral.shelter.public_label,
+                token=referral.token,
+            ),
+            "success",
+        )
+        return redirect(url_for("intake.step", draft_id=draft.id, step=intake.STEPS[0]))
+    return redirect(url_for("shelters.referrals", new=referral.id))
 
 
 @bp.route("/referrals")
 @roles_required(*service.NETWORK_ROLES)
 def referrals() -> str:
+    actor = current_actor()
     new = request.args.get("new", type=int)
+    rows = service.agency_referrals(actor)
+    # The case of each referral: the referring agency's own knowledge, for those who keep cases.
+    show_cases = actor.has_role(*intake.CASE_ROLES)
+    cases = intake.referral_cases(actor, [r.id for r in rows]) if show_cases else {}
     return render_template(
-        "shelters/referrals.html", referrals=service.agency_referrals(current_actor()), new=new
+        "shelters/referrals.html", referrals=rows, new=new, cases=cases, show_cases=show_cases
     )
 
 
