@@ -307,6 +307,11 @@ class ShelterForm(FlaskForm):
         _l("Longest stay in days (optional)"),
         validators=[Optional(), NumberRange(min=1, max=730, message=_l("Enter a number from 1 to 730."))],
     )
+    intake_phone = StringField(
+        _l("Intake line (optional)"),
+        validators=[Optional(), Length(max=40, message=_l("This is too long to be a phone number."))],
+    )
+    intake_phone_shared = BooleanField(_l("Show the intake line to advocates of the network"))
     agency = SelectField(_l("Agency"), coerce=int, validate_choice=True)
 
     def __init__(self, agencies: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:
@@ -330,6 +335,8 @@ class ShelterForm(FlaskForm):
             "cultural_program": self.cultural_program.data or None,
             "boys_age_limit": self.boys_age_limit.data,
             "max_stay_days": self.max_stay_days.data,
+            "intake_phone": (self.intake_phone.data or "").strip() or None,
+            "intake_phone_shared": bool(self.intake_phone_shared.data),
         }
 
 
@@ -396,6 +403,11 @@ class NetworkSettingsForm(FlaskForm):
             NumberRange(min=1, max=10, message=_l("Allow from 1 to 10 waiting requests.")),
         ],
     )
+    intake_phone = StringField(
+        _l("Intake line (optional)"),
+        validators=[Optional(), Length(max=40, message=_l("This is too long to be a phone number."))],
+    )
+    intake_phone_shared = BooleanField(_l("Show the intake line to advocates of the network"))
     agency = SelectField(_l("Agency"), coerce=int, validate_choice=True)
 
     def __init__(self, agencies: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import phonenumbers
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
@@ -437,6 +438,17 @@ def referral_cancel(referral_id: int) -> Any:
 def since(moment: datetime) -> str:
     """ "5 minutes ago", in the page's language (never "0 minutes")."""
     return format_timedelta(moment - clock.now(), granularity="minute", add_direction=True)
+
+
+@bp.app_template_filter("dial")
+def dial(e164: str) -> str:
+    """An intake line as people dial it: "+1 218-555-0142"."""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164
 
 
 @bp.app_template_filter("time_left")
