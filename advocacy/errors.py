@@ -29,6 +29,19 @@ class Refused(DomainError):
         self.field = field
 
 
+class BedsRefused(Refused):
+    """A change of a board refused because of particular beds.
+
+    ``beds`` names each bed in the way, as ``(label, state)``, so that the
+    message can say what is actually wrong ("Bed 02A is occupied") and a
+    caller other than a page (a test, a command) can tell which beds.
+    """
+
+    def __init__(self, message: str, beds: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(message)
+        self.beds = beds
+
+
 class NotFound(DomainError):
     """No such object for this actor: it does not exist, or belongs to another
     agency (the two are indistinguishable on purpose)."""

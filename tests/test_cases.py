@@ -530,14 +530,24 @@ def test_close_and_reopen(client: CSRFClient, org: SimpleNamespace) -> None:
     case_id = new_case(org)
     sign_in(client, org.amina)
     mark = audit_mark()
+    # The first POST only asks (a page that works without JavaScript) and changes nothing.
     response = client.post(f"/cases/{case_id}/close", data={"reason": "moved"})
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Nothing has changed yet" in page and "Moved out of the area" in page
+    assert "No, keep the case open" in page
+    assert case_of(case_id).status == "open"
+    assert [a for a in actions_since(mark) if a != "case.view"] == []
+    number = case_of(case_id).number
+    response = client.post(f"/cases/{case_id}/close", data={"reason": "moved", "confirm": "yes"})
     assert response.status_code == 302
     case = case_of(case_id)
     assert (case.status, case.close_reason) == ("closed", "moved") and case.closed_at is not None
     text = text_of(client.get(f"/cases/{case_id}"))
-    assert "The case is closed." in text and "Moved out of the area" in text and "Reopen the case" in text
+    assert f"Case {number} is closed: Moved out of the area. If this was a mistake, reopen it" in text
+    assert "Reopen the case" in text
     # Closing again is refused with a message; nothing changes.
-    client.post(f"/cases/{case_id}/close", data={"reason": "declined"})
+    client.post(f"/cases/{case_id}/close", data={"reason": "declined", "confirm": "yes"})
     assert "This case is already closed." in text_of(client.get(f"/cases/{case_id}"))
     assert case_of(case_id).close_reason == "moved"
     response = client.post(f"/cases/{case_id}/reopen")
@@ -716,7 +726,7 @@ def test_another_agencys_case_is_404_on_every_route(client: CSRFClient, org: Sim
     for url in gets:
         assert client.get(url).status_code == 404, url
     posts = {
-        f"/cases/{case_id}/close": {"reason": "moved"},
+        f"/cases/{case_id}/close": {"reason": "moved", "confirm": "yes"},
         f"/cases/{case_id}/reopen": {},
         f"/cases/{case_id}/reassign": {"owner_id": str(org.vera.id)},
         f"/cases/{case_id}/protocol/{step_id}": {f"step{step_id}-outcome": "done"},

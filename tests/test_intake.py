@@ -91,8 +91,14 @@ def stored(draft_id: int, step: str) -> dict[str, Any]:
     return service.step_values(row, step)
 
 
-def walk(client: CSRFClient, screen: dict[str, Any] | None = None, upto: str = "placement") -> int:
-    draft_id = start(client)
+def walk(
+    client: CSRFClient,
+    screen: dict[str, Any] | None = None,
+    upto: str = "placement",
+    *,
+    draft_id: int | None = None,
+) -> int:
+    draft_id = draft_id if draft_id is not None else start(client)
     for step, data in (
         ("person", PERSON),
         ("contact", CONTACT),
@@ -543,21 +549,69 @@ def test_a_case_holds_beds_once_until_the_shelter_answers(client: CSRFClient, pl
     first = client.post(f"/cases/{case.id}/bed", data={"bed": f"shelter-{place.shelter_id}"})
     assert first.headers["Location"].endswith(f"/cases/{case.id}")
     referral = db.session.scalars(select(Referral)).one()
-    second = client.post(f"/cases/{case.id}/bed", data={"bed": f"shelter-{place.shelter_id}"})
-    assert second.headers["Location"].endswith(f"/cases/{case.id}/bed")
     views_before = audited(case.id, "case.view")
-    page = text_of(client.get(second.headers["Location"]))
+    second = client.post(f"/cases/{case.id}/bed", data={"bed": f"shelter-{place.shelter_id}"})
+    assert second.status_code == 409
+    page = text_of(second)
     assert audited(case.id, "case.view") == views_before + 1  # the page shows the case: a view
-    assert f"This case already has beds held (referral {referral.token})" in page
+    assert "Beds are already held for this case. Cancel that referral before asking again." in page
     assert count(Referral) == 1
-    # The page says so before anyone tries.
-    assert f"Beds are held for this case (referral {referral.token})" in page
+    # "Find a bed" shows the waiting referral with its cancel button, not the form.
+    page = text_of(client.get(f"/cases/{case.id}/bed"))
+    assert f"Referral {referral.token} at RV-1" in page and "Waiting for the shelter" in page
+    assert f"Cancel referral {referral.token}" in page
+    assert "Where can they stay?" not in page
     assert count(Placement) == 2  # "later", then the referral
     # Once the shelter declines, another shelter can be asked.
     sign_in(client, make_user(place.valley, Role.SHELTER_STAFF))
     client.post(f"/shelters/{place.shelter_id}/referrals/{referral.id}/decline", data={"reason": "not_a_fit"})
     db.session.expire_all()
     assert service.active_referral(case.id) is None
+
+
+@pytest.mark.parametrize("where", ["case", "bed"])
+def test_a_waiting_referral_is_cancelled_from_the_case_page_or_find_a_bed(
+    client: CSRFClient, place: SimpleNamespace, where: str
+) -> None:
+    sign_in(client, place.advocate)
+    draft_id = walk(client)
+    post_step(client, draft_id, "placement", {"bed": "later"})
+    case = db.session.scalars(select(Case)).one()
+    client.post(f"/cases/{case.id}/bed", data={"bed": f"shelter-{place.shelter_id}"})
+    referral = db.session.scalars(select(Referral)).one()
+    page = text_of(client.get(f"/cases/{case.id}" if where == "case" else f"/cases/{case.id}/bed"))
+    assert f"Cancel referral {referral.token}" in page
+    response = client.post(
+        f"/cases/{case.id}/referrals/{referral.id}/cancel", data={"next": "bed"} if where == "bed" else {}
+    )
+    assert response.headers["Location"].endswith(
+        f"/cases/{case.id}/bed" if where == "bed" else f"/cases/{case.id}#bed"
+    )
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == "cancelled"  # type: ignore[union-attr]
+    assert service.active_referral(case.id) is None
+    assert audited(case.id, "case.placement.cancelled") == 1
+    page = text_of(client.get(f"/cases/{case.id}/bed"))
+    assert f"Referral {referral.token} is cancelled and its beds are free for others." in page
+    assert "Where can they stay?" in page  # the form is back
+    # Cancelling again says what became of it; nothing changes.
+    client.post(f"/cases/{case.id}/referrals/{referral.id}/cancel")
+    assert f"Referral {referral.token} was already cancelled." in text_of(client.get(f"/cases/{case.id}"))
+    assert audited(case.id, "case.placement.cancelled") == 1
+
+
+def test_another_case_s_referral_is_not_found_from_this_case(
+    client: CSRFClient, place: SimpleNamespace
+) -> None:
+    sign_in(client, place.advocate)
+    for _n in range(2):
+        post_step(client, walk(client), "placement", {"bed": "later"})
+    first, second = db.session.scalars(select(Case).order_by(Case.id)).all()
+    client.post(f"/cases/{first.id}/bed", data={"bed": f"shelter-{place.shelter_id}"})
+    referral = db.session.scalars(select(Referral)).one()
+    assert client.post(f"/cases/{second.id}/referrals/{referral.id}/cancel").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == "pending"  # type: ignore[union-attr]
 
 
 def test_intake_and_referral_read_childrens_ages_the_same_way(app: Flask) -> None:

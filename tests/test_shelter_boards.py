@@ -143,7 +143,8 @@ def test_the_second_person_to_hold_the_same_bed_is_told_and_nothing_changes(
     before = event_count()
     hold_beds(other_client, network, "2A", "1A")
     text = board(other_client, network)
-    assert "Someone else just took one of these beds. Nothing was held" in text
+    assert "Bed 2A is held. Nothing was held; the board shows the beds as they are now." in text
+    assert "Someone else" not in text
     assert bed_state(network.beds["1A"]) == BedState.AVAILABLE  # all or nothing
     assert event_count() == before
 
@@ -162,9 +163,41 @@ def test_check_in_several_beds_then_check_out(client: CSRFClient, network: Simpl
     assert response.status_code == 302
     assert "The household is checked in." in board(client, network)
     assert bed_state(network.beds["1A"]) == bed_state(network.beds["1B"]) == BedState.OCCUPIED
+    # The first POST only asks, and changes nothing (it works without JavaScript).
+    before = event_count()
     response = client.post(f"/shelters/{network.shelter_id}/beds/{network.beds['1B']}/check-out")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Check out this household?" in page and "Nothing has changed yet" in page
+    assert "Yes, check out the household in beds 1A, 1B" in page
+    assert bed_state(network.beds["1A"]) == bed_state(network.beds["1B"]) == BedState.OCCUPIED
+    assert event_count() == before
+    stay_url = re.search(r'action="(/shelters/\d+/stays/\d+/check-out)"', response.get_data(as_text=True))
+    assert stay_url is not None
+    response = client.post(stay_url.group(1), data={"confirm": "yes"})
     assert response.status_code == 302
     assert bed_state(network.beds["1A"]) == bed_state(network.beds["1B"]) == BedState.AVAILABLE
+    text = board(client, network)
+    assert "The household is checked out of beds 1A, 1B, which are available now." in text
+    assert "check the household in again" in text
+
+
+def test_checking_in_to_an_occupied_bed_names_the_bed(client: CSRFClient, network: SimpleNamespace) -> None:
+    sign_in(client, network.staff)
+    check_in = {"action": "check_in", "adults": "1", "children": "0"}
+    client.post(
+        f"/shelters/{network.shelter_id}/beds", data={"bed_ids": [str(network.beds["2A"])], **check_in}
+    )
+    before = event_count()
+    client.post(
+        f"/shelters/{network.shelter_id}/beds",
+        data={"bed_ids": [str(network.beds["2A"]), str(network.beds["1A"])], **check_in},
+    )
+    text = board(client, network)
+    assert "Bed 2A is occupied. Nothing was changed; the board shows the beds as they are now." in text
+    assert "Someone else" not in text
+    assert bed_state(network.beds["1A"]) == BedState.AVAILABLE
+    assert event_count() == before
 
 
 def test_checking_out_an_empty_bed_is_refused_with_a_message(
@@ -173,7 +206,7 @@ def test_checking_out_an_empty_bed_is_refused_with_a_message(
     sign_in(client, network.staff)
     before = event_count()
     client.post(f"/shelters/{network.shelter_id}/beds/{network.beds['2A']}/check-out")
-    assert "Nobody is checked in to this bed" in board(client, network)
+    assert "Nobody is checked in to bed 2A, so there is nothing to check out." in board(client, network)
     assert event_count() == before
 
 
@@ -250,7 +283,7 @@ def test_extend_and_release_a_hold(client: CSRFClient, network: SimpleNamespace)
     client.post(f"/shelters/{network.shelter_id}/holds/{hold.id}/release")
     assert bed_state(network.beds["2A"]) == BedState.AVAILABLE
     client.post(f"/shelters/{network.shelter_id}/holds/{hold.id}/release")
-    assert "This hold has already ended" in board(client, network)
+    assert "This hold was already released." in board(client, network)
 
 
 def test_an_unchanged_board_costs_a_304_and_a_changed_one_sends_only_the_board(
@@ -373,6 +406,31 @@ def test_a_declined_referral_frees_the_beds_and_tells_the_advocate_why(
         client.get("/shelters/referrals")
     )
     assert {bed_state(b) for b in network.beds.values()} == {BedState.AVAILABLE}
+
+
+def test_decline_is_not_offered_after_accepting_and_the_server_refuses_it(
+    client: CSRFClient, other_client: CSRFClient, network: SimpleNamespace
+) -> None:
+    sign_in(client, network.advocate)
+    referral = refer(client, network, children_ages="")
+    sign_in(other_client, network.staff)
+    assert f"Decline referral {referral.token}" in board(other_client, network)
+    other_client.post(f"/shelters/{network.shelter_id}/referrals/{referral.id}/accept")
+    text = board(other_client, network)
+    assert f"Decline referral {referral.token}" not in text
+    assert (
+        "The household is expected. Check it in under Holds, or release the hold if it cannot come." in text
+    )
+    before = event_count()
+    other_client.post(
+        f"/shelters/{network.shelter_id}/referrals/{referral.id}/decline", data={"reason": "not_a_fit"}
+    )
+    assert f"Referral {referral.token} is already accepted, so it can no longer be declined." in board(
+        other_client, network
+    )
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == ReferralStatus.ACCEPTED  # type: ignore[union-attr]
+    assert event_count() == before
 
 
 def test_the_advocate_can_cancel_a_referral(client: CSRFClient, network: SimpleNamespace) -> None:
@@ -535,6 +593,7 @@ def test_a_refusal_is_said_in_the_person_s_language(client: CSRFClient, network:
     assert "Nobody is checked in" not in text
     from tests.test_i18n import shown
 
-    message = shown("es", "Nobody is checked in to this bed, so there is nothing to check out.")
-    assert message != "Nobody is checked in to this bed, so there is nothing to check out."
-    assert message.replace("'", "&#39;") in text
+    msgid = "Nobody is checked in to bed %(bed)s, so there is nothing to check out."
+    message = shown("es", msgid)
+    assert message != msgid
+    assert (message % {"bed": "2A"}).replace("'", "&#39;") in text

@@ -376,7 +376,7 @@ def build_network(agencies: dict[str, Agency], start: datetime, set_time: SetTim
     """The shelters, rooms and beds, added at the start of the history."""
     set_time(start)
     shelters = []
-    for spec in SHELTERS:
+    for number, spec in enumerate(SHELTERS):
         setup = Actor.system("demo", agencies[spec.agency].id)
         shelter = service.add_shelter(
             setup,
@@ -389,6 +389,9 @@ def build_network(agencies: dict[str, Agency], start: datetime, set_time: SetTim
             cultural_program=spec.program.value if spec.program else None,
             boys_age_limit=spec.boys_age_limit,
             max_stay_days=spec.max_stay_days,
+            # Fictional (555-01xx) intake lines; every other agency shares its line with the network.
+            intake_phone=f"218-555-01{10 + number:02d}",
+            intake_phone_shared=number % 2 == 0,
         )
         shelter.created_at = start
         shelter.availability_updated_at = start

@@ -344,6 +344,10 @@ def screen_form(
     return form
 
 
+#: The placement step's value when the intake was started from a referral (its beds are held).
+HELD = "held"
+
+
 class PlacementForm(FlaskForm):
     """One choice: a shelter of the network that fits the household, no bed, or later.
 
@@ -360,8 +364,17 @@ class PlacementForm(FlaskForm):
     )
     priority = BooleanField(_l("Ask for priority (the shelter sees “priority”, never why)"))
     shelters: list[Any]
+    #: The referral already made on the network board for this intake: its beds are the choice.
+    held: Any = None
 
-    def offer(self, shelters: list[Any]) -> PlacementForm:
+    def offer(self, shelters: list[Any], held: Any = None) -> PlacementForm:
+        self.held = held
+        if held is not None:
+            self.shelters = []
+            self.bed.choices = [(HELD, held.token)]
+            if self.bed.data is None:
+                self.bed.data = HELD
+            return self
         self.shelters = shelters
         self.bed.choices = [(f"shelter-{row.shelter_id}", row.public_label) for row in shelters] + [
             (PlacementKind.NO_BED_NEEDED.value, _l("No bed needed")),
@@ -370,6 +383,10 @@ class PlacementForm(FlaskForm):
         return self
 
     def validate_bed(self, field: Field) -> None:
+        if self.held is not None:
+            if field.data != HELD:
+                raise ValidationError(_l("Beds are held for this intake already: keep them."))
+            return
         if field.data in (PlacementKind.NO_BED_NEEDED.value, PlacementKind.LATER.value):
             return
         if field.data not in {value for value, _label in self.bed.choices}:
@@ -381,13 +398,13 @@ class PlacementForm(FlaskForm):
     def kind(self) -> PlacementKind:
         return (
             PlacementKind.REFERRAL
-            if str(self.bed.data).startswith("shelter-")
+            if str(self.bed.data).startswith("shelter-") or self.bed.data == HELD
             else PlacementKind(self.bed.data)
         )
 
     @property
     def shelter_id(self) -> int | None:
-        if self.kind is not PlacementKind.REFERRAL:
+        if self.kind is not PlacementKind.REFERRAL or self.bed.data == HELD:
             return None
         return int(str(self.bed.data).removeprefix("shelter-"))
 

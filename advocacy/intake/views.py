@@ -224,18 +224,35 @@ def case_lower(case_id: int) -> Any:
 @bp.route("/<id:case_id>/close", methods=["POST"])
 @roles_required(*service.CASE_ROLES)
 def case_close(case_id: int) -> Any:
+    """Closing takes the case off everyone's open work: the first POST (from the case
+    page) only shows what would happen and asks; the POST from that page closes."""
     case = service.get_case(current_actor(), case_id)
     form = CloseForm()
     if not form.validate_on_submit():
         _shown_again(case)
         return _render_case(case, 400, close=form)
+    if case.status == CaseStatus.CLOSED.value:
+        flash(_("This case is already closed."), "error")
+        return _back(case_id, "manage")
+    if request.form.get("confirm") != "yes":
+        _shown_again(case)
+        return render_template(
+            "intake/confirm_close.html", case=case, form=form, active=service.active_referral(case.id)
+        )
     try:
         service.close_case(current_actor(), case, form.reason.data)
     except Refused as refused:
         flash(refused.message, "error")
     else:
-        flash(_("The case is closed. You can reopen it from this page."), "success")
-    return _back(case_id)
+        flash(
+            _(
+                "Case %(number)s is closed: %(reason)s. If this was a mistake, reopen it with the button below.",
+                number=case.number,
+                reason=CloseReason(form.reason.data).label,
+            ),
+            "success",
+        )
+    return _back(case_id, "manage")
 
 
 @bp.route("/<id:case_id>/reopen", methods=["POST"])
@@ -249,6 +266,28 @@ def case_reopen(case_id: int) -> Any:
     else:
         flash(_("The case is open again."), "success")
     return _back(case_id)
+
+
+@bp.route("/<id:case_id>/referrals/<id:referral_id>/cancel", methods=["POST"])
+@roles_required(*service.CASE_ROLES)
+def case_referral_cancel(case_id: int, referral_id: int) -> Any:
+    """Cancel the case's referral from the case page or from "Find a bed" (``next=bed``)."""
+    case = service.get_case(current_actor(), case_id)
+    try:
+        referral = service.cancel_case_referral(current_actor(), case, referral_id)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(
+            _(
+                "Referral %(token)s is cancelled and its beds are free for others. You can ask for a bed again.",
+                token=referral.token,
+            ),
+            "success",
+        )
+    if request.form.get("next") == "bed":
+        return redirect(url_for("intake.find_bed", case_id=case_id))
+    return _back(case_id, "bed")
 
 
 @bp.route("/<id:case_id>/reassign", methods=["POST"])

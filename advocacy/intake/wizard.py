@@ -26,7 +26,8 @@ from advocacy.intake import instruments as inst
 from advocacy.intake.forms import SECTION_FORMS, PlacementForm, ScreenForm, StepForm, screen_form
 from advocacy.intake.models import Case, IntakeDraft, IntakeStep
 from advocacy.security import BACKGROUND_HEADER
-from advocacy.shelters.service import NetworkRow, fitting_shelters
+from advocacy.shelters.models import Referral
+from advocacy.shelters.service import NetworkRow, fitting_shelters, own_referral
 
 #: The steps' titles, from the step vocabulary (for templates that look them up by key).
 STEP_TITLES = {step.value: step.lazy_label for step in IntakeStep}
@@ -66,7 +67,8 @@ def _step_form(draft: IntakeDraft, step: str, formdata: Any = None) -> FlaskForm
         if formdata is None and not stored:
             outcome = _draft_outcome(draft)
             form.priority.data = bool(outcome and outcome.screened_in)
-        return form.offer(_draft_shelters(draft))
+        held = _draft_referral(draft)
+        return form.offer([] if held else _draft_shelters(draft), held)
     form_class = SECTION_FORMS[step]
     stored = service.step_values(draft, step)
     if step == "needs" and "access_needs" in stored and isinstance(stored["access_needs"], str):
@@ -93,6 +95,12 @@ def _draft_outcome(draft: IntakeDraft) -> inst.Outcome | None:
     instrument = service.get_instrument(stored["instrument"], draft.agency_id)
     judgment = service.judgment_reason(stored) is not None
     return inst.evaluate(instrument, stored.get("answers", {}), judgment=judgment)
+
+
+def _draft_referral(draft: IntakeDraft) -> Referral | None:
+    """The referral the intake was started from on the network board (its beds are held)."""
+    referral_id = service.draft_referral_id(draft)
+    return own_referral(current_actor(), referral_id) if referral_id is not None else None
 
 
 def _draft_shelters(draft: IntakeDraft) -> list[NetworkRow]:
@@ -292,6 +300,19 @@ def find_bed(case_id: int) -> Any:
     actor = current_actor()
     case = service.view_case(actor, case_id) if request.method == "GET" else service.get_case(actor, case_id)
     household = service.case_household(case)
+    active = service.active_referral(case.id)
+    if active is not None:
+        # Beds are held already: the page shows that referral (with cancel), not the form.
+        status = 200
+        if request.method == "POST":
+            service.record_view(actor, case)
+            flash(
+                _("Beds are already held for this case. Cancel that referral before asking again."), "error"
+            )
+            status = 409
+        return render_template(
+            "intake/find_bed.html", case=case, form=None, household=household, active=active
+        ), status
     form = PlacementForm(formdata=request.form if request.method == "POST" else None)
     form.offer(fitting_shelters(household, case.cultural_program))
     if request.method == "GET":
@@ -310,5 +331,5 @@ def find_bed(case_id: int) -> Any:
         case=case,
         form=form,
         household=household,
-        active=service.active_referral(case.id),
+        active=None,
     ), status

@@ -202,6 +202,10 @@ class NetworkFilterForm(GetForm):
         )
 
 
+#: The request form's case choice that starts a new intake from the referral.
+NEW_INTAKE = "new"
+
+
 class ReferralForm(FlaskForm):
     """The household as far as it may cross agencies: numbers and ages, never names."""
 
@@ -224,10 +228,24 @@ class ReferralForm(FlaskForm):
     )
     needs_accessible = BooleanField(_l("Needs a wheelchair accessible room"))
     language = SelectField(_l("Language the household speaks"), choices=[], validate_choice=True, default="")
+    # The referring agency's own: a case of its own, a new intake, or none yet (never sent to the shelter).
+    case = SelectField(_l("Which case is this for?"), choices=[], validate_choice=True, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices(_l("Not needed"))
+        self.case.choices = [("", _l("No case yet"))]
+
+    def offer_cases(self, cases: list[Any], *, can_open: bool) -> ReferralForm:
+        """The advocate's open cases (``id``, ``number``, ``alias``) and, for someone who
+        may open cases, a new intake started from this request."""
+        if can_open:
+            self.case.choices = [
+                *self.case.choices,
+                (NEW_INTAKE, _l("Start a new intake for this household")),
+                *((str(c.id), f"{c.number} · {c.alias}") for c in cases),
+            ]
+        return self
 
     def validate_children_ages(self, field: Any) -> None:
         self.ages = children_ages(field.data or "")
@@ -289,6 +307,11 @@ class ShelterForm(FlaskForm):
         _l("Longest stay in days (optional)"),
         validators=[Optional(), NumberRange(min=1, max=730, message=_l("Enter a number from 1 to 730."))],
     )
+    intake_phone = StringField(
+        _l("Intake line (optional)"),
+        validators=[Optional(), Length(max=40, message=_l("This is too long to be a phone number."))],
+    )
+    intake_phone_shared = BooleanField(_l("Show the intake line to advocates of the network"))
     agency = SelectField(_l("Agency"), coerce=int, validate_choice=True)
 
     def __init__(self, agencies: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:
@@ -312,6 +335,8 @@ class ShelterForm(FlaskForm):
             "cultural_program": self.cultural_program.data or None,
             "boys_age_limit": self.boys_age_limit.data,
             "max_stay_days": self.max_stay_days.data,
+            "intake_phone": (self.intake_phone.data or "").strip() or None,
+            "intake_phone_shared": bool(self.intake_phone_shared.data),
         }
 
 
@@ -378,6 +403,11 @@ class NetworkSettingsForm(FlaskForm):
             NumberRange(min=1, max=10, message=_l("Allow from 1 to 10 waiting requests.")),
         ],
     )
+    intake_phone = StringField(
+        _l("Intake line (optional)"),
+        validators=[Optional(), Length(max=40, message=_l("This is too long to be a phone number."))],
+    )
+    intake_phone_shared = BooleanField(_l("Show the intake line to advocates of the network"))
     agency = SelectField(_l("Agency"), coerce=int, validate_choice=True)
 
     def __init__(self, agencies: list[tuple[int, str]], *args: Any, **kwargs: Any) -> None:

@@ -82,7 +82,8 @@ REFERRAL = Machine(
     [
         Transition("create", (None,), R.PENDING, _l("Referral asked for"), "referral.created"),
         Transition("accept", (R.PENDING,), R.ACCEPTED, _l("Referral accepted"), "referral.accepted"),
-        Transition("decline", OPEN_REFERRAL, R.DECLINED, _l("Referral declined"), "referral.declined"),
+        # Only before it is accepted: an accepted household is expected (staff release the hold instead).
+        Transition("decline", (R.PENDING,), R.DECLINED, _l("Referral declined"), "referral.declined"),
         # By the referring agency, or by staff releasing the hold it made.
         Transition("cancel", OPEN_REFERRAL, R.CANCELLED, _l("Referral cancelled")),
         Transition("expire", OPEN_REFERRAL, R.EXPIRED, _l("Referral expired")),

@@ -134,6 +134,10 @@ class Shelter(db.Model):
     # Oldest age at which a boy may stay with his family in a family room; None: no limit.
     boys_age_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_stay_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The shelter's intake line (a hotline, never an address), in E.164 and encrypted:
+    # the network sees it only when the agency shares it (``intake_phone_shared``).
+    intake_phone: Mapped[str | None] = mapped_column(EncryptedString(), nullable=True)
+    intake_phone_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # When a person last changed or confirmed this shelter's beds (not an

@@ -36,6 +36,8 @@ def _shelter_data(shelter: Shelter) -> dict[str, Any]:
         "cultural_program": shelter.cultural_program or "",
         "boys_age_limit": shelter.boys_age_limit,
         "max_stay_days": shelter.max_stay_days,
+        "intake_phone": shelter.intake_phone,
+        "intake_phone_shared": shelter.intake_phone_shared,
         "agency": shelter.agency_id,
     }
 

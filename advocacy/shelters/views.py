@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import phonenumbers
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
@@ -21,9 +22,11 @@ from advocacy.access import current_actor, roles_required
 from advocacy.audit.service import record
 from advocacy.errors import NotFound, Refused
 from advocacy.i18n import current_language
+from advocacy.intake import service as intake
 from advocacy.security import BACKGROUND_HEADER
 from advocacy.shelters import bp, service
 from advocacy.shelters.forms import (
+    NEW_INTAKE,
     BedActionForm,
     BoardFilterForm,
     DeclineForm,
@@ -211,24 +214,45 @@ def _transition(shelter_id: int, call: Any, done: str) -> Any:
     return _back_to_board(shelter.id)
 
 
+def _check_out(shelter_id: int, *, stay_id: int | None = None, bed_id: int | None = None) -> Any:
+    """A check-out cannot be undone: the first POST shows what it would end and asks;
+    only the POST from that page (``confirm=yes``) checks the household out."""
+    actor = current_actor()
+    shelter = service.own_shelter(actor, shelter_id)
+    try:
+        preview = service.check_out_preview(actor, shelter, stay_id=stay_id, bed_id=bed_id)
+    except Refused as refused:
+        flash(refused.message, "error")
+        return _back_to_board(shelter.id)
+    if request.form.get("confirm") != "yes":
+        return render_template("shelters/confirm_check_out.html", shelter=shelter, preview=preview)
+    try:
+        service.check_out(actor, shelter, preview.stay.id)
+    except Refused as refused:
+        flash(refused.message, "error")
+    else:
+        flash(
+            ngettext(
+                "The household is checked out of bed %(beds)s, which is available now. If this was a mistake, check the household in again.",
+                "The household is checked out of beds %(beds)s, which are available now. If this was a mistake, check the household in again.",
+                len(preview.bed_labels),
+                beds=", ".join(preview.bed_labels),
+            ),
+            "success",
+        )
+    return _back_to_board(shelter.id)
+
+
 @bp.route("/<id:shelter_id>/beds/<id:bed_id>/check-out", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def bed_check_out(shelter_id: int, bed_id: int) -> Any:
-    return _transition(
-        shelter_id,
-        lambda actor, s: service.check_out_bed(actor, s, bed_id),
-        _("The household is checked out. Its beds are available."),
-    )
+    return _check_out(shelter_id, bed_id=bed_id)
 
 
 @bp.route("/<id:shelter_id>/stays/<id:stay_id>/check-out", methods=["POST"])
 @roles_required(*service.STAFF_ROLES)
 def stay_check_out(shelter_id: int, stay_id: int) -> Any:
-    return _transition(
-        shelter_id,
-        lambda actor, s: service.check_out(actor, s, stay_id),
-        _("The household is checked out. Its beds are available."),
-    )
+    return _check_out(shelter_id, stay_id=stay_id)
 
 
 @bp.route("/<id:shelter_id>/holds/<id:hold_id>/extend", methods=["POST"])
@@ -344,29 +368,54 @@ def request_hold(shelter_id: int) -> Any:
     if not rows:
         raise NotFound()
     row = rows[0]
-    form = ReferralForm()
+    actor = current_actor()
+    can_open = actor.has_role(*intake.CASE_ROLES)
+    form = ReferralForm().offer_cases(
+        intake.open_cases_to_refer(actor) if can_open else [], can_open=can_open
+    )
     if form.validate_on_submit():
-        actor = current_actor()
         try:
-            referral = service.request_referral(
-                actor,
-                shelter_id,
-                form.household(),
-                from_agency_id=actor.agency_for(*service.NETWORK_ROLES),
-            )
+            return _refer(actor, shelter_id, form)
         except Refused as refused:
             flash(refused.message, "error")
-        else:
-            return redirect(url_for("shelters.referrals", new=referral.id))
     return render_template("shelters/request.html", row=row, form=form), 400 if form.errors else 200
+
+
+def _refer(actor: Any, shelter_id: int, form: ReferralForm) -> Any:
+    """Hold the beds, tied to the case chosen (the referring side only), to a new intake, or to none yet."""
+    choice = form.case.data or ""
+    if choice and choice != NEW_INTAKE:
+        case = intake.get_case(actor, int(choice))
+        placement = intake.place_referral(actor, case, shelter_id, household=form.household())
+        return redirect(url_for("shelters.referrals", new=placement.referral_id))
+    referral = service.request_referral(
+        actor, shelter_id, form.household(), from_agency_id=actor.agency_for(*service.NETWORK_ROLES)
+    )
+    if choice == NEW_INTAKE:
+        draft = intake.start_draft(actor, referral_id=referral.id)
+        flash(
+            _(
+                "Beds are held at %(label)s (referral %(token)s). Now the intake: the case it opens gets this referral.",
+                label=referral.shelter.public_label,
+                token=referral.token,
+            ),
+            "success",
+        )
+        return redirect(url_for("intake.step", draft_id=draft.id, step=intake.STEPS[0]))
+    return redirect(url_for("shelters.referrals", new=referral.id))
 
 
 @bp.route("/referrals")
 @roles_required(*service.NETWORK_ROLES)
 def referrals() -> str:
+    actor = current_actor()
     new = request.args.get("new", type=int)
+    rows = service.agency_referrals(actor)
+    # The case of each referral: the referring agency's own knowledge, for those who keep cases.
+    show_cases = actor.has_role(*intake.CASE_ROLES)
+    cases = intake.referral_cases(actor, [r.id for r in rows]) if show_cases else {}
     return render_template(
-        "shelters/referrals.html", referrals=service.agency_referrals(current_actor()), new=new
+        "shelters/referrals.html", referrals=rows, new=new, cases=cases, show_cases=show_cases
     )
 
 
@@ -389,6 +438,17 @@ def referral_cancel(referral_id: int) -> Any:
 def since(moment: datetime) -> str:
     """ "5 minutes ago", in the page's language (never "0 minutes")."""
     return format_timedelta(moment - clock.now(), granularity="minute", add_direction=True)
+
+
+@bp.app_template_filter("dial")
+def dial(e164: str) -> str:
+    """An intake line as people dial it: "+1 218-555-0142"."""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164
 
 
 @bp.app_template_filter("time_left")

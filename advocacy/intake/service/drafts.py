@@ -25,9 +25,9 @@ from advocacy.errors import NotFound
 from advocacy.extensions import db
 from advocacy.intake.models import DRAFT_DAYS, Case, IntakeDraft, IntakeStep, PlacementKind
 from advocacy.intake.service.cases import CASE_FIELDS, CASE_ROLES, PER_PAGE, open_case
-from advocacy.intake.service.placements import add_placement, household_from
+from advocacy.intake.service.placements import add_placement, attach_referral, household_from
 from advocacy.intake.service.screening import get_instrument, store_screening
-from advocacy.shelters.service import Household
+from advocacy.shelters.service import Household, own_referral
 from advocacy.uow import savepoint
 
 #: The intake's steps, in order.  Each has a form in :mod:`advocacy.intake.forms`.
@@ -46,12 +46,26 @@ class NotReady(Exception):
         super().__init__(step)
 
 
-def start_draft(actor: Actor) -> IntakeDraft:
-    """A new draft of the acting agency, owned by the advocate who starts it."""
+def start_draft(actor: Actor, *, referral_id: int | None = None) -> IntakeDraft:
+    """A new draft of the acting agency, owned by the advocate who starts it.
+
+    ``referral_id``: the intake starts from a request made on the network board
+    (beds already held); the case it opens gets that referral.
+    """
     agency_id = actor.agency_for(*CASE_ROLES)
+    data: dict[str, Any] = {}
+    if referral_id is not None:
+        if own_referral(actor, referral_id).from_agency_id != agency_id:
+            raise NotFound()
+        data["referral_id"] = referral_id
     now = clock.now()
     draft = IntakeDraft(
-        agency_id=agency_id, owner_id=actor.user_id, data="{}", step=STEPS[0], created_at=now, updated_at=now
+        agency_id=agency_id,
+        owner_id=actor.user_id,
+        data=json.dumps(data),
+        step=STEPS[0],
+        created_at=now,
+        updated_at=now,
     )
     db.session.add(draft)
     db.session.flush()
@@ -175,6 +189,12 @@ def purge_stale_drafts(actor: Actor, *, days: int = DRAFT_DAYS) -> int:
 # --- from a draft to a case -----------------------------------------------------------------------
 
 
+def draft_referral_id(draft: IntakeDraft) -> int | None:
+    """The referral the intake was started from on the network board, if any."""
+    value = draft_data(draft).get("referral_id")
+    return int(value) if value is not None else None
+
+
 def draft_household(draft: IntakeDraft) -> Household:
     steps = draft_data(draft).get("steps", {})
     return household_from({**steps.get("person", {}), **steps.get("household", {}), **steps.get("needs", {})})
@@ -225,7 +245,9 @@ def finish_draft(actor: Actor, draft: IntakeDraft) -> Case:
                 actor, case, instrument, screen.get("answers", {}), judgment_reason=judgment_reason(screen)
             )
         bed = steps.get("placement", {}).get("bed")
-        if bed in (PlacementKind.NO_BED_NEEDED.value, PlacementKind.LATER.value):
+        if data.get("referral_id") is not None:
+            attach_referral(actor, case, int(data["referral_id"]))
+        elif bed in (PlacementKind.NO_BED_NEEDED.value, PlacementKind.LATER.value):
             add_placement(actor, case, bed)
         record(actor, "intake.finished", "intake_draft", draft_id, agency_id=agency_id)
     return case

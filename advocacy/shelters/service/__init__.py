@@ -12,9 +12,11 @@ reads agency data, flushes and never commits, and raises the errors of
 
 from advocacy.errors import NotFound, Refused
 from advocacy.shelters.service.beds import (
+    CheckOut,
     check_in,
     check_out,
     check_out_bed,
+    check_out_preview,
     confirm_board,
     extend_hold,
     place_hold,
@@ -98,6 +100,7 @@ __all__ = [
     "STAFF_ROLES",
     "TOKEN_ALPHABET",
     "BoardFilters",
+    "CheckOut",
     "HistoryPage",
     "HistoryRow",
     "Household",
@@ -120,6 +123,7 @@ __all__ = [
     "check_in",
     "check_out",
     "check_out_bed",
+    "check_out_preview",
     "check_public_identity",
     "colleague_names",
     "confirm_board",

@@ -9,6 +9,7 @@ NotFound), and refuses with a message that says what is actually wrong.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -25,18 +26,16 @@ from advocacy.shelters.service.core import (
     changing,
     expire_holds,
     held_beds,
+    hold_ended,
     hold_expiry,
     hold_of,
     lock_beds,
 )
 
 
-def _taken() -> str:
-    return _("Someone else just took one of these beds. Nothing was changed; the board shows it now.")
-
-
-def _hold_ended() -> str:
-    return _("This hold has already ended: it was used, released or expired.")
+def _unchanged() -> str:
+    """What follows the beds named in a refusal: nothing happened, the board is up to date."""
+    return _("Nothing was changed; the board shows the beds as they are now.")
 
 
 def place_hold(
@@ -72,7 +71,7 @@ def place_hold(
             ids,
             "hold.placed",
             hold_id=hold.id,
-            refused=_("Someone else just took one of these beds. Nothing was held; the board shows it now."),
+            refused=_("Nothing was held; the board shows the beds as they are now."),
         )
         change.audit("hold.placed", "hold", hold.id)
         hold_id = hold.id
@@ -91,7 +90,7 @@ def extend_hold(actor: Actor, shelter: Shelter, hold_id: int) -> Hold:
             .execution_options(synchronize_session=False)
         ).rowcount
         if changed != 1:
-            raise Refused(_("This hold has already ended, so it cannot be extended."))
+            raise Refused(hold_ended(hold.id))
         change.note(held_beds(hold.id), "hold.extended", hold_id=hold.id)
         change.audit("hold.extended", "hold", hold.id)
     return hold_of(shelter, hold_id)
@@ -102,10 +101,10 @@ def release_beds(
 ) -> None:
     """End a hold early and free its beds: staff release it, the shelter declines
     the referral, or the referring agency cancels it."""
-    change.end_hold(hold, "release", _hold_ended())
+    change.end_hold(hold, "release")
     beds = held_beds(hold.id)
     lock_beds(beds)
-    change.move(beds, action, refused=_hold_ended(), only_hold_id=hold.id)
+    change.move(beds, action, refused=_unchanged(), only_hold_id=hold.id)
     change.set_referral(hold.id, referral_action, **referral_values)
 
 
@@ -141,11 +140,11 @@ def check_in(
     expire_holds(shelter_ids=[shelter.id])
     hold = hold_of(shelter, hold_id) if hold_id is not None else None
     if hold is not None and hold.status != HoldStatus.ACTIVE:
-        raise Refused(_hold_ended())
+        raise Refused(hold_ended(hold.id))
     held = held_beds(hold.id) if hold is not None else []
     if hold is not None and not held:
         # Ended between the two reads (an expiry or a release committed meanwhile).
-        raise Refused(_hold_ended())
+        raise Refused(hold_ended(hold.id))
     bed_ids = list(bed_ids)
     chosen = [b.id for b in beds_of(shelter, bed_ids)] if bed_ids else list(held)
     if not chosen:
@@ -156,11 +155,7 @@ def check_in(
 
     with changing(actor, shelter, expire=False) as change:
         if hold is not None:
-            change.end_hold(
-                hold,
-                "check_in",
-                _("Someone else just checked in or released this hold. Nothing was changed."),
-            )
+            change.end_hold(hold, "check_in")
         stay = Stay(
             shelter_id=shelter.id,
             agency_id=shelter.agency_id,
@@ -180,19 +175,54 @@ def check_in(
             source=BedState.HELD,
             stay_id=stay.id,
             only_hold_id=hold.id if hold else None,
-            refused=_taken(),
+            refused=_unchanged(),
         )
         change.move(
-            from_available, "stay.checked_in", source=BedState.AVAILABLE, stay_id=stay.id, refused=_taken()
+            from_available,
+            "stay.checked_in",
+            source=BedState.AVAILABLE,
+            stay_id=stay.id,
+            refused=_unchanged(),
         )
         if hold is not None:
-            change.move(let_go, "hold.released", only_hold_id=hold.id, refused=_taken())
+            change.move(let_go, "hold.released", only_hold_id=hold.id, refused=_unchanged())
             change.set_referral(hold.id, "arrive")
         change.audit("stay.checked_in", "stay", stay.id)
         stay_id = stay.id
     found = db.session.get(Stay, stay_id)
     assert found is not None
     return found
+
+
+@dataclass(frozen=True)
+class CheckOut:
+    """What a check-out would end, for the page that asks staff to confirm it."""
+
+    stay: Stay
+    bed_labels: tuple[str, ...]
+
+
+def check_out_preview(
+    actor: Actor, shelter: Shelter, *, stay_id: int | None = None, bed_id: int | None = None
+) -> CheckOut:
+    """The household a check-out would end (by its stay, or by one of its beds), changing nothing.
+
+    Refused, as the check-out itself would be, when nobody is checked in there any more.
+    """
+    if bed_id is not None:
+        (bed,) = beds_of(shelter, [bed_id])
+        if bed.state != BedState.OCCUPIED or bed.stay_id is None:
+            raise Refused(
+                _("Nobody is checked in to bed %(bed)s, so there is nothing to check out.", bed=bed.label)
+            )
+        stay_id = bed.stay_id
+    stay = db.session.scalar(select(Stay).where(Stay.id == stay_id, Stay.shelter_id == shelter.id))
+    if stay is None:
+        raise NotFound()
+    if stay.checked_out_at is not None:
+        raise Refused(_("This household has already been checked out."))
+    labels = db.session.scalars(select(Bed.label).where(Bed.stay_id == stay.id).order_by(Bed.label))
+    return CheckOut(stay, tuple(labels))
 
 
 def check_out(actor: Actor, shelter: Shelter, stay_id: int) -> None:
@@ -214,7 +244,7 @@ def check_out(actor: Actor, shelter: Shelter, stay_id: int) -> None:
             beds,
             "stay.checked_out",
             only_stay_id=stay.id,
-            refused=_("The beds changed while you were checking out. Nothing was changed."),
+            refused=_unchanged(),
         )
         change.audit("stay.checked_out", "stay", stay.id)
 
@@ -223,7 +253,9 @@ def check_out_bed(actor: Actor, shelter: Shelter, bed_id: int) -> None:
     """Check out the household in this bed (all its beds): an empty bed is refused."""
     (bed,) = beds_of(shelter, [bed_id])
     if bed.state != BedState.OCCUPIED or bed.stay_id is None:
-        raise Refused(_("Nobody is checked in to this bed, so there is nothing to check out."))
+        raise Refused(
+            _("Nobody is checked in to bed %(bed)s, so there is nothing to check out.", bed=bed.label)
+        )
     check_out(actor, shelter, bed.stay_id)
 
 

@@ -2,8 +2,9 @@
 
 Boards never change anything but expired holds (which every read ends
 first, so nobody sees a hold past its time).  The network board is built
-only from :class:`NetworkRow`, which has no field for a name, address, phone
-or coordinates: it is what every agency of the network may see.
+only from :class:`NetworkRow`, which has no field for a name, address or
+coordinates, and carries a shelter's intake line only where its agency shares
+it: it is what every agency of the network may see.
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ class NetworkFilters:
 @dataclass(frozen=True)
 class NetworkRow:
     """What every agency may see of a shelter: its label, its region, what it offers
-    and how many beds are open.  No name, address, phone or coordinates exist here."""
+    and how many beds are open, and its intake line where the agency shares it.
+    No name, address or coordinates exist here."""
 
     shelter_id: int
     public_label: str
@@ -200,6 +202,8 @@ class NetworkRow:
     in_service: int
     updated_at: datetime
     stale: bool
+    #: The shelter's intake line (E.164), only where its agency shares it with the network.
+    intake_phone: str | None = None
 
     @property
     def open_total(self) -> int:
@@ -228,6 +232,7 @@ class NetworkRow:
             "in_service": self.in_service,
             "updated_at": self.updated_at.isoformat(),
             "stale": self.stale,
+            "intake_phone": self.intake_phone,
         }
 
 
@@ -301,6 +306,10 @@ def network_board(filters: NetworkFilters | None = None, *, holds_ended: bool = 
             Shelter.boys_age_limit,
             Shelter.max_stay_days,
             Shelter.availability_updated_at,
+            # Only a shared intake line leaves the database for the network board.
+            case((Shelter.intake_phone_shared.is_(True), Shelter.intake_phone), else_=None).label(
+                "intake_phone"
+            ),
             func.coalesce(NetworkSettings.stale_after_minutes, DEFAULT_STALE_AFTER_MINUTES).label(
                 "stale_after"
             ),
@@ -345,6 +354,7 @@ def network_board(filters: NetworkFilters | None = None, *, holds_ended: bool = 
             in_service=int(c.in_service) if c else 0,
             updated_at=s.availability_updated_at,
             stale=now - s.availability_updated_at > timedelta(minutes=int(s.stale_after)),
+            intake_phone=s.intake_phone,
         )
         fits = row.open_matching if filters.beds_needed <= 1 else row.open_largest_family_room
         if fits >= filters.beds_needed:

@@ -36,7 +36,7 @@ from advocacy import clock
 from advocacy.actor import Actor
 from advocacy.audit.service import record
 from advocacy.auth.models import Role
-from advocacy.errors import NotFound, Refused
+from advocacy.errors import BedsRefused, NotFound, Refused
 from advocacy.extensions import db, is_postgresql
 from advocacy.shelters import machines
 from advocacy.shelters.models import (
@@ -47,6 +47,7 @@ from advocacy.shelters.models import (
     HoldStatus,
     NetworkSettings,
     Referral,
+    ReferralStatus,
     Shelter,
 )
 from advocacy.uow import savepoint
@@ -184,6 +185,89 @@ def set_referral(hold_id: int, action: str, now: datetime, **values: Any) -> Non
     )
 
 
+# --- refusals that say what is actually wrong -------------------------------------------------
+
+
+def bed_fact(label: str, state: str, wanted: BedState, *, other_hold: bool, other_stay: bool) -> str:
+    """What is true of one bed that stood in the way of a change that needed it ``wanted``."""
+    if state == BedState.OCCUPIED.value:
+        if other_stay:
+            return _("Bed %(bed)s is occupied by another household.", bed=label)
+        return _("Bed %(bed)s is occupied.", bed=label)
+    if state == BedState.HELD.value:
+        if other_hold:
+            return _("Bed %(bed)s is held for another household.", bed=label)
+        return _("Bed %(bed)s is held.", bed=label)
+    if state == BedState.OUT_OF_SERVICE.value:
+        return _("Bed %(bed)s is out of service.", bed=label)
+    if wanted is BedState.OCCUPIED:
+        return _("Bed %(bed)s is not occupied any more.", bed=label)
+    if wanted is BedState.HELD:
+        return _("Bed %(bed)s is not held any more.", bed=label)
+    if wanted is BedState.OUT_OF_SERVICE:
+        return _("Bed %(bed)s is already in service.", bed=label)
+    return _("Bed %(bed)s is available.", bed=label)
+
+
+def beds_refused(
+    bed_ids: Sequence[int],
+    wanted: BedState,
+    tail: str,
+    *,
+    only_hold_id: int | None = None,
+    only_stay_id: int | None = None,
+) -> BedsRefused:
+    """The refusal of a change, naming each bed in its way and its state, then ``tail``
+    (what was not done, and what to do instead)."""
+    rows = db.session.execute(
+        select(Bed.label, Bed.state, Bed.hold_id, Bed.stay_id).where(Bed.id.in_(bed_ids)).order_by(Bed.label)
+    ).all()
+    facts = [
+        bed_fact(
+            row.label,
+            row.state,
+            wanted,
+            other_hold=only_hold_id is not None and row.hold_id not in (None, only_hold_id),
+            other_stay=only_stay_id is not None and row.stay_id not in (None, only_stay_id),
+        )
+        for row in rows
+    ]
+    return BedsRefused(" ".join([*facts, tail]), tuple((row.label, str(row.state)) for row in rows))
+
+
+def hold_ended(hold_id: int) -> str:
+    """How a hold that is no longer active ended, as the person acting on it needs to hear."""
+    status = db.session.scalar(select(Hold.status).where(Hold.id == hold_id))
+    if status == HoldStatus.CHECKED_IN.value:
+        return _("This hold was already used: its household is checked in.")
+    if status == HoldStatus.RELEASED.value:
+        return _("This hold was already released. Its beds went back to available.")
+    if status == HoldStatus.EXPIRED.value:
+        return _("This hold already ended: its time ran out and its beds went back to available.")
+    return _("This hold has changed meanwhile. Nothing was changed; the board shows it now.")
+
+
+def referral_ended(referral_id: int) -> str:
+    """Why a referral can no longer be answered or cancelled: what became of it."""
+    row = db.session.execute(
+        select(Referral.token, Referral.status).where(Referral.id == referral_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
+    token, status = row.token, str(row.status)
+    if status == ReferralStatus.PENDING.value:
+        return _("Referral %(token)s is still waiting for the shelter's answer.", token=token)
+    if status == ReferralStatus.ACCEPTED.value:
+        return _("Referral %(token)s is already accepted.", token=token)
+    if status == ReferralStatus.DECLINED.value:
+        return _("Referral %(token)s was already declined.", token=token)
+    if status == ReferralStatus.CANCELLED.value:
+        return _("Referral %(token)s was already cancelled.", token=token)
+    if status == ReferralStatus.EXPIRED.value:
+        return _("Referral %(token)s expired: its hold ran out.", token=token)
+    return _("The household of referral %(token)s has already arrived.", token=token)
+
+
 # --- the one transition function -------------------------------------------------------------
 
 
@@ -237,11 +321,14 @@ class BedChange:
             stmt = stmt.where(Bed.hold_id == only_hold_id)
         if only_stay_id is not None:
             stmt = stmt.where(Bed.stay_id == only_stay_id)
-        changed = db.session.execute(stmt).rowcount
-        if changed != len(set(bed_ids)):
+        # RETURNING says which beds moved: the others are the ones in the way,
+        # and the refusal names them (one statement, on both engines).
+        moved = set(db.session.scalars(stmt.returning(Bed.id)))
+        if len(moved) != len(set(bed_ids)):
             if refused is None:
                 return False
-            raise Refused(refused)
+            in_way = sorted(set(bed_ids) - moved)
+            raise beds_refused(in_way, start, refused, only_hold_id=only_hold_id, only_stay_id=only_stay_id)
         record_events(
             self.shelter.id,
             self.shelter.agency_id,
@@ -268,9 +355,10 @@ class BedChange:
             hold_id=hold_id,
         )
 
-    def end_hold(self, hold: Hold, action: str, refused: str) -> None:
+    def end_hold(self, hold: Hold, action: str) -> None:
+        """End the hold, or refuse saying how it already ended."""
         if not end_hold(hold, action, self.now):
-            raise Refused(refused)
+            raise Refused(hold_ended(hold.id))
 
     def set_referral(self, hold_id: int, action: str, **values: Any) -> None:
         set_referral(hold_id, action, self.now, **values)

@@ -51,6 +51,7 @@ from advocacy.shelters.service.core import (
     expire_holds,
     hold_expiry,
     lock_beds,
+    referral_ended,
 )
 
 # Referral tokens are read aloud and typed: no 0/O, 1/I/L, U.
@@ -320,10 +321,6 @@ def _referral_for_shelter(shelter: Shelter, referral_id: int) -> Referral:
     return referral
 
 
-def _answered() -> str:
-    return _("This referral was already answered, cancelled or expired.")
-
-
 def accept_referral(actor: Actor, shelter: Shelter, referral_id: int) -> Referral:
     expire_holds(shelter_ids=[shelter.id])
     referral = _referral_for_shelter(shelter, referral_id)
@@ -336,7 +333,7 @@ def accept_referral(actor: Actor, shelter: Shelter, referral_id: int) -> Referra
             .execution_options(synchronize_session=False)
         ).rowcount
         if changed != 1:
-            raise Refused(_answered())
+            raise Refused(referral_ended(referral.id))
         change.audit("referral.accepted", "referral", referral.id)
     return _referral_for_shelter(shelter, referral_id)
 
@@ -344,8 +341,17 @@ def accept_referral(actor: Actor, shelter: Shelter, referral_id: int) -> Referra
 def decline_referral(actor: Actor, shelter: Shelter, referral_id: int, reason: DeclineReason) -> None:
     expire_holds(shelter_ids=[shelter.id])
     referral = _referral_for_shelter(shelter, referral_id)
-    if not machines.REFERRAL.allows("decline", ReferralStatus(referral.status)):
-        raise Refused(_answered())
+    status = ReferralStatus(referral.status)
+    if status is ReferralStatus.ACCEPTED:
+        raise Refused(
+            _(
+                "Referral %(token)s is already accepted, so it can no longer be declined. If the household "
+                "cannot come after all, call the referring agency; releasing the hold frees the beds.",
+                token=referral.token,
+            )
+        )
+    if not machines.REFERRAL.allows("decline", status):
+        raise Refused(referral_ended(referral.id))
     with changing(actor, shelter, expire=False) as change:
         release_beds(
             change,
@@ -380,7 +386,7 @@ def cancel_referral(actor: Actor, referral_id: int) -> None:
     assert shelter is not None
     expire_holds(shelter_ids=[shelter.id])
     if not machines.REFERRAL.allows("cancel", ReferralStatus(referral.status)):
-        raise Refused(_("This referral has already ended."))
+        raise Refused(referral_ended(referral.id))
     with changing(actor, shelter, expire=False) as change:
         release_beds(change, referral.hold, action="referral.cancelled", referral_action="cancel")
         change.audit("referral.cancelled", "referral", referral.id, agency_id=referral.from_agency_id)

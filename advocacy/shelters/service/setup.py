@@ -24,6 +24,7 @@ from advocacy.extensions import db
 from advocacy.handoff.guard import KnownPlaces, scan
 from advocacy.handoff.guard.hits import HitKind
 from advocacy.handoff.guard.places import _fold
+from advocacy.notify.phones import parse_phone
 from advocacy.shelters.models import Bed, BedState, BedType, NetworkSettings, Room, RoomType, Shelter
 from advocacy.shelters.service.core import (
     MAX_HOLD_MINUTES,
@@ -39,6 +40,8 @@ MAX_BEDS_PER_ROOM = len(string.ascii_uppercase)
 #: A bed label is at most 40 characters: the room's label, a dash and a letter must fit.
 MAX_ROOM_LABEL = 36
 MAX_STALE_AFTER_MINUTES = 7 * 24 * 60
+#: The form field an intake line's refusal belongs next to.
+INTAKE_PHONE = "intake_phone"
 
 
 def update_network_settings(
@@ -183,6 +186,22 @@ def check_public_identity(name: str, address: str | None, public_label: str, reg
             )
 
 
+def intake_line(raw: str | None, shared: bool) -> str | None:
+    """The intake line as stored (E.164), or None; :class:`Refused` on the field.
+
+    Any valid number will do (a toll-free hotline too): it is called, not texted.
+    Sharing with the network needs a number to share.
+    """
+    if not (raw or "").strip():
+        if shared:
+            raise Refused(_("Enter the intake line to share it with the network."), INTAKE_PHONE)
+        return None
+    try:
+        return parse_phone(raw or "").e164
+    except Refused as refused:
+        raise Refused(refused.message, INTAKE_PHONE) from None
+
+
 def add_shelter(
     actor: Actor,
     agency_id: int,
@@ -195,12 +214,17 @@ def add_shelter(
     cultural_program: str | None = None,
     boys_age_limit: int | None = None,
     max_stay_days: int | None = None,
+    intake_phone: str | None = None,
+    intake_phone_shared: bool = False,
 ) -> Shelter:
     """A new shelter of one of the actor's agencies (as admin; the system, for its own)."""
     if agency_id not in actor.agency_ids(Role.ADMIN):
         raise Refused(_("Choose one of your agencies."), "agency")
     check_public_identity(name, address, public_label, region)
+    phone = intake_line(intake_phone, intake_phone_shared)
     shelter = Shelter(
+        intake_phone=phone,
+        intake_phone_shared=intake_phone_shared,
         agency_id=agency_id,
         name=name,
         address=address,
@@ -221,6 +245,13 @@ def add_shelter(
 def update_shelter(actor: Actor, shelter: Shelter, **values: Any) -> None:
     merged = {k: values.get(k, getattr(shelter, k)) for k in ("name", "address", "public_label", "region")}
     check_public_identity(**merged)
+    if "intake_phone" in values or "intake_phone_shared" in values:
+        shared = bool(values.get("intake_phone_shared", shelter.intake_phone_shared))
+        values = {
+            **values,
+            "intake_phone": intake_line(values.get("intake_phone", shelter.intake_phone), shared),
+            "intake_phone_shared": shared,
+        }
     for key, value in values.items():
         if key == "languages":
             value = " ".join(value) or "en"
