@@ -157,3 +157,27 @@ def test_the_boards_the_case_list_and_the_home_page_fit_a_phone(
     finally:
         page.context.close()
     assert wide == {}
+
+
+#: Every element a printed page would show that is a form control or a link.
+VISIBLE_CONTROLS = """[...document.querySelectorAll('main a, main input, main select, main textarea, main button')]
+  .filter(e => e.checkVisibility()).map(e => e.tagName + ' ' + (e.textContent || e.name || '').trim().slice(0, 40))"""
+
+
+def test_a_printed_case_page_is_a_summary_without_contact_details_controls_or_links(
+    browser: Any, served: Served, world: SimpleNamespace
+) -> None:
+    page = _page(browser, served, world.everyone)
+    try:
+        page.goto(served.url + f"/cases/{world.case_id}")
+        assert page.get_by_text("bluebird").is_visible()  # on screen, the code word is there
+        assert page.locator("main a").first.is_visible()
+        page.emulate_media(media="print")
+        printed = page.locator("main").inner_text()
+        assert "Rosa Margarita Esperanza de la Cruz" in printed and "High danger" in printed
+        assert "Case summary" in printed
+        for contact in ("bluebird", "555", "0101", "Code word"):
+            assert contact not in printed, contact
+        assert page.evaluate(VISIBLE_CONTROLS) == []
+    finally:
+        page.context.close()
