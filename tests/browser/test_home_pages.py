@@ -181,3 +181,24 @@ def test_a_printed_case_page_is_a_summary_without_contact_details_controls_or_li
         assert page.evaluate(VISIBLE_CONTROLS) == []
     finally:
         page.context.close()
+
+
+#: Whether each select of the page is wide enough for its longest choice (text, arrow and padding).
+SELECTS_CUT = """[...document.querySelectorAll('main select')].filter(s => s.checkVisibility()).filter(s => {
+  const style = getComputedStyle(s), ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = style.font;
+  const longest = Math.max(...[...s.options].map(o => ctx.measureText(o.text).width));
+  return s.clientWidth < longest + parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+}).map(s => s.id)"""
+
+
+def test_the_reason_for_declining_a_referral_is_never_cut(
+    browser: Any, served: Served, world: SimpleNamespace
+) -> None:
+    page = _page(browser, served, world.everyone)
+    try:
+        page.goto(served.url + f"/shelters/{world.shelter_id}/board")
+        assert page.locator("select[id^=decline-reason-]").count() == 1
+        assert page.evaluate(SELECTS_CUT) == []
+    finally:
+        page.context.close()
