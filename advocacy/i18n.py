@@ -135,6 +135,27 @@ def catalog_coverage(base: Path | None = None) -> dict[str, tuple[int, int]]:
     return result
 
 
+#: Below this share of its messages translated, a language's interface is "not yet translated".
+TRANSLATED_SHARE = 0.5
+
+
+def untranslated_languages() -> frozenset[str]:
+    """The registered languages whose interface is (mostly) shown in English, for want
+    of translations: the switcher marks them and their pages say so.
+
+    Counted once per app from the catalogs (:func:`catalog_coverage`), not per
+    page; a language becomes "translated" with the release that ships its catalog.
+    """
+    ext = current_app.extensions
+    if "advocacy.untranslated" not in ext:
+        ext["advocacy.untranslated"] = frozenset(
+            tag
+            for tag, (done, total) in catalog_coverage().items()
+            if total and done / total < TRANSLATED_SHARE
+        )
+    return ext["advocacy.untranslated"]  # type: ignore[no-any-return]
+
+
 # --- Catalog maintenance -------------------------------------------------------
 # pybabel's `init`, `update` and `compile` refuse locales without CLDR data
 # (hmn, ksw, oj), so the catalogs of every registered language are kept with

@@ -39,6 +39,7 @@ from advocacy import clock
 from advocacy.access import ACTOR_KEY, current_actor
 from advocacy.actor import ANONYMOUS, Actor
 from advocacy.errors import Forbidden, NotFound, Refused
+from advocacy.roles import Role
 from advocacy.uow import unit_of_work
 
 if TYPE_CHECKING:
@@ -313,6 +314,20 @@ ERROR_TEXT = {
 }
 
 
+#: A coordinator on a case page: not "ask your admin", since no admin can open cases to them.
+COORDINATOR_FORBIDDEN = _l(
+    "Coordinators work with de-identified figures and never see cases or the people in them. "
+    "No one can open this page to a coordinator."
+)
+
+
+def _coordinator_only() -> bool:
+    actor = current_actor()
+    return actor.has_role(Role.COORDINATOR) and not actor.has_role(
+        Role.ADVOCATE, Role.SHELTER_STAFF, Role.ADMIN
+    )
+
+
 def render_error(code: int, message: str | None = None) -> tuple[Any, int]:
     title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
     if request.path.startswith("/api/v1/"):
@@ -321,6 +336,8 @@ def render_error(code: int, message: str | None = None) -> tuple[Any, int]:
         return problem(code), code
     if message:
         text = message
+    elif code == 403 and _coordinator_only():
+        text = COORDINATOR_FORBIDDEN
     if _wants_json():
         return jsonify(error=str(title)), code
     return render_template("error.html", title=title, text=text, code=code), code

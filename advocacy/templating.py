@@ -17,7 +17,7 @@ from sqlalchemy import select
 from advocacy.access import current_actor
 from advocacy.auth.models import Agency, Role
 from advocacy.extensions import db
-from advocacy.i18n import current_language, registry
+from advocacy.i18n import current_language, registry, untranslated_languages
 from advocacy.intake.instruments import pick
 from advocacy.security import idle_minutes
 from advocacy.shelters.models import CulturalProgram
@@ -97,6 +97,7 @@ def _context() -> dict[str, Any]:
         "acting_agencies": _agencies,
         "language": current_language(),
         "languages": list(registry().values()),
+        "untranslated": untranslated_languages(),
         "navigation": _navigation(),
         "idle_timeout": settings.idle_timeout_seconds,
         "idle_minutes": idle_minutes(settings.idle_timeout_seconds),

@@ -9,6 +9,7 @@ with their own ``lang`` and ``dir``: that is expected, not a failure.
 from __future__ import annotations
 
 import gettext
+import html
 import re
 import shutil
 from datetime import date
@@ -535,3 +536,37 @@ def test_the_idle_timeout_is_said_with_the_right_plural(
         client.post("/language", data={"language": tag})
         assert expected in text_of(client.get("/auth/account"))
         db.session.remove()
+
+
+# --- languages without translations (issue 12) -----------------------------------------------------
+
+
+UNTRANSLATED = ("so", "hmn", "ksw", "om", "oj")
+
+
+def test_the_switcher_marks_the_languages_not_yet_translated(client: CSRFClient) -> None:
+    served = client.get("/auth/login").get_data(as_text=True)
+    for tag in TAGS:
+        option = re.search(rf'<option value="{tag}"[^>]*>([^<]*)</option>', served)
+        assert option, tag
+        assert ("not yet translated" in option.group(1)) == (tag in UNTRANSLATED), (tag, option.group(1))
+
+
+@pytest.mark.parametrize("tag", UNTRANSLATED)
+def test_a_language_not_yet_translated_says_on_the_page_that_it_is_shown_in_english(
+    tag: str, client: CSRFClient
+) -> None:
+    client.post("/language", data={"language": tag})
+    page = client.get("/auth/login")
+    assert f'lang="{tag}"' in page.get_data(as_text=True)
+    said = html.unescape(text_of(page))
+    assert f"is not yet translated into {registry()[tag].native}" in said
+    assert f"({registry()[tag].english}): it is shown in English until it is" in said
+
+
+@pytest.mark.parametrize("tag", ["en", "es", "ar"])
+def test_a_translated_language_has_no_such_notice(tag: str, client: CSRFClient) -> None:
+    client.post("/language", data={"language": tag})
+    assert 'class="usa-alert usa-alert--info usa-alert--slim app-untranslated"' not in client.get(
+        "/auth/login"
+    ).get_data(as_text=True)

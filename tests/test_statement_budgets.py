@@ -136,3 +136,38 @@ def test_the_case_page_of_a_screened_in_case_costs_at_most_eight_statements_its_
     sign_in(client, busy.advocate)
     statements = _page_statements(client, f"/cases/{busy.case_id}")
     assert len(statements) <= 8 + sum(CASE_SECTIONS.values()) + AUDIT_APPEND, "\n".join(statements)
+
+
+# --- the home pages: one statement per panel -----------------------------------------------------
+
+
+def test_an_advocates_home_page_costs_one_statement_per_panel_and_its_audit(
+    client: CSRFClient, busy: SimpleNamespace
+) -> None:
+    """The user; then one each: the open cases with their open steps, the
+    unfinished intakes, the referrals made, the "call the victim" alerts."""
+    sign_in(client, busy.advocate)
+    statements = _page_statements(client, "/")
+    assert len(statements) <= 5 + AUDIT_APPEND, "\n".join(statements)
+
+
+def test_a_shelter_workers_home_page_costs_one_statement_per_panel(
+    client: CSRFClient, busy: SimpleNamespace
+) -> None:
+    """The user; referrals waiting, holds ending, the boards, beds out of service."""
+    sign_in(client, busy.staff)
+    statements = _page_statements(client, "/")
+    assert len(statements) <= 5, "\n".join(statements)
+
+
+def test_an_admins_home_page_costs_a_statement_or_two_per_panel(
+    client: CSRFClient, busy: SimpleNamespace
+) -> None:
+    """The user; the accounts and their locks (two: a lock is a keyed hash of the
+    name), the boards, the last audit checkpoint, the "call the victim" alerts
+    (an admin works with cases too)."""
+    admin = factories.user(factories.agency("hills"), Role.ADMIN)
+    factories.user(admin.memberships[0].agency, Role.ADVOCATE)
+    sign_in(client, admin)
+    statements = _page_statements(client, "/")
+    assert len(statements) <= 6, "\n".join(statements)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from advocacy.admin import views  # noqa: E402,F401
+from advocacy.admin import home_views, views  # noqa: E402,F401

@@ -8,15 +8,17 @@ an agency, so one agency cannot lock a colleague out of another.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from advocacy.access import scoped
 from advocacy.actor import Actor
-from advocacy.audit.models import AuditEvent
+from advocacy.audit.models import AuditCheckpoint, AuditEvent
 from advocacy.audit.service import record
 from advocacy.audit.verify import AgencyAuditStatus, agency_audit_status
-from advocacy.auth.models import Agency, Membership, Role, User
+from advocacy.auth.models import Agency, Membership, Role, User, UserSession
 from advocacy.auth.service import (
     clear_failures,
     create_user,
@@ -204,3 +206,69 @@ def audit_status(actor: Actor) -> list[tuple[Agency, AgencyAuditStatus]]:
         select(Agency).where(Agency.id.in_(actor.agency_ids(Role.ADMIN))).order_by(Agency.name)
     )
     return [(agency, agency_audit_status(agency.id)) for agency in agencies]
+
+
+# --- the admin's home page ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountToCheck:
+    user_id: int
+    username: str
+    display_name: str
+    locked: bool
+    never_signed_in: bool
+
+
+def _acting_admin_agency(actor: Actor) -> int | None:
+    if actor.agency_id is None or Role.ADMIN not in actor.roles_in(actor.agency_id):
+        return None
+    return actor.agency_id
+
+
+def accounts_to_check(actor: Actor, limit: int = 500) -> list[AccountToCheck]:
+    """Active accounts of the acting agency that are locked out now or have never
+    signed in (no session ever began).
+
+    Two statements: the members with a "never signed in" flag (on the
+    membership's agency index), then their locks, which are kept by a keyed
+    hash of the user name (so that a lock reveals no name) and cannot be joined.
+    """
+    agency = _acting_admin_agency(actor)
+    if agency is None:
+        return []
+    started = select(UserSession.id).where(UserSession.user_id == User.id).exists()
+    rows = db.session.execute(
+        select(User.id, User.username, User.display_name, ~started)
+        .where(
+            User.id.in_(
+                scoped(actor, select(Membership.user_id), Membership.agency_id, Role.ADMIN).where(
+                    Membership.agency_id == agency
+                )
+            ),
+            User.active,
+        )
+        .order_by(User.username)
+        .limit(limit)
+    ).all()
+    locked = locked_names([username for _id, username, _name, _never in rows])
+    return [
+        AccountToCheck(user_id, username, name, username in locked, bool(never))
+        for user_id, username, name, never in rows
+        if username in locked or never
+    ]
+
+
+def last_audit_check(actor: Actor) -> AuditCheckpoint | None:
+    """The acting agency's last verification of its audit chain (None when it was
+    never verified, or the actor is not its admin), read from the checkpoints the
+    schedule writes: the home page never verifies."""
+    agency = _acting_admin_agency(actor)
+    if agency is None:
+        return None
+    return db.session.scalar(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.chain == f"audit:{agency}")
+        .order_by(AuditCheckpoint.id.desc())
+        .limit(1)
+    )

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("intake", __name__, url_prefix="/cases")
 
-from advocacy.intake import instrument_views, views, wizard  # noqa: E402,F401
+from advocacy.intake import home_views, instrument_views, views, wizard  # noqa: E402,F401

@@ -18,7 +18,6 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     Field,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -28,6 +27,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from advocacy.fields import WholeNumberField
 from advocacy.i18n import current_language
 from advocacy.intake import instruments as inst
 from advocacy.intake.languages import OTHER, known_tags, language_choices
@@ -209,14 +209,14 @@ class HouseholdForm(StepForm):
     children_ages = StringField(
         _l("Children's ages"), validators=[Optional(), Length(max=60, message=_l("List at most 12 ages."))]
     )
-    oldest_boy_age = IntegerField(
+    oldest_boy_age = WholeNumberField(
         _l("Age of the oldest boy, if any"),
         validators=[
             Optional(),
             NumberRange(min=0, max=MAX_CHILD_AGE, message=_l("Enter an age from 0 to 17.")),
         ],
     )
-    pets = IntegerField(
+    pets = WholeNumberField(
         _l("Pets coming along"),
         default=0,
         validators=[
@@ -330,7 +330,7 @@ def screen_form(
     if chosen is not None:
         for q in chosen.questions:
             attrs[f"answer_{q.key}"] = RadioField(
-                q.number,
+                _l("Question %(number)s", number=q.number),
                 choices=[(a, a) for a in q.answers],
                 validators=[InputRequired(_l("Choose an answer, or “Did not answer”."))],
             )

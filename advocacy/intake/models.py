@@ -156,6 +156,17 @@ class Case(db.Model):
             "id",
             postgresql_include=["status", "danger"],
         ),
+        # The advocate's home page: their open cases of one danger level, newest first
+        # (one range of this index per level, high danger first).
+        Index(
+            "ix_case_agency_owner_status_danger",
+            "agency_id",
+            "owner_id",
+            "status",
+            "danger",
+            "opened_at",
+            "id",
+        ),
         # A closed case says when and why; an open one does neither.
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_when"),
         CheckConstraint("status = 'closed' OR close_reason IS NULL", name="reason_only_when_closed"),

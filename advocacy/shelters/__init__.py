@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("shelters", __name__, url_prefix="/shelters")
 
-from advocacy.shelters import history_views, setup_views, views  # noqa: E402,F401
+from advocacy.shelters import history_views, home_views, setup_views, views  # noqa: E402,F401

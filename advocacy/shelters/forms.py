@@ -13,10 +13,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from advocacy.fields import WholeNumberField
 from advocacy.i18n import registry
 from advocacy.shelters.models import (
     BedState,
@@ -47,8 +48,8 @@ def language_choices(blank: Any) -> list[tuple[str, Any]]:
     return [("", blank)] + [(lang.tag, lang.native) for lang in registry().values()]
 
 
-def adults_field(label: Any = None) -> IntegerField:
-    return IntegerField(
+def adults_field(label: Any = None) -> WholeNumberField:
+    return WholeNumberField(
         label or _l("Adults"),
         default=1,
         validators=[
@@ -78,8 +79,8 @@ def children_ages(text: str) -> tuple[int, ...]:
     return ages
 
 
-def children_field() -> IntegerField:
-    return IntegerField(
+def children_field() -> WholeNumberField:
+    return WholeNumberField(
         _l("Children"),
         default=0,
         validators=[
@@ -160,7 +161,7 @@ class DeclineForm(FlaskForm):
 
 
 class NetworkFilterForm(GetForm):
-    beds_needed = IntegerField(
+    beds_needed = WholeNumberField(
         _l("Beds needed"),
         default=1,
         validators=[
@@ -173,7 +174,7 @@ class NetworkFilterForm(GetForm):
     cultural_program = SelectField(
         _l("Culturally specific program"), choices=[], validate_choice=True, default=""
     )
-    boy_age = IntegerField(
+    boy_age = WholeNumberField(
         _l("Age of the oldest boy (optional)"),
         validators=[Optional(), NumberRange(min=0, max=17, message=_l("Enter an age from 0 to 17."))],
     )
@@ -214,11 +215,11 @@ class ReferralForm(FlaskForm):
         _l("Children's ages"),
         validators=[Optional(), Length(max=60, message=_l("List at most 12 ages."))],
     )
-    oldest_boy_age = IntegerField(
+    oldest_boy_age = WholeNumberField(
         _l("Age of the oldest boy (optional)"),
         validators=[Optional(), NumberRange(min=0, max=17, message=_l("Enter an age from 0 to 17."))],
     )
-    pets = IntegerField(
+    pets = WholeNumberField(
         _l("Pets"),
         default=0,
         validators=[
@@ -299,11 +300,11 @@ class ShelterForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
     )
     cultural_program = SelectField(_l("Culturally specific program"), choices=[], validate_choice=True)
-    boys_age_limit = IntegerField(
+    boys_age_limit = WholeNumberField(
         _l("Oldest age of boys who may stay with their family (optional)"),
         validators=[Optional(), NumberRange(min=0, max=17, message=_l("Enter an age from 0 to 17."))],
     )
-    max_stay_days = IntegerField(
+    max_stay_days = WholeNumberField(
         _l("Longest stay in days (optional)"),
         validators=[Optional(), NumberRange(min=1, max=730, message=_l("Enter a number from 1 to 730."))],
     )
@@ -340,8 +341,8 @@ class ShelterForm(FlaskForm):
         }
 
 
-def _bed_count(label: Any, default: int) -> IntegerField:
-    return IntegerField(
+def _bed_count(label: Any, default: int) -> WholeNumberField:
+    return WholeNumberField(
         label,
         default=default,
         validators=[
@@ -374,7 +375,7 @@ class RoomForm(FlaskForm):
 
 
 class NetworkSettingsForm(FlaskForm):
-    hold_minutes = IntegerField(
+    hold_minutes = WholeNumberField(
         _l("How long a hold lasts, in minutes"),
         validators=[
             InputRequired(_l("Enter a number of minutes.")),
@@ -385,7 +386,7 @@ class NetworkSettingsForm(FlaskForm):
             ),
         ],
     )
-    stale_after_minutes = IntegerField(
+    stale_after_minutes = WholeNumberField(
         _l("Availability is marked out of date after this many minutes without an update"),
         validators=[
             InputRequired(_l("Enter a number of minutes.")),
@@ -396,7 +397,7 @@ class NetworkSettingsForm(FlaskForm):
             ),
         ],
     )
-    pending_referrals_per_agency = IntegerField(
+    pending_referrals_per_agency = WholeNumberField(
         _l("Requests another agency may have waiting at one of your shelters"),
         validators=[
             Optional(),  # left out: the limit stays as it is

@@ -4,7 +4,7 @@ when the reconciler last asked Twilio about it (``checked_at``); unknown
 sends of an agency have their own partial index (the advocates' page and the
 home panel)
 
-Revision ID: 0012_notify_fallback
+Revision ID: 0012
 Revises: 0011
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0012_notify_fallback"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None

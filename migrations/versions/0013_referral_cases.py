@@ -1,8 +1,8 @@
 """shelters: each shelter's intake line (encrypted), and whether the agency shares it
 with the network
 
-Revision ID: 0014_referral_cases
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0014_referral_cases"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
