@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# Test processes for `make test` (pytest-xdist; each gets its own PostgreSQL database): one per core here.
+TEST_WORKERS ?= 2
 export FLASK_APP := advocacy:create_app
 # Development unless the caller says otherwise; `make test` sets testing itself.
 export ADVOCACY_ENV ?= development
@@ -18,7 +20,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Every benchmark, on PostgreSQL (BENCH_POSTGRES_URL, default the local server):
 # pages under gunicorn with load from a separate process (bench/results.json),

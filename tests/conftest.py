@@ -78,14 +78,17 @@ def _truncate_postgresql(app: Flask) -> None:
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
         probe = " UNION ALL ".join(
-            f"SELECT '{name}' FROM (SELECT 1 FROM \"{name}\" LIMIT 1) AS x" for name in tables
+            f"SELECT '{name}' FROM (SELECT 1 FROM \"{name}\" LIMIT 1) AS x"  # noqa: S608 (the models' own names)
+            for name in tables
         )
         with db.engine.begin() as conn:
             filled = [row[0] for row in conn.execute(text(probe))]
             moved = [
                 row[0]
                 for row in conn.execute(
-                    text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL")
+                    text(
+                        "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                    )
                 )
             ]
             # The append-only tables refuse TRUNCATE; a superuser's replica role skips triggers.
@@ -158,7 +161,9 @@ def configure_test_app(app: Flask) -> Flask:
 @pytest.fixture
 def app(settings, engine_name: str) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
     sqlite_path = settings.database_url.removeprefix("sqlite:///")
-    copied = engine_name == "sqlite" and sqlite_path != settings.database_url and not os.path.exists(sqlite_path)
+    copied = (
+        engine_name == "sqlite" and sqlite_path != settings.database_url and not os.path.exists(sqlite_path)
+    )
     if copied:
         _sqlite_schema_into(sqlite_path)
     app = configure_test_app(create_app(settings))
