@@ -56,6 +56,7 @@ from flask import Flask
 from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 
+import advocacy.models  # noqa: F401  (every model in the app's order; one domain alone can meet an import cycle)
 from advocacy import create_app
 from advocacy.actor import Actor
 from advocacy.auth.models import Role, User

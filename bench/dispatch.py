@@ -87,6 +87,7 @@ def drop_database(server_url: str, name: str) -> None:
 
 def make_app(url: str, key: str) -> Any:
     """The app on ``url`` with the encryption key every process of the run shares."""
+    import advocacy.models  # noqa: F401  (every model in the app's order; one domain alone can meet an import cycle)
     from advocacy import create_app
     from config import load_settings
 

@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+import advocacy.models  # noqa: F401  (every model in the app's order; one domain alone can meet an import cycle)
 from advocacy import create_app
 from advocacy.clock import now as utcnow
 from advocacy.extensions import db

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
+import advocacy.models  # noqa: F401  (every model in the app's order; one domain alone can meet an import cycle)
 from advocacy import create_app
 from advocacy.auth.models import Role
 from advocacy.extensions import db

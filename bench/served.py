@@ -117,6 +117,7 @@ def fill(env: dict[str, str], clients: int, cases: int) -> dict[str, Any]:
     """The shelter network, then the cases into the advocates' agency (and two others)."""
     from sqlalchemy import select
 
+    import advocacy.models  # noqa: F401  (every model in the app's order; one domain alone can meet an import cycle)
     from advocacy import create_app
     from advocacy.auth.models import Membership, Role
     from advocacy.extensions import db

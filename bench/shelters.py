@@ -121,6 +121,7 @@ def fill(env: dict[str, str], clients: int) -> Fill:
     events form one chain that ends in its state."""
     from sqlalchemy import insert, select
 
+    import advocacy.models  # noqa: F401  (every model in the app's order; one domain alone can meet an import cycle)
     from advocacy import create_app
     from advocacy.actor import Actor
     from advocacy.auth.models import Role
