@@ -29,10 +29,13 @@ queued again.
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,7 +45,7 @@ from sqlalchemy import Select, func, select, text, update
 
 from advocacy import clock
 from advocacy.extensions import db, is_postgresql
-from advocacy.notify.models import Attention, MessageState, OutboxMessage, SmsSender
+from advocacy.notify.models import Attention, MessageState, OutboxMessage, SmsCallback, SmsSender
 from advocacy.notify.service.enrol import sender_for
 from advocacy.notify.service.outcomes import EVENT_KINDS, apply_send_result, apply_status, requeue_or_fail
 from advocacy.notify.service.render import render_message
@@ -62,21 +65,30 @@ def sender_key(sender: SmsSender) -> str:
     return (sender.messaging_service_sid or sender.from_number or f"agency:{sender.agency_id}")[:64]
 
 
-def reserve_slot(key: str, segments: int, rate_per_second: float) -> float:
-    """Reserve ``segments`` of the sender's rate; returns the wall-clock time
-    (epoch seconds) at which this send may start.  One atomic UPDATE, in its
-    own committed transaction, so every worker on every machine sees it."""
-    cost = segments / max(rate_per_second, 0.001)
+#: A send that starts later than its slot by more than this (seconds, or
+#: half a slot when a slot is longer) does not go: it reserves a new slot.
+#: Half a slot keeps any sliding one-second window to at most the rate
+#: plus one; the 5 ms floor (a slot of 10 ms, 100/s) means a faster sender
+#: may go over by at most ``rate x 0.005`` sends in a second.
+MIN_LATE_TOLERANCE = 0.005
+
+
+def late_tolerance(rate_per_second: float) -> float:
+    return max(0.5 / max(rate_per_second, 0.001), MIN_LATE_TOLERANCE)
+
+
+def _take(key: str, seconds: float) -> float:
+    """Move the sender's next free moment ``seconds`` on from now or from
+    where it was, whichever is later; its new value.  One atomic UPDATE in
+    its own committed transaction, so every worker on every machine sees it."""
     now = clock.wall_seconds()
     greatest = "GREATEST" if is_postgresql() else "MAX"
+    statement = text(
+        f"UPDATE sms_send_rate SET next_at = {greatest}(next_at, :now) + :cost "  # noqa: S608
+        "WHERE sender_key = :key RETURNING next_at"
+    )
     with unit_of_work() as session:
-        row = session.execute(
-            text(
-                f"UPDATE sms_send_rate SET next_at = {greatest}(next_at, :now) + :cost "  # noqa: S608
-                "WHERE sender_key = :key RETURNING next_at"
-            ),
-            {"now": now, "cost": cost, "key": key},
-        ).first()
+        row = session.execute(statement, {"now": now, "cost": seconds, "key": key}).first()
         if row is None:
             if is_postgresql():
                 session.execute(
@@ -90,15 +102,27 @@ def reserve_slot(key: str, segments: int, rate_per_second: float) -> float:
                     text("INSERT OR IGNORE INTO sms_send_rate (sender_key, next_at) VALUES (:key, 0)"),
                     {"key": key},
                 )
-            row = session.execute(
-                text(
-                    f"UPDATE sms_send_rate SET next_at = {greatest}(next_at, :now) + :cost "  # noqa: S608
-                    "WHERE sender_key = :key RETURNING next_at"
-                ),
-                {"now": now, "cost": cost, "key": key},
-            ).first()
+            row = session.execute(statement, {"now": now, "cost": seconds, "key": key}).first()
     assert row is not None
-    return float(row[0]) - cost
+    return float(row[0])
+
+
+def reserve_slots(key: str, costs: Sequence[float]) -> list[float]:
+    """Reserve consecutive slots of the sender's rate, one per send, each
+    ``cost`` seconds long (segments / rate), in ONE update; the wall-clock
+    time (epoch seconds) at which each send may start."""
+    end = _take(key, sum(costs))
+    starts: list[float] = []
+    at = end - sum(costs)
+    for cost in costs:
+        starts.append(at)
+        at += cost
+    return starts
+
+
+def reserve_slot(key: str, segments: int, rate_per_second: float) -> float:
+    """One slot of ``segments`` (see :func:`reserve_slots`)."""
+    return reserve_slots(key, [segments / max(rate_per_second, 0.001)])[0]
 
 
 @dataclass
@@ -109,6 +133,8 @@ class Stats:
     failed: int = 0
     unknown: int = 0
     reconciled: int = 0
+    #: Sends that woke too late for their slot and reserved another.
+    rereserved: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
@@ -139,44 +165,55 @@ def due_statement(now: datetime, limit: int) -> Select[Any]:
     return stmt
 
 
+def _claim_rows(token: str, limit: int, lease: timedelta) -> list[int]:
+    """In the caller's transaction: claim up to ``limit`` due rows for ``token``."""
+    session = db.session
+    now = clock.now()
+    expire_leases(now)
+    rows = session.execute(due_statement(now, limit)).all()
+    late = [r.id for r in rows if r.valid_until <= now]
+    due = [r.id for r in rows if r.valid_until > now]
+    if late:
+        for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(late))):
+            if message.state == MessageState.QUEUED:
+                message.state = MessageState.FAILED
+                message.updated_at = now
+                if message.kind in EVENT_KINDS:
+                    message.attention = Attention.EXPIRED
+    if not due:
+        return []
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due), OutboxMessage.state == MessageState.QUEUED)
+        .values(
+            state=MessageState.CLAIMED,
+            claimed_by=token,
+            claimed_at=now,
+            lease_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.claimed_by == token, OutboxMessage.state == MessageState.CLAIMED)
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _new_token(worker: str) -> str:
+    return f"{worker}:{secrets.token_hex(6)}"[:64]
+
+
 def claim(worker: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> tuple[str, list[int]]:
     """Claim up to ``limit`` due rows in one committed transaction; returns the
     batch token and the ids claimed.  Rows already past their validity fail."""
-    token = f"{worker}:{secrets.token_hex(6)}"[:64]
-    with unit_of_work() as session:
-        now = clock.now()
-        expire_leases(now)
-        rows = session.execute(due_statement(now, limit)).all()
-        late = [r.id for r in rows if r.valid_until <= now]
-        due = [r.id for r in rows if r.valid_until > now]
-        if late:
-            for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(late))):
-                if message.state == MessageState.QUEUED:
-                    message.state = MessageState.FAILED
-                    message.updated_at = now
-                    if message.kind in EVENT_KINDS:
-                        message.attention = Attention.EXPIRED
-        if due:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(due), OutboxMessage.state == MessageState.QUEUED)
-                .values(
-                    state=MessageState.CLAIMED,
-                    claimed_by=token,
-                    claimed_at=now,
-                    lease_until=now + lease,
-                    attempts=OutboxMessage.attempts + 1,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            due = list(
-                session.scalars(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.claimed_by == token, OutboxMessage.state == MessageState.CLAIMED)
-                    .order_by(OutboxMessage.id)
-                )
-            )
+    token = _new_token(worker)
+    with unit_of_work():
+        due = _claim_rows(token, limit, lease)
     return token, due
 
 
@@ -193,63 +230,149 @@ class _Prepared:
     messaging_service_sid: str | None
     from_number: str | None
 
+    @property
+    def cost(self) -> float:
+        """Seconds of the sender's rate this text takes."""
+        return self.segments / max(self.rate, 0.001)
 
-def _prepare(message_id: int, token: str) -> _Prepared | None:
-    """Read what the send needs, in a short transaction of its own; a row whose
-    subscription stopped meanwhile is cancelled instead."""
+
+def _prepare_one(message: OutboxMessage, sender: SmsSender, now: datetime) -> _Prepared | None:
+    """What the send needs; a row whose subscription stopped is cancelled
+    instead (None).  Raises ValueError when the text cannot be rendered."""
+    subscription = message.subscription
+    allowed = subscription.live if message.kind == "code" else subscription.state == "confirmed"
+    if not allowed:
+        message.state = MessageState.CANCELLED
+        message.lease_until = None
+        message.updated_at = now
+        return None
     settings = current_app.config["SETTINGS"]
+    rendered = render_message(message, sender)
+    seconds = int((message.valid_until - now).total_seconds())
+    service = sender.messaging_service_sid or None
+    from_number = None if service else (sender.from_number or settings.twilio_from_number or "+15005550006")
+    return _Prepared(
+        id=message.id,
+        to=subscription.phone,
+        body=rendered.text,
+        segments=rendered.info.segments,
+        validity=max(1, min(MAX_VALIDITY, seconds)),
+        valid_until=message.valid_until,
+        key=sender_key(sender),
+        rate=sender.rate_per_second,
+        messaging_service_sid=service,
+        from_number=from_number,
+    )
+
+
+def claim_and_prepare(
+    worker: str, limit: int, lease: timedelta = DEFAULT_LEASE
+) -> tuple[str, list[_Prepared]]:
+    """Claim a batch and read what each send needs, in ONE committed
+    transaction (the claim is committed before any call to Twilio).  Rows
+    whose subscription stopped are cancelled, rows that cannot be rendered go
+    back to the queue (or fail), in the same transaction."""
+    token = _new_token(worker)
+    prepared: list[_Prepared] = []
     with unit_of_work() as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None or message.claimed_by != token or message.state != MessageState.CLAIMED:
-            return None
-        subscription = message.subscription
-        allowed = subscription.live if message.kind == "code" else subscription.state == "confirmed"
+        ids = _claim_rows(token, limit, lease)
+        if not ids:
+            return token, []
         now = clock.now()
-        if not allowed:
-            message.state = MessageState.CANCELLED
-            message.lease_until = None
-            message.updated_at = now
-            return None
-        sender = sender_for(message.agency_id)
-        rendered = render_message(message, sender)
-        seconds = int((message.valid_until - now).total_seconds())
-        service = sender.messaging_service_sid or None
-        from_number = (
-            None if service else (sender.from_number or settings.twilio_from_number or "+15005550006")
+        senders: dict[int, SmsSender] = {}
+        messages = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
         )
-        return _Prepared(
-            id=message.id,
-            to=subscription.phone,
-            body=rendered.text,
-            segments=rendered.info.segments,
-            validity=max(1, min(MAX_VALIDITY, seconds)),
-            valid_until=message.valid_until,
-            key=sender_key(sender),
-            rate=sender.rate_per_second,
-            messaging_service_sid=service,
-            from_number=from_number,
-        )
+        for message in messages.unique():
+            if message.agency_id not in senders:
+                senders[message.agency_id] = sender_for(message.agency_id)
+            try:
+                item = _prepare_one(message, senders[message.agency_id], now)
+            except ValueError:
+                requeue_or_fail(message, message.valid_until, None, now)
+                continue
+            if item is not None:
+                prepared.append(item)
+    return token, prepared
 
 
-def _record(prepared: _Prepared, token: str, result: SendResult, *, simulate_delivery: bool) -> None:
-    with unit_of_work() as session:
-        message = session.scalar(
-            select(OutboxMessage).where(OutboxMessage.id == prepared.id).with_for_update()
-        )
-        if message is None:
-            return
-        mine = message.claimed_by == token and message.state in (MessageState.CLAIMED, MessageState.UNKNOWN)
-        if not mine:
+def _mine(message: OutboxMessage | None, token: str) -> bool:
+    return (
+        message is not None
+        and message.claimed_by == token
+        and message.state in (MessageState.CLAIMED, MessageState.UNKNOWN)
+    )
+
+
+def _record_in_session(
+    done: Sequence[tuple[_Prepared, SendResult]], token: str, simulate_delivery: bool
+) -> None:
+    session = db.session
+    ids = sorted(p.id for p, _r in done)
+    # Locked in id order, so two recorders never wait on each other in a cycle.
+    rows = {
+        m.id: m
+        for m in session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        ).unique()
+    }
+    sids = [r.sid for _p, r in done if r.outcome is Outcome.SENT and r.sid]
+    early: dict[str, list[SmsCallback]] = defaultdict(list)
+    if sids:
+        for callback in session.scalars(
+            select(SmsCallback).where(SmsCallback.message_sid.in_(sids)).order_by(SmsCallback.id)
+        ):
+            early[callback.message_sid].append(callback)
+    for prepared, result in done:
+        message = rows.get(prepared.id)
+        if message is None or not _mine(message, token):
             log.warning("sms send result for a row no longer claimed", extra={"action": "sms.late_result"})
-            return
-        apply_send_result(message, result, prepared.segments)
+            continue
+        apply_send_result(message, result, prepared.segments, callbacks=early.get(result.sid or "", []))
         if simulate_delivery and result.outcome is Outcome.SENT:
             apply_status(message, "delivered", None)
 
 
+def record_results(
+    done: Sequence[tuple[_Prepared, SendResult]], token: str, *, simulate_delivery: bool
+) -> None:
+    """Record the answers of several sends in ONE transaction: each row only
+    if it is still this batch's claim (or became ``unknown`` when the lease
+    ran out).  Should that transaction fail, each answer is recorded on its
+    own, so one bad row costs only itself; an answer not recorded leaves its
+    row claimed, then unknown, then reconciled: never sent twice."""
+    if not done:
+        return
+    try:
+        with unit_of_work():
+            _record_in_session(done, token, simulate_delivery)
+        return
+    except Exception:
+        if len(done) == 1:
+            raise
+        log.exception("sms batch record failed; recording one by one", extra={"action": "sms.record_error"})
+    for one in done:
+        try:
+            with unit_of_work():
+                _record_in_session([one], token, simulate_delivery)
+        except Exception:
+            log.exception("sms record failed", extra={"action": "sms.record_error"})
+
+
 class Worker:
-    """One worker thread's loop.  ``make_sender`` is called in the thread
-    that sends (a Twilio client is not thread-safe: one per thread)."""
+    """One claim loop with ``threads`` sending threads.
+
+    ``make_sender`` is called in each thread that sends (a Twilio client is
+    not thread-safe: one per thread).  With one thread, sends happen in the
+    loop's own thread, one after another.  With more, each batch is sent by
+    the pool: as threads come free, slots for that many texts are reserved
+    in one update and handed out, and the answers that have come back are
+    recorded together in one transaction.  A slow Twilio needs
+    ``threads >= rate x latency`` and some spare (100/s at 150 ms: 15, so 24).
+    """
 
     def __init__(
         self,
@@ -260,6 +383,7 @@ class Worker:
         batch_size: int = 20,
         lease: timedelta = DEFAULT_LEASE,
         simulate_delivery: bool = False,
+        threads: int = 1,
     ) -> None:
         self.app = app
         self.make_sender = make_sender
@@ -267,54 +391,60 @@ class Worker:
         self.batch_size = batch_size
         self.lease = lease
         self.simulate_delivery = simulate_delivery
+        self.threads = max(1, threads)
         self.stats = Stats()
-        self._sender: Sender | None = None
+        self._local = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def sender(self) -> Sender:
-        if self._sender is None:
-            self._sender = self.make_sender()
-        return self._sender
+        """This thread's sender."""
+        sender = getattr(self._local, "sender", None)
+        if sender is None:
+            sender = self._local.sender = self.make_sender()
+        return sender
 
     def status_callback_url(self) -> str:
         base = self.app.config["SETTINGS"].public_base_url
         with self.app.test_request_context():
             return base.rstrip("/") + url_for("notify.twilio_status")
 
+    def _pool_thread_start(self) -> None:
+        # The app's context for the whole life of the thread: its clock, and
+        # a session of its own for a re-reservation.
+        self.app.app_context().push()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.threads, thread_name_prefix=self.name, initializer=self._pool_thread_start
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the sending threads (idle between batches)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
     def run_batch(self) -> int:
         """Claim one batch and send it; how many rows were claimed."""
         with self.app.app_context():
-            token, ids = claim(self.name, self.batch_size, self.lease)
-            self.stats.claimed += len(ids)
-            callback = self.status_callback_url()
-            for message_id in ids:
-                self._send_one(message_id, token, callback)
+            token, items = claim_and_prepare(self.name, self.batch_size, self.lease)
+            self.stats.claimed += len(items)
+            if items:
+                callback = self.status_callback_url()
+                if self.threads == 1:
+                    self._send_in_turn(token, items, callback)
+                else:
+                    self._send_in_pool(token, items, callback)
             db.session.remove()
-        return len(ids)
+        return len(items)
 
-    def _send_one(self, message_id: int, token: str, callback: str) -> None:
-        try:
-            prepared = _prepare(message_id, token)
-        except ValueError:
-            with unit_of_work() as session:
-                message = session.get(OutboxMessage, message_id)
-                if message is not None and message.claimed_by == token:
-                    requeue_or_fail(message, message.valid_until, None, clock.now())
+    def _count(self, result: SendResult | None, late: int) -> None:
+        self.stats.rereserved += late
+        if result is None:
             return
-        if prepared is None:
-            return
-        start = reserve_slot(prepared.key, prepared.segments, prepared.rate)
-        wait = start - clock.wall_seconds()
-        if wait > 0:
-            time.sleep(wait)
-        result = self.sender.send(
-            prepared.to,
-            prepared.body,
-            status_callback=callback,
-            validity_seconds=prepared.validity,
-            messaging_service_sid=prepared.messaging_service_sid,
-            from_number=prepared.from_number,
-        )
         self.stats.outcomes[result.outcome.value] = self.stats.outcomes.get(result.outcome.value, 0) + 1
         if result.outcome is Outcome.SENT:
             self.stats.sent += 1
@@ -324,13 +454,96 @@ class Worker:
             self.stats.unknown += 1
         else:
             self.stats.failed += 1
-        _record(prepared, token, result, simulate_delivery=self.simulate_delivery)
+
+    def _send_in_turn(self, token: str, items: list[_Prepared], callback: str) -> None:
+        for item in items:
+            slot = reserve_slots(item.key, [item.cost])[0]
+            result, late = self._paced_send(item, slot, callback)
+            self._count(result, late)
+            record_results([(item, result)], token, simulate_delivery=self.simulate_delivery)
+
+    def _reserve(self, chunk: list[_Prepared]) -> list[float]:
+        """Slots for ``chunk``, one update per sender (usually one)."""
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for index, item in enumerate(chunk):
+            by_key[item.key].append(index)
+        slots = [0.0] * len(chunk)
+        for key, indexes in by_key.items():
+            for index, slot in zip(
+                indexes, reserve_slots(key, [chunk[i].cost for i in indexes]), strict=True
+            ):
+                slots[index] = slot
+        return slots
+
+    def _send_in_pool(self, token: str, items: list[_Prepared], callback: str) -> None:
+        pool = self._executor()
+        answers: queue.SimpleQueue[tuple[_Prepared, SendResult | None, int]] = queue.SimpleQueue()
+        pending = deque(items)
+        outstanding = 0
+
+        def one(item: _Prepared, slot: float) -> None:
+            result: SendResult | None = None
+            late = 0
+            try:
+                result, late = self._paced_send(item, slot, callback)
+            except Exception:  # the row stays claimed: unknown, then reconciled
+                log.exception("sms send failed", extra={"action": "sms.send_error"})
+            finally:
+                answers.put((item, result, late))
+
+        while pending or outstanding:
+            free = self.threads - outstanding
+            if pending and free > 0:
+                chunk = [pending.popleft() for _ in range(min(free, len(pending)))]
+                for item, slot in zip(chunk, self._reserve(chunk), strict=True):
+                    pool.submit(one, item, slot)
+                outstanding += len(chunk)
+            came = [answers.get()]
+            while True:
+                try:
+                    came.append(answers.get_nowait())
+                except queue.Empty:
+                    break
+            outstanding -= len(came)
+            done: list[tuple[_Prepared, SendResult]] = []
+            for item, result, late in came:
+                self._count(result, late)
+                if result is not None:
+                    done.append((item, result))
+            record_results(done, token, simulate_delivery=self.simulate_delivery)
+
+    def _paced_send(self, item: _Prepared, slot: float, callback: str) -> tuple[SendResult, int]:
+        """Wait for ``slot``, then send; a wake-up later than the tolerance
+        reserves a new slot instead of sending (so late sends never bunch).
+        Returns the answer and how many times a slot was missed."""
+        tolerance = late_tolerance(item.rate)
+        missed = 0
+        while True:
+            wait = slot - clock.wall_seconds()
+            if wait > 0:
+                time.sleep(wait)
+            if clock.wall_seconds() - slot <= tolerance:
+                break
+            missed += 1
+            slot = reserve_slots(item.key, [item.cost])[0]
+        result = self.sender.send(
+            item.to,
+            item.body,
+            status_callback=callback,
+            validity_seconds=item.validity,
+            messaging_service_sid=item.messaging_service_sid,
+            from_number=item.from_number,
+        )
+        return result, missed
 
     def run_until_idle(self, max_batches: int = 10_000) -> Stats:
         """Send everything due now (``--once``)."""
-        for _i in range(max_batches):
-            if not self.run_batch():
-                break
+        try:
+            for _i in range(max_batches):
+                if not self.run_batch():
+                    break
+        finally:
+            self.close()
         return self.stats
 
 
