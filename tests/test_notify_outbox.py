@@ -4,6 +4,7 @@ validity, the worker sending each text once, and each Twilio error path."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -376,6 +377,7 @@ def test_the_slots_of_a_batch_are_reserved_at_once_and_follow_each_other(app: An
 def paced_item(rate: float) -> _Prepared:
     return _Prepared(
         id=1,
+        token="w1:test",
         to=VICTIM,
         body="Reminder: your appointment is soon.",
         segments=1,
@@ -394,8 +396,8 @@ def test_a_send_that_wakes_too_late_for_its_slot_takes_a_new_one_instead(app: An
     worker, outbox = console_worker(app)
     item = paced_item(rate=10.0)  # slots of 0.1 s; at most 0.05 s late
     (taken,) = reserve_slots(item.key, [0.5])  # another worker holds the next half second
-    woke_at = taken - late_tolerance(item.rate) - 0.01
-    result, missed = worker._paced_send(item, woke_at, "https://example.org/cb")
+    missed_slot = time.time() - late_tolerance(item.rate) - 0.01  # this thread woke too late for it
+    result, missed = worker._paced_send(item, missed_slot, "https://example.org/cb")
     assert result.sid and missed == 1
     sent_at = outbox.outbox[0].created_at.timestamp()
     assert sent_at >= taken + 0.5 - 0.01  # after the other worker's slots, not among them

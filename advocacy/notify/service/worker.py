@@ -77,11 +77,18 @@ def late_tolerance(rate_per_second: float) -> float:
     return max(0.5 / max(rate_per_second, 0.001), MIN_LATE_TOLERANCE)
 
 
+#: A slot never starts sooner than this after the reservation begins: the
+#: time to commit it and hand the text to a thread, so that a fresh slot is
+#: not already missed when the thread gets it.
+SLOT_LEAD = 0.02
+
+
 def _take(key: str, seconds: float) -> float:
-    """Move the sender's next free moment ``seconds`` on from now or from
-    where it was, whichever is later; its new value.  One atomic UPDATE in
-    its own committed transaction, so every worker on every machine sees it."""
-    now = clock.wall_seconds()
+    """Move the sender's next free moment ``seconds`` on from a moment just
+    ahead (:data:`SLOT_LEAD`) or from where it was, whichever is later; its
+    new value.  One atomic UPDATE in its own committed transaction, so every
+    worker on every machine sees it."""
+    now = clock.wall_seconds() + SLOT_LEAD
     greatest = "GREATEST" if is_postgresql() else "MAX"
     statement = text(
         f"UPDATE sms_send_rate SET next_at = {greatest}(next_at, :now) + :cost "  # noqa: S608
@@ -220,6 +227,8 @@ def claim(worker: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> tuple[st
 @dataclass(frozen=True)
 class _Prepared:
     id: int
+    #: The claim's batch token: the answer is recorded only while it holds.
+    token: str
     to: str
     body: str
     segments: int
@@ -236,7 +245,7 @@ class _Prepared:
         return self.segments / max(self.rate, 0.001)
 
 
-def _prepare_one(message: OutboxMessage, sender: SmsSender, now: datetime) -> _Prepared | None:
+def _prepare_one(message: OutboxMessage, sender: SmsSender, now: datetime, token: str) -> _Prepared | None:
     """What the send needs; a row whose subscription stopped is cancelled
     instead (None).  Raises ValueError when the text cannot be rendered."""
     subscription = message.subscription
@@ -253,6 +262,7 @@ def _prepare_one(message: OutboxMessage, sender: SmsSender, now: datetime) -> _P
     from_number = None if service else (sender.from_number or settings.twilio_from_number or "+15005550006")
     return _Prepared(
         id=message.id,
+        token=token,
         to=subscription.phone,
         body=rendered.text,
         segments=rendered.info.segments,
@@ -265,9 +275,7 @@ def _prepare_one(message: OutboxMessage, sender: SmsSender, now: datetime) -> _P
     )
 
 
-def claim_and_prepare(
-    worker: str, limit: int, lease: timedelta = DEFAULT_LEASE
-) -> tuple[str, list[_Prepared]]:
+def claim_and_prepare(worker: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[_Prepared]:
     """Claim a batch and read what each send needs, in ONE committed
     transaction (the claim is committed before any call to Twilio).  Rows
     whose subscription stopped are cancelled, rows that cannot be rendered go
@@ -277,7 +285,7 @@ def claim_and_prepare(
     with unit_of_work() as session:
         ids = _claim_rows(token, limit, lease)
         if not ids:
-            return token, []
+            return []
         now = clock.now()
         senders: dict[int, SmsSender] = {}
         messages = session.scalars(
@@ -287,13 +295,13 @@ def claim_and_prepare(
             if message.agency_id not in senders:
                 senders[message.agency_id] = sender_for(message.agency_id)
             try:
-                item = _prepare_one(message, senders[message.agency_id], now)
+                item = _prepare_one(message, senders[message.agency_id], now, token)
             except ValueError:
                 requeue_or_fail(message, message.valid_until, None, now)
                 continue
             if item is not None:
                 prepared.append(item)
-    return token, prepared
+    return prepared
 
 
 def _mine(message: OutboxMessage | None, token: str) -> bool:
@@ -304,9 +312,7 @@ def _mine(message: OutboxMessage | None, token: str) -> bool:
     )
 
 
-def _record_in_session(
-    done: Sequence[tuple[_Prepared, SendResult]], token: str, simulate_delivery: bool
-) -> None:
+def _record_in_session(done: Sequence[tuple[_Prepared, SendResult]], simulate_delivery: bool) -> None:
     session = db.session
     ids = sorted(p.id for p, _r in done)
     # Locked in id order, so two recorders never wait on each other in a cycle.
@@ -328,7 +334,7 @@ def _record_in_session(
             early[callback.message_sid].append(callback)
     for prepared, result in done:
         message = rows.get(prepared.id)
-        if message is None or not _mine(message, token):
+        if message is None or not _mine(message, prepared.token):
             log.warning("sms send result for a row no longer claimed", extra={"action": "sms.late_result"})
             continue
         apply_send_result(message, result, prepared.segments, callbacks=early.get(result.sid or "", []))
@@ -336,9 +342,7 @@ def _record_in_session(
             apply_status(message, "delivered", None)
 
 
-def record_results(
-    done: Sequence[tuple[_Prepared, SendResult]], token: str, *, simulate_delivery: bool
-) -> None:
+def record_results(done: Sequence[tuple[_Prepared, SendResult]], *, simulate_delivery: bool) -> None:
     """Record the answers of several sends in ONE transaction: each row only
     if it is still this batch's claim (or became ``unknown`` when the lease
     ran out).  Should that transaction fail, each answer is recorded on its
@@ -348,7 +352,7 @@ def record_results(
         return
     try:
         with unit_of_work():
-            _record_in_session(done, token, simulate_delivery)
+            _record_in_session(done, simulate_delivery)
         return
     except Exception:
         if len(done) == 1:
@@ -357,7 +361,7 @@ def record_results(
     for one in done:
         try:
             with unit_of_work():
-                _record_in_session([one], token, simulate_delivery)
+                _record_in_session([one], simulate_delivery)
         except Exception:
             log.exception("sms record failed", extra={"action": "sms.record_error"})
 
@@ -395,6 +399,11 @@ class Worker:
         self.stats = Stats()
         self._local = threading.local()
         self._pool: ThreadPoolExecutor | None = None
+        self._recorder: threading.Thread | None = None
+        self._free = threading.Semaphore(self.threads)
+        self._answers: queue.SimpleQueue[tuple[_Prepared, SendResult | None, int] | None] = (
+            queue.SimpleQueue()
+        )
 
     @property
     def sender(self) -> Sender:
@@ -414,30 +423,44 @@ class Worker:
         # a session of its own for a re-reservation.
         self.app.app_context().push()
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def _start_pool(self) -> ThreadPoolExecutor:
         if self._pool is None:
+            self._free = threading.Semaphore(self.threads)
+            self._answers = queue.SimpleQueue()
+            self._recorder = threading.Thread(
+                target=self._record_loop, name=f"{self.name}:record", daemon=True
+            )
+            self._recorder.start()
             self._pool = ThreadPoolExecutor(
                 max_workers=self.threads, thread_name_prefix=self.name, initializer=self._pool_thread_start
             )
         return self._pool
 
     def close(self) -> None:
-        """Stop the sending threads (idle between batches)."""
+        """Wait for the texts in flight and their answers to be recorded, then
+        stop the sending threads and the recorder."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+            self._answers.put(None)
+            if self._recorder is not None:
+                self._recorder.join()
             self._pool = None
+            self._recorder = None
 
     def run_batch(self) -> int:
-        """Claim one batch and send it; how many rows were claimed."""
+        """Claim one batch and send it; how many rows were claimed.  With more
+        than one thread it returns once every text of the batch is handed to
+        a thread (so the next claim overlaps the last sends); :meth:`close`
+        waits for them."""
         with self.app.app_context():
-            token, items = claim_and_prepare(self.name, self.batch_size, self.lease)
+            items = claim_and_prepare(self.name, self.batch_size, self.lease)
             self.stats.claimed += len(items)
             if items:
                 callback = self.status_callback_url()
                 if self.threads == 1:
-                    self._send_in_turn(token, items, callback)
+                    self._send_in_turn(items, callback)
                 else:
-                    self._send_in_pool(token, items, callback)
+                    self._send_in_pool(items, callback)
             db.session.remove()
         return len(items)
 
@@ -455,12 +478,12 @@ class Worker:
         else:
             self.stats.failed += 1
 
-    def _send_in_turn(self, token: str, items: list[_Prepared], callback: str) -> None:
+    def _send_in_turn(self, items: list[_Prepared], callback: str) -> None:
         for item in items:
             slot = reserve_slots(item.key, [item.cost])[0]
             result, late = self._paced_send(item, slot, callback)
             self._count(result, late)
-            record_results([(item, result)], token, simulate_delivery=self.simulate_delivery)
+            record_results([(item, result)], simulate_delivery=self.simulate_delivery)
 
     def _reserve(self, chunk: list[_Prepared]) -> list[float]:
         """Slots for ``chunk``, one update per sender (usually one)."""
@@ -475,42 +498,62 @@ class Worker:
                 slots[index] = slot
         return slots
 
-    def _send_in_pool(self, token: str, items: list[_Prepared], callback: str) -> None:
-        pool = self._executor()
-        answers: queue.SimpleQueue[tuple[_Prepared, SendResult | None, int]] = queue.SimpleQueue()
+    def _send_in_pool(self, items: list[_Prepared], callback: str) -> None:
+        """Hand the texts to threads as they come free: for every group of
+        free threads, one update reserves their slots."""
+        pool = self._start_pool()
         pending = deque(items)
-        outstanding = 0
-
-        def one(item: _Prepared, slot: float) -> None:
-            result: SendResult | None = None
-            late = 0
+        while pending:
+            self._free.acquire()
+            taken = 1
+            while taken < len(pending) and self._free.acquire(blocking=False):
+                taken += 1
+            chunk = [pending.popleft() for _ in range(taken)]
             try:
-                result, late = self._paced_send(item, slot, callback)
-            except Exception:  # the row stays claimed: unknown, then reconciled
-                log.exception("sms send failed", extra={"action": "sms.send_error"})
-            finally:
-                answers.put((item, result, late))
+                slots = self._reserve(chunk)
+            except BaseException:
+                for _ in range(taken):
+                    self._free.release()
+                raise  # the rows stay claimed: unknown after the lease, then reconciled
+            for item, slot in zip(chunk, slots, strict=True):
+                pool.submit(self._send_one, item, slot, callback)
 
-        while pending or outstanding:
-            free = self.threads - outstanding
-            if pending and free > 0:
-                chunk = [pending.popleft() for _ in range(min(free, len(pending)))]
-                for item, slot in zip(chunk, self._reserve(chunk), strict=True):
-                    pool.submit(one, item, slot)
-                outstanding += len(chunk)
-            came = [answers.get()]
-            while True:
+    def _send_one(self, item: _Prepared, slot: float, callback: str) -> None:
+        result: SendResult | None = None
+        late = 0
+        try:
+            result, late = self._paced_send(item, slot, callback)
+        except Exception:  # the row stays claimed: unknown after the lease, then reconciled
+            log.exception("sms send failed", extra={"action": "sms.send_error"})
+        finally:
+            self._free.release()
+            self._answers.put((item, result, late))
+
+    def _record_loop(self) -> None:
+        """The recorder: every answer that has come back, in one transaction."""
+        with self.app.app_context():
+            stopping = False
+            while not stopping:
+                came = [self._answers.get()]
+                while True:
+                    try:
+                        came.append(self._answers.get_nowait())
+                    except queue.Empty:
+                        break
+                done: list[tuple[_Prepared, SendResult]] = []
+                for answer in came:
+                    if answer is None:
+                        stopping = True
+                        continue
+                    item, result, late = answer
+                    self._count(result, late)
+                    if result is not None:
+                        done.append((item, result))
                 try:
-                    came.append(answers.get_nowait())
-                except queue.Empty:
-                    break
-            outstanding -= len(came)
-            done: list[tuple[_Prepared, SendResult]] = []
-            for item, result, late in came:
-                self._count(result, late)
-                if result is not None:
-                    done.append((item, result))
-            record_results(done, token, simulate_delivery=self.simulate_delivery)
+                    record_results(done, simulate_delivery=self.simulate_delivery)
+                except Exception:
+                    log.exception("sms record failed", extra={"action": "sms.record_error"})
+            db.session.remove()
 
     def _paced_send(self, item: _Prepared, slot: float, callback: str) -> tuple[SendResult, int]:
         """Wait for ``slot``, then send; a wake-up later than the tolerance
