@@ -49,7 +49,7 @@ from advocacy.notify.models import Attention, MessageState, OutboxMessage, SmsCa
 from advocacy.notify.service.enrol import sender_for
 from advocacy.notify.service.outcomes import EVENT_KINDS, apply_send_result, apply_status, requeue_or_fail
 from advocacy.notify.service.render import render_message
-from advocacy.notify.transport import MAX_VALIDITY, Outcome, Sender, SendResult
+from advocacy.notify.transport import MAX_VALIDITY, Outcome, Sender, SendResult, SlotMissed, TwilioSender
 from advocacy.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -83,12 +83,12 @@ def late_tolerance(rate_per_second: float) -> float:
 SLOT_LEAD = 0.02
 
 
-def _take(key: str, seconds: float) -> float:
+def _take(key: str, seconds: float, lead: float = SLOT_LEAD) -> float:
     """Move the sender's next free moment ``seconds`` on from a moment just
     ahead (:data:`SLOT_LEAD`) or from where it was, whichever is later; its
     new value.  One atomic UPDATE in its own committed transaction, so every
     worker on every machine sees it."""
-    now = clock.wall_seconds() + SLOT_LEAD
+    now = clock.wall_seconds() + lead
     greatest = "GREATEST" if is_postgresql() else "MAX"
     statement = text(
         f"UPDATE sms_send_rate SET next_at = {greatest}(next_at, :now) + :cost "  # noqa: S608
@@ -114,11 +114,11 @@ def _take(key: str, seconds: float) -> float:
     return float(row[0])
 
 
-def reserve_slots(key: str, costs: Sequence[float]) -> list[float]:
+def reserve_slots(key: str, costs: Sequence[float], lead: float = SLOT_LEAD) -> list[float]:
     """Reserve consecutive slots of the sender's rate, one per send, each
     ``cost`` seconds long (segments / rate), in ONE update; the wall-clock
     time (epoch seconds) at which each send may start."""
-    end = _take(key, sum(costs))
+    end = _take(key, sum(costs), lead)
     starts: list[float] = []
     at = end - sum(costs)
     for cost in costs:
@@ -556,28 +556,40 @@ class Worker:
             db.session.remove()
 
     def _paced_send(self, item: _Prepared, slot: float, callback: str) -> tuple[SendResult, int]:
-        """Wait for ``slot``, then send; a wake-up later than the tolerance
-        reserves a new slot instead of sending (so late sends never bunch).
-        Returns the answer and how many times a slot was missed."""
+        """Wait for ``slot``, then send; a send that would start later than the
+        tolerance reserves a new slot instead (so late sends never bunch).
+        Through Twilio the check is made again just before the request leaves
+        (:class:`~advocacy.notify.transport.SlotMissed`).  Returns the answer
+        and how many times a slot was missed."""
         tolerance = late_tolerance(item.rate)
         missed = 0
+        sender = self.sender
         while True:
             wait = slot - clock.wall_seconds()
             if wait > 0:
                 time.sleep(wait)
             if clock.wall_seconds() - slot <= tolerance:
-                break
+                extra: dict[str, Any] = (
+                    {"not_after": slot + tolerance} if isinstance(sender, TwilioSender) else {}
+                )
+                try:
+                    result = sender.send(
+                        item.to,
+                        item.body,
+                        status_callback=callback,
+                        validity_seconds=item.validity,
+                        messaging_service_sid=item.messaging_service_sid,
+                        from_number=item.from_number,
+                        **extra,
+                    )
+                except SlotMissed:
+                    pass  # nothing left: wait for a new slot
+                else:
+                    return result, missed
             missed += 1
-            slot = reserve_slots(item.key, [item.cost])[0]
-        result = self.sender.send(
-            item.to,
-            item.body,
-            status_callback=callback,
-            validity_seconds=item.validity,
-            messaging_service_sid=item.messaging_service_sid,
-            from_number=item.from_number,
-        )
-        return result, missed
+            # A busy machine may need longer than the lead to commit and hand
+            # out a slot: each miss doubles it (up to a second).
+            slot = reserve_slots(item.key, [item.cost], lead=min(SLOT_LEAD * 2**missed, 1.0))[0]
 
     def run_until_idle(self, max_batches: int = 10_000) -> Stats:
         """Send everything due now (``--once``)."""
