@@ -27,8 +27,8 @@ again and the table vacuumed.  At 150 ms a thread sends at most about 6.7
 texts a second, so the printed ceiling (threads x workers / latency) says
 when the threads, not the dispatcher, are the limit.  "busiest second" is
 the most requests in any sliding one-second window (at most the rate + 1);
-"slots missed" counts sends that woke more than half a slot late and
-reserved a new slot rather than go out late.
+"slots missed" counts sends that would have left more than 0.9 of a slot
+(at least 10 ms) late and reserved a new slot instead.
 
 Before the runs the script prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the
 claim's query (:func:`advocacy.notify.service.worker.due_statement`, the

@@ -116,7 +116,7 @@ def test_four_workers_never_exceed_the_senders_rate(app: Any) -> None:
     times = sorted(r.at for r in http.requests)
     assert len(times) == count and sum(s.sent for s in stats) == count
     # Every sliding one-second window (the busiest starts at a request) holds
-    # at most the rate plus one: a send later than half a slot takes a new
+    # at most the rate plus one: a send later than 0.9 of a slot takes a new
     # slot rather than going out among the next slots' sends.
     for i, start in enumerate(times):
         in_window = sum(1 for t in times[i:] if t < start + 1.0)

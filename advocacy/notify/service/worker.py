@@ -65,16 +65,17 @@ def sender_key(sender: SmsSender) -> str:
     return (sender.messaging_service_sid or sender.from_number or f"agency:{sender.agency_id}")[:64]
 
 
-#: A send that starts later than its slot by more than this (seconds, or
-#: half a slot when a slot is longer) does not go: it reserves a new slot.
-#: Half a slot keeps any sliding one-second window to at most the rate
-#: plus one; the 5 ms floor (a slot of 10 ms, 100/s) means a faster sender
-#: may go over by at most ``rate x 0.005`` sends in a second.
-MIN_LATE_TOLERANCE = 0.005
+#: A send that would start later than its slot by more than this (seconds),
+#: or by more than 0.9 of a slot when a slot is longer, does not go: it
+#: reserves a new slot.  Slots are 1/rate apart, so a send at most one slot
+#: late keeps every sliding one-second window to the rate plus one; above
+#: 90/s the 10 ms floor lets a window hold at most 1% more (a slot of a
+#: few milliseconds cannot be hit on a busy machine).
+MIN_LATE_TOLERANCE = 0.01
 
 
 def late_tolerance(rate_per_second: float) -> float:
-    return max(0.5 / max(rate_per_second, 0.001), MIN_LATE_TOLERANCE)
+    return max(0.9 / max(rate_per_second, 0.001), MIN_LATE_TOLERANCE)
 
 
 #: A slot never starts sooner than this after the reservation begins: the
