@@ -41,7 +41,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -245,7 +244,7 @@ class _KeepsLastResponse(HttpClient):
         allow_redirects: bool = False,
     ) -> Response:
         self.last = None
-        if self.not_after is not None and time.time() > self.not_after:
+        if self.not_after is not None and clock.wall_seconds() > self.not_after:
             raise SlotMissed
         self.last = self.inner.request(
             method,

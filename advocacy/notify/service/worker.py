@@ -10,13 +10,18 @@ share the outbox table and nothing else:
    batch, with a lease, and its attempt is counted.  Rows past their
    ``valid_until`` fail instead ("Call the victim").  Committed **before**
    Twilio is called.
-2. **Send**, outside any transaction: the text is rendered in the victim's
-   language, a slot is reserved in the sender's rate (:func:`reserve_slot`,
-   one atomic UPDATE shared by every worker), then one API call with the
-   status callback URL and a ValidityPeriod ending at ``valid_until``.
-3. **Record** (one short transaction): only if the row is still this
-   batch's claim (or became ``unknown`` when the lease ran out): the SID,
-   or the error path of :mod:`advocacy.notify.service.outcomes`.
+   The same transaction reads and renders what each send needs (a row
+   whose subscription stopped is cancelled there).
+2. **Send**, outside any transaction: as sending threads come free, slots
+   for that many texts are reserved in the sender's rate in one update
+   (:mod:`advocacy.notify.service.rate`, shared by every worker), and each
+   thread makes one API call at its slot, with the status callback URL and
+   a ValidityPeriod ending at ``valid_until``.  A send that would leave too
+   late for its slot reserves another instead (nothing was sent).
+3. **Record** (one short transaction for all the answers that came back
+   meanwhile): each row only if it is still this batch's claim (or became
+   ``unknown`` when the lease ran out): the SID, or the error path of
+   :mod:`advocacy.notify.service.outcomes`.
 
 On a crash: before 1 commits, nothing happened; between 1 and the API call,
 the row stays ``claimed`` until its lease ends, then becomes ``unknown``;
@@ -41,96 +46,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, url_for
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, func, select, update
 
 from advocacy import clock
 from advocacy.extensions import db, is_postgresql
 from advocacy.notify.models import Attention, MessageState, OutboxMessage, SmsCallback, SmsSender
 from advocacy.notify.service.enrol import sender_for
 from advocacy.notify.service.outcomes import EVENT_KINDS, apply_send_result, apply_status, requeue_or_fail
+from advocacy.notify.service.rate import SLOT_LEAD, late_tolerance, reserve_slot, reserve_slots, sender_key
 from advocacy.notify.service.render import render_message
 from advocacy.notify.transport import MAX_VALIDITY, Outcome, Sender, SendResult, SlotMissed, TwilioSender
 from advocacy.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
+__all__ = ["late_tolerance", "reserve_slot", "reserve_slots", "sender_key"]  # re-exported from .rate
+
 DEFAULT_LEASE = timedelta(minutes=5)
 #: Rows whose claim is older than this are reconciled (the clocks' skew, and
 #: time for Twilio's list to show a message just created).
 RECONCILE_AFTER = timedelta(seconds=60)
-
-
-def sender_key(sender: SmsSender) -> str:
-    """The rate limit is per Twilio sender: a Messaging Service, or a number."""
-    return (sender.messaging_service_sid or sender.from_number or f"agency:{sender.agency_id}")[:64]
-
-
-#: A send that would start later than its slot by more than this (seconds),
-#: or by more than 0.9 of a slot when a slot is longer, does not go: it
-#: reserves a new slot.  Slots are 1/rate apart, so a send at most one slot
-#: late keeps every sliding one-second window to the rate plus one; above
-#: 90/s the 10 ms floor lets a window hold at most 1% more (a slot of a
-#: few milliseconds cannot be hit on a busy machine).
-MIN_LATE_TOLERANCE = 0.01
-
-
-def late_tolerance(rate_per_second: float) -> float:
-    return max(0.9 / max(rate_per_second, 0.001), MIN_LATE_TOLERANCE)
-
-
-#: A slot never starts sooner than this after the reservation begins: the
-#: time to commit it and hand the text to a thread, so that a fresh slot is
-#: not already missed when the thread gets it.
-SLOT_LEAD = 0.02
-
-
-def _take(key: str, seconds: float, lead: float = SLOT_LEAD) -> float:
-    """Move the sender's next free moment ``seconds`` on from a moment just
-    ahead (:data:`SLOT_LEAD`) or from where it was, whichever is later; its
-    new value.  One atomic UPDATE in its own committed transaction, so every
-    worker on every machine sees it."""
-    now = clock.wall_seconds() + lead
-    greatest = "GREATEST" if is_postgresql() else "MAX"
-    statement = text(
-        f"UPDATE sms_send_rate SET next_at = {greatest}(next_at, :now) + :cost "  # noqa: S608
-        "WHERE sender_key = :key RETURNING next_at"
-    )
-    with unit_of_work() as session:
-        row = session.execute(statement, {"now": now, "cost": seconds, "key": key}).first()
-        if row is None:
-            if is_postgresql():
-                session.execute(
-                    text(
-                        "INSERT INTO sms_send_rate (sender_key, next_at) VALUES (:key, 0) ON CONFLICT DO NOTHING"
-                    ),
-                    {"key": key},
-                )
-            else:
-                session.execute(
-                    text("INSERT OR IGNORE INTO sms_send_rate (sender_key, next_at) VALUES (:key, 0)"),
-                    {"key": key},
-                )
-            row = session.execute(statement, {"now": now, "cost": seconds, "key": key}).first()
-    assert row is not None
-    return float(row[0])
-
-
-def reserve_slots(key: str, costs: Sequence[float], lead: float = SLOT_LEAD) -> list[float]:
-    """Reserve consecutive slots of the sender's rate, one per send, each
-    ``cost`` seconds long (segments / rate), in ONE update; the wall-clock
-    time (epoch seconds) at which each send may start."""
-    end = _take(key, sum(costs), lead)
-    starts: list[float] = []
-    at = end - sum(costs)
-    for cost in costs:
-        starts.append(at)
-        at += cost
-    return starts
-
-
-def reserve_slot(key: str, segments: int, rate_per_second: float) -> float:
-    """One slot of ``segments`` (see :func:`reserve_slots`)."""
-    return reserve_slots(key, [segments / max(rate_per_second, 0.001)])[0]
 
 
 @dataclass
