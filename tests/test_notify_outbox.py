@@ -25,7 +25,14 @@ from advocacy.notify.models import (
     SubscriptionState,
 )
 from advocacy.notify.service import enrol
-from advocacy.notify.service.worker import Worker, _Prepared, late_tolerance, reserve_slots
+from advocacy.notify.service.worker import (
+    Worker,
+    _Prepared,
+    claim_and_prepare,
+    late_tolerance,
+    reserve_slots,
+    still_wanted,
+)
 from advocacy.notify.transport import ConsoleSender, TwilioSender, fake_sid
 from advocacy.roles import Role
 from tests import factories, twilio_fake
@@ -372,6 +379,22 @@ def test_the_slots_of_a_batch_are_reserved_at_once_and_follow_each_other(app: An
     assert two - one == pytest.approx(0.1) and three - two == pytest.approx(0.2)
     (after,) = reserve_slots("MGbatch", [0.1])
     assert after == pytest.approx(three + 0.1)  # the next worker's slot starts where the batch ends
+
+
+def test_a_text_claimed_a_while_ago_is_not_sent_once_its_subscription_ended(
+    world: dict[str, Any], app: Any, clock: FrozenClock
+) -> None:
+    """At a slow rate a claimed batch takes a while to send: the subscription
+    is looked at again before a slot is reserved for what waited."""
+    sub = confirmed(world)
+    queue_reminder(world, sub, NOW + timedelta(hours=1), NOW + timedelta(days=1))
+    clock.advance(hours=2)
+    items = claim_and_prepare("w1", 10)
+    assert len(items) == 1
+    enrol.end_subscription(world["actor"], sub, EndReason.ADVOCATE)
+    factories.commit()
+    assert still_wanted(items) == []
+    assert rows()[-1].state == MessageState.CANCELLED
 
 
 def paced_item(rate: float) -> _Prepared:

@@ -28,7 +28,7 @@ def sender_key(sender: SmsSender) -> str:
 #: or by more than 0.9 of a slot when a slot is longer, does not go: it
 #: reserves a new slot.  Slots are 1/rate apart, so a send at most one slot
 #: late keeps every sliding one-second window to the rate plus one; above
-#: 90/s the 10 ms floor lets a window hold at most 1% more (a slot of a
+#: 100/s the 10 ms floor lets a window hold at most 1% more (a slot of a
 #: few milliseconds cannot be hit on a busy machine).
 MIN_LATE_TOLERANCE = 0.01
 

@@ -50,10 +50,18 @@ from sqlalchemy import Select, func, select, update
 
 from advocacy import clock
 from advocacy.extensions import db, is_postgresql
-from advocacy.notify.models import Attention, MessageState, OutboxMessage, SmsCallback, SmsSender
+from advocacy.notify.models import (
+    Attention,
+    MessageState,
+    OutboxMessage,
+    SmsSender,
+    Subscription,
+    SubscriptionState,
+)
 from advocacy.notify.service.enrol import sender_for
-from advocacy.notify.service.outcomes import EVENT_KINDS, apply_send_result, apply_status, requeue_or_fail
+from advocacy.notify.service.outcomes import EVENT_KINDS, apply_status, requeue_or_fail
 from advocacy.notify.service.rate import SLOT_LEAD, late_tolerance, reserve_slot, reserve_slots, sender_key
+from advocacy.notify.service.record import record_results
 from advocacy.notify.service.render import render_message
 from advocacy.notify.transport import MAX_VALIDITY, Outcome, Sender, SendResult, SlotMissed, TwilioSender
 from advocacy.uow import unit_of_work
@@ -174,6 +182,8 @@ class _Prepared:
     rate: float
     messaging_service_sid: str | None
     from_number: str | None
+    #: ``time.monotonic()`` when the subscription was last looked at.
+    prepared_at: float = 0.0
 
     @property
     def cost(self) -> float:
@@ -208,6 +218,7 @@ def _prepare_one(message: OutboxMessage, sender: SmsSender, now: datetime, token
         rate=sender.rate_per_second,
         messaging_service_sid=service,
         from_number=from_number,
+        prepared_at=time.monotonic(),
     )
 
 
@@ -240,66 +251,52 @@ def claim_and_prepare(worker: str, limit: int, lease: timedelta = DEFAULT_LEASE)
     return prepared
 
 
-def _mine(message: OutboxMessage | None, token: str) -> bool:
-    return (
-        message is not None
-        and message.claimed_by == token
-        and message.state in (MessageState.CLAIMED, MessageState.UNKNOWN)
-    )
+#: A text claimed longer ago than this (seconds) has its subscription looked
+#: at again before its slot is reserved: at a slow rate a batch takes a
+#: while to send, and an advocate may end the subscription meanwhile.
+RECHECK_AFTER = 2.0
 
 
-def _record_in_session(done: Sequence[tuple[_Prepared, SendResult]], simulate_delivery: bool) -> None:
-    session = db.session
-    ids = sorted(p.id for p, _r in done)
-    # Locked in id order, so two recorders never wait on each other in a cycle.
-    rows = {
-        m.id: m
-        for m in session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.id)
-            .with_for_update()
-        ).unique()
-    }
-    sids = [r.sid for _p, r in done if r.outcome is Outcome.SENT and r.sid]
-    early: dict[str, list[SmsCallback]] = defaultdict(list)
-    if sids:
-        for callback in session.scalars(
-            select(SmsCallback).where(SmsCallback.message_sid.in_(sids)).order_by(SmsCallback.id)
-        ):
-            early[callback.message_sid].append(callback)
-    for prepared, result in done:
-        message = rows.get(prepared.id)
-        if message is None or not _mine(message, prepared.token):
-            log.warning("sms send result for a row no longer claimed", extra={"action": "sms.late_result"})
-            continue
-        apply_send_result(message, result, prepared.segments, callbacks=early.get(result.sid or "", []))
-        if simulate_delivery and result.outcome is Outcome.SENT:
-            apply_status(message, "delivered", None)
+def still_wanted(items: Sequence[_Prepared]) -> list[_Prepared]:
+    """Those of ``items`` whose subscription may still be texted; the others
+    are cancelled (still this batch's claim only), in one transaction."""
+    if not items:
+        return []
+    with unit_of_work() as session:
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.kind, Subscription.state)
+            .join(Subscription, Subscription.id == OutboxMessage.subscription_id)
+            .where(OutboxMessage.id.in_([i.id for i in items]))
+        ).all()
+        live = {SubscriptionState.PENDING.value, SubscriptionState.CONFIRMED.value}
+        ok = {
+            r.id
+            for r in rows
+            if (
+                str(r.state) in live
+                if r.kind == "code"
+                else str(r.state) == SubscriptionState.CONFIRMED.value
+            )
+        }
+        stopped = [i for i in items if i.id not in ok]
+        if stopped:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([i.id for i in stopped]),
+                    OutboxMessage.claimed_by.in_({i.token for i in stopped}),
+                    OutboxMessage.state == MessageState.CLAIMED,
+                )
+                .values(state=MessageState.CANCELLED, lease_until=None, updated_at=clock.now())
+                .execution_options(synchronize_session=False)
+            )
+    return [i for i in items if i.id in ok]
 
 
-def record_results(done: Sequence[tuple[_Prepared, SendResult]], *, simulate_delivery: bool) -> None:
-    """Record the answers of several sends in ONE transaction: each row only
-    if it is still this batch's claim (or became ``unknown`` when the lease
-    ran out).  Should that transaction fail, each answer is recorded on its
-    own, so one bad row costs only itself; an answer not recorded leaves its
-    row claimed, then unknown, then reconciled: never sent twice."""
-    if not done:
-        return
-    try:
-        with unit_of_work():
-            _record_in_session(done, simulate_delivery)
-        return
-    except Exception:
-        if len(done) == 1:
-            raise
-        log.exception("sms batch record failed; recording one by one", extra={"action": "sms.record_error"})
-    for one in done:
-        try:
-            with unit_of_work():
-                _record_in_session([one], simulate_delivery)
-        except Exception:
-            log.exception("sms record failed", extra={"action": "sms.record_error"})
+def _fresh(items: list[_Prepared]) -> list[_Prepared]:
+    if items and time.monotonic() - min(i.prepared_at for i in items) > RECHECK_AFTER:
+        return still_wanted(items)
+    return items
 
 
 class Worker:
@@ -415,7 +412,11 @@ class Worker:
             self.stats.failed += 1
 
     def _send_in_turn(self, items: list[_Prepared], callback: str) -> None:
-        for item in items:
+        for each in items:
+            fresh = _fresh([each])
+            if not fresh:
+                continue
+            item = fresh[0]
             slot = reserve_slots(item.key, [item.cost])[0]
             result, late = self._paced_send(item, slot, callback)
             self._count(result, late)
@@ -446,7 +447,11 @@ class Worker:
                 taken += 1
             chunk = [pending.popleft() for _ in range(taken)]
             try:
-                slots = self._reserve(chunk)
+                wanted = _fresh(chunk)
+                for _ in range(taken - len(wanted)):
+                    self._free.release()
+                taken, chunk = len(wanted), wanted
+                slots = self._reserve(chunk) if chunk else []
             except BaseException:
                 for _ in range(taken):
                     self._free.release()
