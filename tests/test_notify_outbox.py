@@ -4,6 +4,7 @@ validity, the worker sending each text once, and each Twilio error path."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,14 @@ from advocacy.notify.models import (
     SubscriptionState,
 )
 from advocacy.notify.service import enrol
-from advocacy.notify.service.worker import Worker
+from advocacy.notify.service.worker import (
+    Worker,
+    _Prepared,
+    claim_and_prepare,
+    late_tolerance,
+    reserve_slots,
+    still_wanted,
+)
 from advocacy.notify.transport import ConsoleSender, TwilioSender, fake_sid
 from advocacy.roles import Role
 from tests import factories, twilio_fake
@@ -361,6 +369,69 @@ def test_params_carry_no_personal_data(world: dict[str, Any]) -> None:
         )
     row = queue_reminder(world, sub, NOW + timedelta(hours=1), NOW + timedelta(days=1))
     assert row is not None and set(json.loads(row.params)) == {"starts_at"}
+
+
+# --- The sender's rate ------------------------------------------------------------------------
+
+
+def test_the_slots_of_a_batch_are_reserved_at_once_and_follow_each_other(app: Any) -> None:
+    one, two, three = reserve_slots("MGbatch", [0.1, 0.2, 0.1])
+    assert two - one == pytest.approx(0.1) and three - two == pytest.approx(0.2)
+    (after,) = reserve_slots("MGbatch", [0.1])
+    assert after == pytest.approx(three + 0.1)  # the next worker's slot starts where the batch ends
+
+
+def test_a_text_claimed_a_while_ago_is_not_sent_once_its_subscription_ended(
+    world: dict[str, Any], app: Any, clock: FrozenClock
+) -> None:
+    """At a slow rate a claimed batch takes a while to send: the subscription
+    is looked at again before a slot is reserved for what waited."""
+    sub = confirmed(world)
+    queue_reminder(world, sub, NOW + timedelta(hours=1), NOW + timedelta(days=1))
+    clock.advance(hours=2)
+    items = claim_and_prepare("w1", 10)
+    assert len(items) == 1
+    enrol.end_subscription(world["actor"], sub, EndReason.ADVOCATE)
+    factories.commit()
+    assert still_wanted(items) == []
+    assert rows()[-1].state == MessageState.CANCELLED
+
+
+def paced_item(rate: float) -> _Prepared:
+    return _Prepared(
+        id=1,
+        token="w1:test",
+        to=VICTIM,
+        body="Reminder: your appointment is soon.",
+        segments=1,
+        validity=600,
+        valid_until=NOW + timedelta(hours=1),
+        key="MGpaced",
+        rate=rate,
+        messaging_service_sid=twilio_fake.SERVICE_SID,
+        from_number=None,
+    )
+
+
+def test_a_send_that_wakes_too_late_for_its_slot_takes_a_new_one_instead(app: Any) -> None:
+    """A late send is never bunched against the sends of the slots after its
+    own: it reserves again and waits for the new slot."""
+    worker, outbox = console_worker(app)
+    item = paced_item(rate=10.0)  # slots of 0.1 s; at most 0.09 s late
+    (taken,) = reserve_slots(item.key, [0.5])  # another worker holds the next half second
+    missed_slot = time.time() - late_tolerance(item.rate) - 0.01  # this thread woke too late for it
+    result, missed = worker._paced_send(item, missed_slot, "https://example.org/cb")
+    assert result.sid and missed == 1
+    sent_at = outbox.outbox[0].created_at.timestamp()
+    assert sent_at >= taken + 0.5 - 0.01  # after the other worker's slots, not among them
+
+
+def test_a_send_within_the_tolerance_of_its_slot_goes(app: Any) -> None:
+    worker, outbox = console_worker(app)
+    item = paced_item(rate=10.0)
+    (slot,) = reserve_slots(item.key, [item.cost])
+    _result, missed = worker._paced_send(item, slot, "https://example.org/cb")
+    assert missed == 0 and len(outbox.outbox) == 1
 
 
 # --- Crashes and reconciliation ------------------------------------------------------------

@@ -6,6 +6,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -19,6 +20,7 @@ from advocacy.notify.transport import (
     ConsoleSender,
     Outcome,
     SendResult,
+    SlotMissed,
     TwilioSender,
     classify_callback,
     fake_sid,
@@ -71,6 +73,17 @@ def test_twilio_accepts_the_reminder_and_we_keep_its_sid():
         "StatusCallback": CALLBACK,
         "ValidityPeriod": 3600,
     }
+
+
+def test_a_request_that_would_leave_after_its_rate_slot_is_not_made():
+    """The worker's last check of its slot is made here, after the library's
+    own work: nothing leaves, so the text can wait for another slot."""
+    sender, http = sender_with(fake.created(sid=fake_sid()))
+    with pytest.raises(SlotMissed):
+        send(sender, not_after=time.time() - 0.001)
+    assert http.requests == []
+    assert send(sender, not_after=time.time() + 60).outcome is Outcome.SENT
+    assert len(http.requests) == 1
 
 
 def test_a_development_account_sends_from_a_plain_number():

@@ -214,14 +214,23 @@ class ConsoleSender:
 # --- Twilio ---------------------------------------------------------------------
 
 
+class SlotMissed(Exception):
+    """Raised before a request leaves when the sender's rate slot has passed:
+    nothing was sent, so the text may be sent in a later slot."""
+
+
 class _KeepsLastResponse(HttpClient):
     """Delegates to the real HTTP client and keeps the last response, whose
-    headers (Retry-After) a ``TwilioRestException`` does not carry."""
+    headers (Retry-After) a ``TwilioRestException`` does not carry.  With
+    ``not_after`` set (epoch seconds), a request that would start later
+    raises :class:`SlotMissed` instead: the last moment before the network,
+    after the library's own work, is where the rate's slot is checked."""
 
     def __init__(self, inner: HttpClient) -> None:
         super().__init__(inner.logger, False, inner.timeout)
         self.inner = inner
         self.last: Response | None = None
+        self.not_after: float | None = None
 
     def request(
         self,
@@ -235,6 +244,8 @@ class _KeepsLastResponse(HttpClient):
         allow_redirects: bool = False,
     ) -> Response:
         self.last = None
+        if self.not_after is not None and clock.wall_seconds() > self.not_after:
+            raise SlotMissed
         self.last = self.inner.request(
             method,
             uri,
@@ -338,7 +349,10 @@ class TwilioSender:
         validity_seconds: int | None = None,
         messaging_service_sid: str | None = None,
         from_number: str | None = None,
+        not_after: float | None = None,
     ) -> SendResult:
+        """One Messages create.  ``not_after``: see :class:`SlotMissed` (raised
+        through, nothing sent)."""
         if threading.get_ident() != self._thread:
             raise RuntimeError("a TwilioSender is used only by the thread that created it")
         check_send_arguments(
@@ -357,6 +371,7 @@ class TwilioSender:
             options["status_callback"] = status_callback
         if validity_seconds is not None:
             options["validity_period"] = validity_seconds
+        self._http.not_after = not_after
         try:
             message = self.client.messages.create(**options)
         except (TwilioRestException, TwilioServiceException) as exc:
@@ -367,6 +382,8 @@ class TwilioSender:
             # An answer we cannot read (a 2xx without JSON, a proxy's page):
             # the message may exist.
             return SendResult(Outcome.UNKNOWN)
+        finally:
+            self._http.not_after = None
         if not message.sid:
             return SendResult(Outcome.UNKNOWN)
         return SendResult(Outcome.SENT, sid=message.sid, status=message.status)

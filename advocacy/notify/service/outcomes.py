@@ -21,6 +21,7 @@ who is waiting for it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -95,10 +96,17 @@ def requeue_or_fail(message: OutboxMessage, at: datetime, error_code: int | None
     message.updated_at = now
 
 
-def apply_send_result(message: OutboxMessage, result: SendResult, segments: int) -> None:
+def apply_send_result(
+    message: OutboxMessage,
+    result: SendResult,
+    segments: int,
+    callbacks: Iterable[SmsCallback] | None = None,
+) -> None:
     """Record what Twilio said to a create.  The caller has checked the row is
     still this worker's claim (or unknown after a lease ran out: a late
-    answer still tells the truth)."""
+    answer still tells the truth).  ``callbacks``: the status callbacks
+    already stored for the SID, when the caller read them for many rows at
+    once (they are looked up otherwise)."""
     now = clock.now()
     outcome = result.outcome
     message.segments = segments
@@ -109,9 +117,13 @@ def apply_send_result(message: OutboxMessage, result: SendResult, segments: int)
         message.provider_status = result.status
         message.sent_at = now
         message.updated_at = now
-        db.session.flush()
+        if callbacks is None:
+            db.session.flush()
+            callbacks = db.session.scalars(
+                select(SmsCallback).where(SmsCallback.message_sid == result.sid).order_by(SmsCallback.id)
+            )
         # A callback may have come before this answer was recorded.
-        for callback in db.session.scalars(select(SmsCallback).where(SmsCallback.message_sid == result.sid)):
+        for callback in callbacks:
             apply_status(message, callback.status, callback.error_code)
         return
     if outcome is Outcome.OPTED_OUT:

@@ -10,13 +10,18 @@ share the outbox table and nothing else:
    batch, with a lease, and its attempt is counted.  Rows past their
    ``valid_until`` fail instead ("Call the victim").  Committed **before**
    Twilio is called.
-2. **Send**, outside any transaction: the text is rendered in the victim's
-   language, a slot is reserved in the sender's rate (:func:`reserve_slot`,
-   one atomic UPDATE shared by every worker), then one API call with the
-   status callback URL and a ValidityPeriod ending at ``valid_until``.
-3. **Record** (one short transaction): only if the row is still this
-   batch's claim (or became ``unknown`` when the lease ran out): the SID,
-   or the error path of :mod:`advocacy.notify.service.outcomes`.
+   The same transaction reads and renders what each send needs (a row
+   whose subscription stopped is cancelled there).
+2. **Send**, outside any transaction: as sending threads come free, slots
+   for that many texts are reserved in the sender's rate in one update
+   (:mod:`advocacy.notify.service.rate`, shared by every worker), and each
+   thread makes one API call at its slot, with the status callback URL and
+   a ValidityPeriod ending at ``valid_until``.  A send that would leave too
+   late for its slot reserves another instead (nothing was sent).
+3. **Record** (one short transaction for all the answers that came back
+   meanwhile): each row only if it is still this batch's claim (or became
+   ``unknown`` when the lease ran out): the SID, or the error path of
+   :mod:`advocacy.notify.service.outcomes`.
 
 On a crash: before 1 commits, nothing happened; between 1 and the API call,
 the row stays ``claimed`` until its lease ends, then becomes ``unknown``;
@@ -29,76 +34,46 @@ queued again.
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, url_for
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, func, select, update
 
 from advocacy import clock
 from advocacy.extensions import db, is_postgresql
-from advocacy.notify.models import Attention, MessageState, OutboxMessage, SmsSender
+from advocacy.notify.models import (
+    Attention,
+    MessageState,
+    OutboxMessage,
+    SmsSender,
+    Subscription,
+    SubscriptionState,
+)
 from advocacy.notify.service.enrol import sender_for
-from advocacy.notify.service.outcomes import EVENT_KINDS, apply_send_result, apply_status, requeue_or_fail
+from advocacy.notify.service.outcomes import EVENT_KINDS, apply_status, requeue_or_fail
+from advocacy.notify.service.rate import SLOT_LEAD, late_tolerance, reserve_slot, reserve_slots, sender_key
+from advocacy.notify.service.record import record_results
 from advocacy.notify.service.render import render_message
-from advocacy.notify.transport import MAX_VALIDITY, Outcome, Sender, SendResult
+from advocacy.notify.transport import MAX_VALIDITY, Outcome, Sender, SendResult, SlotMissed, TwilioSender
 from advocacy.uow import unit_of_work
 
 log = logging.getLogger(__name__)
+
+__all__ = ["late_tolerance", "reserve_slot", "reserve_slots", "sender_key"]  # re-exported from .rate
 
 DEFAULT_LEASE = timedelta(minutes=5)
 #: Rows whose claim is older than this are reconciled (the clocks' skew, and
 #: time for Twilio's list to show a message just created).
 RECONCILE_AFTER = timedelta(seconds=60)
-
-
-def sender_key(sender: SmsSender) -> str:
-    """The rate limit is per Twilio sender: a Messaging Service, or a number."""
-    return (sender.messaging_service_sid or sender.from_number or f"agency:{sender.agency_id}")[:64]
-
-
-def reserve_slot(key: str, segments: int, rate_per_second: float) -> float:
-    """Reserve ``segments`` of the sender's rate; returns the wall-clock time
-    (epoch seconds) at which this send may start.  One atomic UPDATE, in its
-    own committed transaction, so every worker on every machine sees it."""
-    cost = segments / max(rate_per_second, 0.001)
-    now = clock.wall_seconds()
-    greatest = "GREATEST" if is_postgresql() else "MAX"
-    with unit_of_work() as session:
-        row = session.execute(
-            text(
-                f"UPDATE sms_send_rate SET next_at = {greatest}(next_at, :now) + :cost "  # noqa: S608
-                "WHERE sender_key = :key RETURNING next_at"
-            ),
-            {"now": now, "cost": cost, "key": key},
-        ).first()
-        if row is None:
-            if is_postgresql():
-                session.execute(
-                    text(
-                        "INSERT INTO sms_send_rate (sender_key, next_at) VALUES (:key, 0) ON CONFLICT DO NOTHING"
-                    ),
-                    {"key": key},
-                )
-            else:
-                session.execute(
-                    text("INSERT OR IGNORE INTO sms_send_rate (sender_key, next_at) VALUES (:key, 0)"),
-                    {"key": key},
-                )
-            row = session.execute(
-                text(
-                    f"UPDATE sms_send_rate SET next_at = {greatest}(next_at, :now) + :cost "  # noqa: S608
-                    "WHERE sender_key = :key RETURNING next_at"
-                ),
-                {"now": now, "cost": cost, "key": key},
-            ).first()
-    assert row is not None
-    return float(row[0]) - cost
 
 
 @dataclass
@@ -109,6 +84,8 @@ class Stats:
     failed: int = 0
     unknown: int = 0
     reconciled: int = 0
+    #: Sends that woke too late for their slot and reserved another.
+    rereserved: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
@@ -139,50 +116,63 @@ def due_statement(now: datetime, limit: int) -> Select[Any]:
     return stmt
 
 
+def _claim_rows(token: str, limit: int, lease: timedelta) -> list[int]:
+    """In the caller's transaction: claim up to ``limit`` due rows for ``token``."""
+    session = db.session
+    now = clock.now()
+    expire_leases(now)
+    rows = session.execute(due_statement(now, limit)).all()
+    late = [r.id for r in rows if r.valid_until <= now]
+    due = [r.id for r in rows if r.valid_until > now]
+    if late:
+        for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(late))):
+            if message.state == MessageState.QUEUED:
+                message.state = MessageState.FAILED
+                message.updated_at = now
+                if message.kind in EVENT_KINDS:
+                    message.attention = Attention.EXPIRED
+    if not due:
+        return []
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due), OutboxMessage.state == MessageState.QUEUED)
+        .values(
+            state=MessageState.CLAIMED,
+            claimed_by=token,
+            claimed_at=now,
+            lease_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.claimed_by == token, OutboxMessage.state == MessageState.CLAIMED)
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _new_token(worker: str) -> str:
+    return f"{worker}:{secrets.token_hex(6)}"[:64]
+
+
 def claim(worker: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> tuple[str, list[int]]:
     """Claim up to ``limit`` due rows in one committed transaction; returns the
     batch token and the ids claimed.  Rows already past their validity fail."""
-    token = f"{worker}:{secrets.token_hex(6)}"[:64]
-    with unit_of_work() as session:
-        now = clock.now()
-        expire_leases(now)
-        rows = session.execute(due_statement(now, limit)).all()
-        late = [r.id for r in rows if r.valid_until <= now]
-        due = [r.id for r in rows if r.valid_until > now]
-        if late:
-            for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(late))):
-                if message.state == MessageState.QUEUED:
-                    message.state = MessageState.FAILED
-                    message.updated_at = now
-                    if message.kind in EVENT_KINDS:
-                        message.attention = Attention.EXPIRED
-        if due:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(due), OutboxMessage.state == MessageState.QUEUED)
-                .values(
-                    state=MessageState.CLAIMED,
-                    claimed_by=token,
-                    claimed_at=now,
-                    lease_until=now + lease,
-                    attempts=OutboxMessage.attempts + 1,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            due = list(
-                session.scalars(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.claimed_by == token, OutboxMessage.state == MessageState.CLAIMED)
-                    .order_by(OutboxMessage.id)
-                )
-            )
+    token = _new_token(worker)
+    with unit_of_work():
+        due = _claim_rows(token, limit, lease)
     return token, due
 
 
 @dataclass(frozen=True)
 class _Prepared:
     id: int
+    #: The claim's batch token: the answer is recorded only while it holds.
+    token: str
     to: str
     body: str
     segments: int
@@ -192,64 +182,134 @@ class _Prepared:
     rate: float
     messaging_service_sid: str | None
     from_number: str | None
+    #: ``time.monotonic()`` when the subscription was last looked at.
+    prepared_at: float = 0.0
+
+    @property
+    def cost(self) -> float:
+        """Seconds of the sender's rate this text takes."""
+        return self.segments / max(self.rate, 0.001)
 
 
-def _prepare(message_id: int, token: str) -> _Prepared | None:
-    """Read what the send needs, in a short transaction of its own; a row whose
-    subscription stopped meanwhile is cancelled instead."""
+def _prepare_one(message: OutboxMessage, sender: SmsSender, now: datetime, token: str) -> _Prepared | None:
+    """What the send needs; a row whose subscription stopped is cancelled
+    instead (None).  Raises ValueError when the text cannot be rendered."""
+    subscription = message.subscription
+    allowed = subscription.live if message.kind == "code" else subscription.state == "confirmed"
+    if not allowed:
+        message.state = MessageState.CANCELLED
+        message.lease_until = None
+        message.updated_at = now
+        return None
     settings = current_app.config["SETTINGS"]
+    rendered = render_message(message, sender)
+    seconds = int((message.valid_until - now).total_seconds())
+    service = sender.messaging_service_sid or None
+    from_number = None if service else (sender.from_number or settings.twilio_from_number or "+15005550006")
+    return _Prepared(
+        id=message.id,
+        token=token,
+        to=subscription.phone,
+        body=rendered.text,
+        segments=rendered.info.segments,
+        validity=max(1, min(MAX_VALIDITY, seconds)),
+        valid_until=message.valid_until,
+        key=sender_key(sender),
+        rate=sender.rate_per_second,
+        messaging_service_sid=service,
+        from_number=from_number,
+        prepared_at=time.monotonic(),
+    )
+
+
+def claim_and_prepare(worker: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[_Prepared]:
+    """Claim a batch and read what each send needs, in ONE committed
+    transaction (the claim is committed before any call to Twilio).  Rows
+    whose subscription stopped are cancelled, rows that cannot be rendered go
+    back to the queue (or fail), in the same transaction."""
+    token = _new_token(worker)
+    prepared: list[_Prepared] = []
     with unit_of_work() as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None or message.claimed_by != token or message.state != MessageState.CLAIMED:
-            return None
-        subscription = message.subscription
-        allowed = subscription.live if message.kind == "code" else subscription.state == "confirmed"
+        ids = _claim_rows(token, limit, lease)
+        if not ids:
+            return []
         now = clock.now()
-        if not allowed:
-            message.state = MessageState.CANCELLED
-            message.lease_until = None
-            message.updated_at = now
-            return None
-        sender = sender_for(message.agency_id)
-        rendered = render_message(message, sender)
-        seconds = int((message.valid_until - now).total_seconds())
-        service = sender.messaging_service_sid or None
-        from_number = (
-            None if service else (sender.from_number or settings.twilio_from_number or "+15005550006")
+        senders: dict[int, SmsSender] = {}
+        messages = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
         )
-        return _Prepared(
-            id=message.id,
-            to=subscription.phone,
-            body=rendered.text,
-            segments=rendered.info.segments,
-            validity=max(1, min(MAX_VALIDITY, seconds)),
-            valid_until=message.valid_until,
-            key=sender_key(sender),
-            rate=sender.rate_per_second,
-            messaging_service_sid=service,
-            from_number=from_number,
-        )
+        for message in messages.unique():
+            if message.agency_id not in senders:
+                senders[message.agency_id] = sender_for(message.agency_id)
+            try:
+                item = _prepare_one(message, senders[message.agency_id], now, token)
+            except ValueError:
+                requeue_or_fail(message, message.valid_until, None, now)
+                continue
+            if item is not None:
+                prepared.append(item)
+    return prepared
 
 
-def _record(prepared: _Prepared, token: str, result: SendResult, *, simulate_delivery: bool) -> None:
+#: A text claimed longer ago than this (seconds) has its subscription looked
+#: at again before its slot is reserved: at a slow rate a batch takes a
+#: while to send, and an advocate may end the subscription meanwhile.
+RECHECK_AFTER = 2.0
+
+
+def still_wanted(items: Sequence[_Prepared]) -> list[_Prepared]:
+    """Those of ``items`` whose subscription may still be texted; the others
+    are cancelled (still this batch's claim only), in one transaction."""
+    if not items:
+        return []
     with unit_of_work() as session:
-        message = session.scalar(
-            select(OutboxMessage).where(OutboxMessage.id == prepared.id).with_for_update()
-        )
-        if message is None:
-            return
-        mine = message.claimed_by == token and message.state in (MessageState.CLAIMED, MessageState.UNKNOWN)
-        if not mine:
-            log.warning("sms send result for a row no longer claimed", extra={"action": "sms.late_result"})
-            return
-        apply_send_result(message, result, prepared.segments)
-        if simulate_delivery and result.outcome is Outcome.SENT:
-            apply_status(message, "delivered", None)
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.kind, Subscription.state)
+            .join(Subscription, Subscription.id == OutboxMessage.subscription_id)
+            .where(OutboxMessage.id.in_([i.id for i in items]))
+        ).all()
+        live = {SubscriptionState.PENDING.value, SubscriptionState.CONFIRMED.value}
+        ok = {
+            r.id
+            for r in rows
+            if (
+                str(r.state) in live
+                if r.kind == "code"
+                else str(r.state) == SubscriptionState.CONFIRMED.value
+            )
+        }
+        stopped = [i for i in items if i.id not in ok]
+        if stopped:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([i.id for i in stopped]),
+                    OutboxMessage.claimed_by.in_({i.token for i in stopped}),
+                    OutboxMessage.state == MessageState.CLAIMED,
+                )
+                .values(state=MessageState.CANCELLED, lease_until=None, updated_at=clock.now())
+                .execution_options(synchronize_session=False)
+            )
+    return [i for i in items if i.id in ok]
+
+
+def _fresh(items: list[_Prepared]) -> list[_Prepared]:
+    if items and time.monotonic() - min(i.prepared_at for i in items) > RECHECK_AFTER:
+        return still_wanted(items)
+    return items
 
 
 class Worker:
-    """One worker thread's loop.  ``make_sender`` is called in the thread
-    that sends (a Twilio client is not thread-safe: one per thread)."""
+    """One claim loop with ``threads`` sending threads.
+
+    ``make_sender`` is called in each thread that sends (a Twilio client is
+    not thread-safe: one per thread).  With one thread, sends happen in the
+    loop's own thread, one after another.  With more, each batch is sent by
+    the pool: as threads come free, slots for that many texts are reserved
+    in one update and handed out, and the answers that have come back are
+    recorded together in one transaction.  A slow Twilio needs
+    ``threads >= rate x latency`` and some spare (100/s at 150 ms: 15, so 24).
+    """
 
     def __init__(
         self,
@@ -260,6 +320,7 @@ class Worker:
         batch_size: int = 20,
         lease: timedelta = DEFAULT_LEASE,
         simulate_delivery: bool = False,
+        threads: int = 1,
     ) -> None:
         self.app = app
         self.make_sender = make_sender
@@ -267,54 +328,79 @@ class Worker:
         self.batch_size = batch_size
         self.lease = lease
         self.simulate_delivery = simulate_delivery
+        self.threads = max(1, threads)
         self.stats = Stats()
-        self._sender: Sender | None = None
+        self._local = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
+        self._recorder: threading.Thread | None = None
+        self._free = threading.Semaphore(self.threads)
+        self._answers: queue.SimpleQueue[tuple[_Prepared, SendResult | None, int] | None] = (
+            queue.SimpleQueue()
+        )
 
     @property
     def sender(self) -> Sender:
-        if self._sender is None:
-            self._sender = self.make_sender()
-        return self._sender
+        """This thread's sender."""
+        sender = getattr(self._local, "sender", None)
+        if sender is None:
+            sender = self._local.sender = self.make_sender()
+        return sender
 
     def status_callback_url(self) -> str:
         base = self.app.config["SETTINGS"].public_base_url
         with self.app.test_request_context():
             return base.rstrip("/") + url_for("notify.twilio_status")
 
-    def run_batch(self) -> int:
-        """Claim one batch and send it; how many rows were claimed."""
-        with self.app.app_context():
-            token, ids = claim(self.name, self.batch_size, self.lease)
-            self.stats.claimed += len(ids)
-            callback = self.status_callback_url()
-            for message_id in ids:
-                self._send_one(message_id, token, callback)
-            db.session.remove()
-        return len(ids)
+    def _pool_thread_start(self) -> None:
+        # The app's context for the whole life of the thread: its clock, and
+        # a session of its own for a re-reservation.
+        self.app.app_context().push()
 
-    def _send_one(self, message_id: int, token: str, callback: str) -> None:
-        try:
-            prepared = _prepare(message_id, token)
-        except ValueError:
-            with unit_of_work() as session:
-                message = session.get(OutboxMessage, message_id)
-                if message is not None and message.claimed_by == token:
-                    requeue_or_fail(message, message.valid_until, None, clock.now())
+    def _start_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._free = threading.Semaphore(self.threads)
+            self._answers = queue.SimpleQueue()
+            self._recorder = threading.Thread(
+                target=self._record_loop, name=f"{self.name}:record", daemon=True
+            )
+            self._recorder.start()
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.threads, thread_name_prefix=self.name, initializer=self._pool_thread_start
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Wait for the texts in flight and their answers to be recorded, then
+        stop the sending threads and the recorder."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._answers.put(None)
+            if self._recorder is not None:
+                self._recorder.join()
+            self._pool = None
+            self._recorder = None
+
+    def run_batch(self) -> int:
+        """Claim one batch and send it; how many rows were claimed.  With more
+        than one thread it returns once every text of the batch is handed to
+        a thread (so the next claim overlaps the last sends); :meth:`close`
+        waits for them."""
+        with self.app.app_context():
+            items = claim_and_prepare(self.name, self.batch_size, self.lease)
+            self.stats.claimed += len(items)
+            if items:
+                callback = self.status_callback_url()
+                if self.threads == 1:
+                    self._send_in_turn(items, callback)
+                else:
+                    self._send_in_pool(items, callback)
+            db.session.remove()
+        return len(items)
+
+    def _count(self, result: SendResult | None, late: int) -> None:
+        self.stats.rereserved += late
+        if result is None:
             return
-        if prepared is None:
-            return
-        start = reserve_slot(prepared.key, prepared.segments, prepared.rate)
-        wait = start - clock.wall_seconds()
-        if wait > 0:
-            time.sleep(wait)
-        result = self.sender.send(
-            prepared.to,
-            prepared.body,
-            status_callback=callback,
-            validity_seconds=prepared.validity,
-            messaging_service_sid=prepared.messaging_service_sid,
-            from_number=prepared.from_number,
-        )
         self.stats.outcomes[result.outcome.value] = self.stats.outcomes.get(result.outcome.value, 0) + 1
         if result.outcome is Outcome.SENT:
             self.stats.sent += 1
@@ -324,13 +410,136 @@ class Worker:
             self.stats.unknown += 1
         else:
             self.stats.failed += 1
-        _record(prepared, token, result, simulate_delivery=self.simulate_delivery)
+
+    def _send_in_turn(self, items: list[_Prepared], callback: str) -> None:
+        for each in items:
+            fresh = _fresh([each])
+            if not fresh:
+                continue
+            item = fresh[0]
+            slot = reserve_slots(item.key, [item.cost])[0]
+            result, late = self._paced_send(item, slot, callback)
+            self._count(result, late)
+            record_results([(item, result)], simulate_delivery=self.simulate_delivery)
+
+    def _reserve(self, chunk: list[_Prepared]) -> list[float]:
+        """Slots for ``chunk``, one update per sender (usually one)."""
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for index, item in enumerate(chunk):
+            by_key[item.key].append(index)
+        slots = [0.0] * len(chunk)
+        for key, indexes in by_key.items():
+            for index, slot in zip(
+                indexes, reserve_slots(key, [chunk[i].cost for i in indexes]), strict=True
+            ):
+                slots[index] = slot
+        return slots
+
+    def _send_in_pool(self, items: list[_Prepared], callback: str) -> None:
+        """Hand the texts to threads as they come free: for every group of
+        free threads, one update reserves their slots."""
+        pool = self._start_pool()
+        pending = deque(items)
+        while pending:
+            self._free.acquire()
+            taken = 1
+            while taken < len(pending) and self._free.acquire(blocking=False):
+                taken += 1
+            chunk = [pending.popleft() for _ in range(taken)]
+            try:
+                wanted = _fresh(chunk)
+                for _ in range(taken - len(wanted)):
+                    self._free.release()
+                taken, chunk = len(wanted), wanted
+                slots = self._reserve(chunk) if chunk else []
+            except BaseException:
+                for _ in range(taken):
+                    self._free.release()
+                raise  # the rows stay claimed: unknown after the lease, then reconciled
+            for item, slot in zip(chunk, slots, strict=True):
+                pool.submit(self._send_one, item, slot, callback)
+
+    def _send_one(self, item: _Prepared, slot: float, callback: str) -> None:
+        result: SendResult | None = None
+        late = 0
+        try:
+            result, late = self._paced_send(item, slot, callback)
+        except Exception:  # the row stays claimed: unknown after the lease, then reconciled
+            log.exception("sms send failed", extra={"action": "sms.send_error"})
+        finally:
+            self._free.release()
+            self._answers.put((item, result, late))
+
+    def _record_loop(self) -> None:
+        """The recorder: every answer that has come back, in one transaction."""
+        with self.app.app_context():
+            stopping = False
+            while not stopping:
+                came = [self._answers.get()]
+                while True:
+                    try:
+                        came.append(self._answers.get_nowait())
+                    except queue.Empty:
+                        break
+                done: list[tuple[_Prepared, SendResult]] = []
+                for answer in came:
+                    if answer is None:
+                        stopping = True
+                        continue
+                    item, result, late = answer
+                    self._count(result, late)
+                    if result is not None:
+                        done.append((item, result))
+                try:
+                    record_results(done, simulate_delivery=self.simulate_delivery)
+                except Exception:
+                    log.exception("sms record failed", extra={"action": "sms.record_error"})
+            db.session.remove()
+
+    def _paced_send(self, item: _Prepared, slot: float, callback: str) -> tuple[SendResult, int]:
+        """Wait for ``slot``, then send; a send that would start later than the
+        tolerance reserves a new slot instead (so late sends never bunch).
+        Through Twilio the check is made again just before the request leaves
+        (:class:`~advocacy.notify.transport.SlotMissed`).  Returns the answer
+        and how many times a slot was missed."""
+        tolerance = late_tolerance(item.rate)
+        missed = 0
+        sender = self.sender
+        while True:
+            wait = slot - clock.wall_seconds()
+            if wait > 0:
+                time.sleep(wait)
+            if clock.wall_seconds() - slot <= tolerance:
+                extra: dict[str, Any] = (
+                    {"not_after": slot + tolerance} if isinstance(sender, TwilioSender) else {}
+                )
+                try:
+                    result = sender.send(
+                        item.to,
+                        item.body,
+                        status_callback=callback,
+                        validity_seconds=item.validity,
+                        messaging_service_sid=item.messaging_service_sid,
+                        from_number=item.from_number,
+                        **extra,
+                    )
+                except SlotMissed:
+                    pass  # nothing left: wait for a new slot
+                else:
+                    return result, missed
+            missed += 1
+            # A busy machine may need longer than the lead to commit and hand
+            # out a slot: each miss doubles it (up to a second).
+            slot = reserve_slots(item.key, [item.cost], lead=min(SLOT_LEAD * 2**missed, 1.0))[0]
 
     def run_until_idle(self, max_batches: int = 10_000) -> Stats:
         """Send everything due now (``--once``)."""
-        for _i in range(max_batches):
-            if not self.run_batch():
-                break
+        try:
+            for _i in range(max_batches):
+                if not self.run_batch():
+                    break
+        finally:
+            self.close()
         return self.stats
 
 
