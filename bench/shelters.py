@@ -121,6 +121,9 @@ def fill(env: dict[str, str], clients: int) -> Fill:
     events form one chain that ends in its state."""
     from sqlalchemy import insert, select
 
+    # In create_app's order: importing the shelter models first is a circular import
+    # (shelters.service -> handoff -> intake.forms -> shelters.forms -> shelters.service).
+    import advocacy.intake  # noqa: F401
     from advocacy import create_app
     from advocacy.actor import Actor
     from advocacy.auth.models import Role

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from advocacy import clock
 from advocacy.access import current_actor, roles_required
@@ -41,7 +41,7 @@ from advocacy.shelters.models import (
     ReferralStatus,
     RoomType,
 )
-from advocacy.templating import language_name
+from advocacy.templating import language_name, relative_time
 from advocacy.vocab import Labels
 
 #: How often an open board asks whether it changed (seconds).
@@ -387,14 +387,14 @@ def referral_cancel(referral_id: int) -> Any:
 
 @bp.app_template_filter("since")
 def since(moment: datetime) -> str:
-    """ "5 minutes ago", in the page's language (never "0 minutes")."""
-    return format_timedelta(moment - clock.now(), granularity="minute", add_direction=True)
+    """ "5 minutes ago", in the page's language (never "0 minutes"); each phrase formatted once."""
+    return relative_time(moment, clock.now())
 
 
 @bp.app_template_filter("time_left")
 def time_left(moment: datetime) -> str:
     """ "in 95 minutes": minutes up to two hours, so a hold's time left is exact enough."""
-    return format_timedelta(moment - clock.now(), granularity="minute", threshold=2, add_direction=True)
+    return relative_time(moment, clock.now(), threshold=2)
 
 
 def household_text(referral: Referral) -> str:
