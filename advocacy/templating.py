@@ -224,8 +224,25 @@ def language_name(tag: str) -> str:
     """A language tag as people read it: its own name ("Soomaali", "Tiếng Việt").
 
     The registry names the app's own languages; a victim's language outside it
-    is named from CLDR when Babel knows it, else shown as its tag.
+    is named from CLDR when Babel knows it, else shown as its tag.  A tag's name
+    is the same on every page (in its own language), so each is looked up once.
     """
+    try:
+        return _LANGUAGE_NAMES[tag]
+    except KeyError:
+        name = _language_name(tag)
+        if len(_LANGUAGE_NAMES) < 2_000:  # tags are also typed in ("Other"): keep it bounded
+            _LANGUAGE_NAMES[tag] = name
+        return name
+    except TypeError:  # not a tag at all
+        return _language_name(tag)
+
+
+#: Language names by tag (a few hundred tags at most: the ones people and shelters use).
+_LANGUAGE_NAMES: dict[str, str] = {}
+
+
+def _language_name(tag: str) -> str:
     language = registry().get(tag)
     if language:
         return language.native

@@ -10,6 +10,7 @@ finds nothing changed with 304 (see :func:`_conditional`).
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
@@ -41,7 +42,7 @@ from advocacy.shelters.models import (
     ReferralStatus,
     RoomType,
 )
-from advocacy.templating import language_name, relative_time
+from advocacy.templating import UrlPattern, language_name, relative_time
 from advocacy.vocab import Labels
 
 #: How often an open board asks whether it changed (seconds).
@@ -104,12 +105,32 @@ def _render_board(
     return render_template(
         template,
         board=board,
+        urls=_board_urls(shelter.id),
         filters_form=filters_form,
         action_form=action_form or BedActionForm(),
         checkin_form=HoldCheckInForm(),
         decline_form=DeclineForm(),
         poll_seconds=POLL_SECONDS,
         etag=etag,
+    )
+
+
+def _board_urls(shelter_id: int) -> SimpleNamespace:
+    """The URLs of the board's rows (a bed, a hold, a stay, a referral), each endpoint
+    asked of the router once per render, not once per row."""
+    return SimpleNamespace(
+        **{
+            endpoint: UrlPattern(f"shelters.{endpoint}", name, shelter_id=shelter_id)
+            for endpoint, name in (
+                ("bed_check_out", "bed_id"),
+                ("stay_check_out", "stay_id"),
+                ("hold_check_in", "hold_id"),
+                ("hold_extend", "hold_id"),
+                ("hold_release", "hold_id"),
+                ("referral_accept", "referral_id"),
+                ("referral_decline", "referral_id"),
+            )
+        }
     )
 
 
@@ -322,7 +343,14 @@ def network() -> Any:
     form = NetworkFilterForm(service.network_regions(), request.args)
     rows = service.network_board(form.filters(), holds_ended=True)  # board_etag ended them
     template = "shelters/_network.html" if _fragment() else "shelters/network.html"
-    body = render_template(template, rows=rows, form=form, poll_seconds=POLL_SECONDS, etag=etag)
+    body = render_template(
+        template,
+        rows=rows,
+        form=form,
+        poll_seconds=POLL_SECONDS,
+        etag=etag,
+        request_url=UrlPattern("shelters.request_hold", "shelter_id"),
+    )
     status = 400 if form.errors else 200
     response = _with_etag(body, etag)
     response.status_code = status

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -69,6 +70,15 @@ class StaffBoard:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    @cached_property
+    def bed_labels_by_hold(self) -> dict[int | None, list[str]]:
+        """The labels of the beds shown, by the hold they are in (``None``: in none), in
+        the board's order: each hold and referral names its beds without a pass over all."""
+        labels: dict[int | None, list[str]] = {}
+        for bed in self.beds:
+            labels.setdefault(bed.hold_id, []).append(bed.label)
+        return labels
 
     @property
     def stale(self) -> bool:
