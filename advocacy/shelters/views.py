@@ -340,8 +340,10 @@ def network() -> Any:
     etag = service.board_etag(*_etag_parts())
     if (unchanged := _conditional(etag)) is not None:
         return unchanged
-    form = NetworkFilterForm(service.network_regions(), request.args)
-    rows = service.network_board(form.filters(), holds_ended=True)  # board_etag ended them
+    # One read of the shelters gives both the form's regions and the board's rows.
+    shelters = service.network_shelters()
+    form = NetworkFilterForm(service.network_regions(shelters), request.args)
+    rows = service.network_board(form.filters(), holds_ended=True, shelters=shelters)  # board_etag ended them
     template = "shelters/_network.html" if _fragment() else "shelters/network.html"
     body = render_template(
         template,
@@ -361,8 +363,11 @@ def network() -> Any:
 @roles_required(*service.NETWORK_ROLES)
 def network_json() -> Any:
     """The network board's rows without a template: labels and counts only."""
-    form = NetworkFilterForm(service.network_regions(), request.args)
-    return jsonify(shelters=[row.to_dict() for row in service.network_board(form.filters())])
+    shelters = service.network_shelters()
+    form = NetworkFilterForm(service.network_regions(shelters), request.args)
+    return jsonify(
+        shelters=[row.to_dict() for row in service.network_board(form.filters(), shelters=shelters)]
+    )
 
 
 @bp.route("/network/<id:shelter_id>/request", methods=["GET", "POST"])
