@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/profile_page.py --cases 20000 /shelters/network /cases/
     .venv/bin/python bench/profile_page.py --reuse /cases/{case}      # the data of the last run
+    .venv/bin/python bench/profile_page.py --reuse --no-profile --repeat 3 /cases/ /bench/cases.json
 
 The data is ``bench/served.py``'s fill (the shelter network, the cases) in a
 database of its own (``--database``); the page is asked for ``--rounds``
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import benchapp  # noqa: E402  (bench/benchapp.py)
 import served  # noqa: E402  (bench/served.py)
 import shelters as shelter_bench  # noqa: E402  (bench/shelters.py)
 
@@ -90,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from config import load_settings
 
     app = create_app(load_settings(env, log_level="WARNING"))
+    benchapp.add_bare_endpoints(app)  # /bench/cases.json, /bench/cases/<id>.json: the pages' baselines
     clients: dict[str, Any] = {}  # one sign-in per person: a code is refused a second time
     for path in args.paths:
         staff = "{shelter}" in path or "board" in path
