@@ -9,8 +9,15 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import TIMEDELTA_UNITS
-from flask import Flask, current_app, request, url_for
-from flask_babel import format_timedelta, get_locale, get_translations
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import (
+    format_date,
+    format_number,
+    format_timedelta,
+    get_locale,
+    get_translations,
+    to_user_timezone,
+)
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -160,6 +167,39 @@ def relative_time(moment: datetime, now: datetime, *, threshold: float = 0.85) -
         return phrase
 
 
+def date_format(value: Any, format: str | None = None, rebase: bool = True) -> str:
+    """Flask-Babel's ``dateformat`` filter, each day formatted once per request.
+
+    A date says the same for every moment of its day (in the person's time
+    zone), and a list of fifty cases opened over a few days asks for a few
+    dates fifty times.  The formatted days are kept for this request only
+    (``g``), as the dates of people's cases are.
+    """
+    if not rebase or not isinstance(value, datetime):
+        return format_date(value, format, rebase)
+    key = (get_locale(), format, to_user_timezone(value).date())
+    memo: dict[Any, str] = g.setdefault("advocacy_dates", {})
+    try:
+        return memo[key]
+    except KeyError:
+        text = memo[key] = format_date(value, format, rebase)
+        return text
+
+
+def number_format(number: Any) -> str:
+    """Flask-Babel's ``numberformat`` filter, each number formatted once per request
+    (a board says "0", "1" and "2" in every row)."""
+    try:
+        key = (get_locale(), type(number), number)
+        memo: dict[Any, str] = g.setdefault("advocacy_numbers", {})
+        return memo[key]
+    except KeyError:
+        text = memo[key] = format_number(number)
+        return text
+    except TypeError:  # unhashable: formatted as it comes
+        return format_number(number)
+
+
 #: A number no id reaches (ids are 32-bit), to find where an id goes in a built URL.
 _ID_MARK = 987654321987
 
@@ -285,6 +325,8 @@ def init_app(app: Flask) -> None:
     app.extensions["advocacy.navigation"] = build_navigation(app)
     app.context_processor(_context)
     app.jinja_env.filters["bdi"] = bdi
+    app.jinja_env.filters["dateformat"] = date_format  # Flask-Babel's, once per day and request
+    app.jinja_env.filters["numberformat"] = number_format  # Flask-Babel's, once per number and request
     app.jinja_env.filters["phone"] = phone
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["itext"] = instrument_text

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+import flask
 import flask_babel
 import pytest
 from babel import Locale
@@ -612,3 +613,23 @@ def test_row_urls_are_the_routers_own(app: Flask) -> None:
             assert case_url(id_) == url_for("intake.detail", case_id=id_)
             assert check_out(id_) == url_for("shelters.bed_check_out", shelter_id=7, bed_id=id_)
             assert UrlPattern("intake.index", "page")(id_) == url_for("intake.index", page=id_)
+
+
+@pytest.mark.parametrize("tag", ["en", "ar"])
+def test_dates_are_formatted_once_per_day_as_flask_babel_formats_them(app: Flask, tag: str) -> None:
+    """The ``dateformat`` filter keeps each day's text for the request: the same text as
+    Flask-Babel's for every moment, also either side of midnight in the person's time zone."""
+    from datetime import UTC, datetime, timedelta
+
+    from advocacy.templating import date_format
+
+    start = datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
+    moments = [start + timedelta(minutes=37 * n) for n in range(200)]
+    with app.test_request_context("/", headers={"Accept-Language": tag}):
+        for moment in moments + moments:
+            assert date_format(moment) == flask_babel.format_date(moment)
+            assert date_format(moment, "short") == flask_babel.format_date(moment, "short")
+        assert date_format(date(2026, 3, 9)) == flask_babel.format_date(date(2026, 3, 9))
+        assert len(flask.g.advocacy_dates) == 2 * len(
+            {flask_babel.to_user_timezone(m).date() for m in moments}
+        )
