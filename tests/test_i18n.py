@@ -616,12 +616,13 @@ def test_row_urls_are_the_routers_own(app: Flask) -> None:
 
 
 @pytest.mark.parametrize("tag", ["en", "ar"])
-def test_dates_are_formatted_once_per_day_as_flask_babel_formats_them(app: Flask, tag: str) -> None:
+def test_dates_and_numbers_are_formatted_once_as_flask_babel_formats_them(app: Flask, tag: str) -> None:
     """The ``dateformat`` filter keeps each day's text for the request: the same text as
-    Flask-Babel's for every moment, also either side of midnight in the person's time zone."""
+    Flask-Babel's for every moment, also either side of midnight in the person's time zone;
+    ``numberformat`` keeps each number's."""
     from datetime import UTC, datetime, timedelta
 
-    from advocacy.templating import date_format
+    from advocacy.templating import date_format, number_format
 
     start = datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
     moments = [start + timedelta(minutes=37 * n) for n in range(200)]
@@ -633,3 +634,5 @@ def test_dates_are_formatted_once_per_day_as_flask_babel_formats_them(app: Flask
         assert len(flask.g.advocacy_dates) == 2 * len(
             {flask_babel.to_user_timezone(m).date() for m in moments}
         )
+        for number in (0, 1, 1234567, 0.5, 1.0, 2, 1234567, 0):
+            assert number_format(number) == flask_babel.format_number(number)
