@@ -8,8 +8,10 @@ The data is ``bench/served.py``'s fill (the shelter network, the cases) in a
 database of its own (``--database``); the page is asked for ``--rounds``
 times by a test client signed in as the fill's first advocate (or staff
 member, for a path with ``{shelter}``), and the functions that cost most are
-printed.  A tool for finding what to change, not a measurement: the figures
-to compare are ``bench/served.py``'s.
+printed.  A tool for finding what to change; with ``--no-profile --repeat N``
+it prints the least CPU (``process_time``) per request of N batches, an
+in-process figure to compare two versions on the same data.  The served
+figures are ``bench/served.py``'s.
 """
 
 from __future__ import annotations
