@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, current_app, request
-from flask_babel import get_translations
+from babel.dates import TIMEDELTA_UNITS
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import (
+    format_date,
+    format_number,
+    format_timedelta,
+    get_locale,
+    get_translations,
+    to_user_timezone,
+)
 from flask_babel import lazy_gettext as _l
-from jinja2.ext import _make_new_gettext, _make_new_ngettext
-from markupsafe import Markup
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from advocacy.access import current_actor
@@ -76,17 +86,145 @@ def _agencies() -> list[Agency]:
 
 
 def _render_gettext() -> dict[str, Any]:
-    """``_``, ``gettext`` and ``ngettext`` bound to this render's catalog.
+    """``_``, ``gettext`` and ``ngettext`` bound to this render's catalog, each message
+    formatted once per render.
 
     Flask-Babel's own look the catalog up again on every call (the domain, the
-    request's language, the cache): a board with fifty rows asks for it
-    hundreds of times.  Here the catalog is looked up once per render and each
-    message is one dictionary look-up; the results are the same (Jinja's
-    wrappers escape and format exactly as the global functions do).
+    request's language, the cache), and Jinja's wrappers format the message
+    again on every call: a board of fifty rows says "Stale" or "3 adult beds"
+    over and over.  Here the catalog is looked up once per render, and a
+    message without variables of its own (``ngettext``: only its number) is
+    formatted the first time and then read from a dictionary of this render.
+    The results are those of Jinja's wrappers (``jinja2.ext._make_new_gettext``):
+    the translation as ``Markup`` when the template escapes, ``%`` applied even
+    without variables; ``tests/test_i18n.py`` compares the two.
     """
     catalog = get_translations()
-    one = _make_new_gettext(catalog.ugettext)
-    return {"_": one, "gettext": one, "ngettext": _make_new_ngettext(catalog.ungettext)}
+    ugettext, ungettext = catalog.ugettext, catalog.ungettext
+    plain: dict[str, str] = {}
+    counted: dict[tuple[str, str, Any], str] = {}
+
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+        if variables or not eval_ctx.autoescape:
+            rv = ugettext(string)
+            # A translation is trusted text, as Jinja's own wrapper trusts it.
+            return (Markup(rv) if eval_ctx.autoescape else rv) % variables  # noqa: S704
+        try:
+            return plain[string]
+        except KeyError:
+            done = plain[string] = Markup(ugettext(string)) % variables  # noqa: S704
+            return done
+
+    @pass_eval_context
+    def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: Any, /, **variables: Any) -> str:
+        if variables or not eval_ctx.autoescape:
+            variables.setdefault("num", num)
+            rv = ungettext(singular, plural, num)
+            return (Markup(rv) if eval_ctx.autoescape else rv) % variables  # noqa: S704
+        key = (singular, plural, num)
+        try:
+            return counted[key]
+        except KeyError:
+            done = counted[key] = Markup(ungettext(singular, plural, num)) % {"num": num}  # noqa: S704
+            return done
+        except TypeError:  # an unhashable number: format it every time
+            return Markup(ungettext(singular, plural, num)) % {"num": num}  # noqa: S704
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
+#: "5 minutes ago" per language, unit and number: the same few phrases on every board.
+_RELATIVE: dict[tuple[str, float, str, int, bool], str] = {}
+
+
+def relative_time(moment: datetime, now: datetime, *, threshold: float = 0.85) -> str:
+    """``format_timedelta(moment - now, granularity="minute", add_direction=True)``, in the
+    page's language, each distinct phrase formatted once per process.
+
+    Babel's result depends only on the unit it picks, the rounded number of
+    that unit and the direction; those are computed here as Babel computes
+    them (``babel.dates.format_timedelta``), and the phrase is formatted the
+    first time it is needed.  The cache holds phrases such as "in 3 hours",
+    nothing about anyone.  ``tests/test_i18n.py`` compares it with Babel's.
+    """
+    delta = moment - now
+    seconds = delta.days * 86400 + delta.seconds
+    size = abs(seconds)
+    for unit, per_unit in TIMEDELTA_UNITS:
+        value = size / per_unit
+        if value >= threshold or unit == "minute":
+            if unit == "minute" and value > 0:
+                value = max(1, value)
+            break
+    key = (str(get_locale()), threshold, unit, round(value), seconds >= 0)
+    try:
+        return _RELATIVE[key]
+    except KeyError:
+        phrase = format_timedelta(delta, granularity="minute", threshold=threshold, add_direction=True)
+        if len(_RELATIVE) < 10_000:
+            _RELATIVE[key] = phrase
+        return phrase
+
+
+def date_format(value: Any, format: str | None = None, rebase: bool = True) -> str:
+    """Flask-Babel's ``dateformat`` filter, each day formatted once per request.
+
+    A date says the same for every moment of its day (in the person's time
+    zone), and a list of fifty cases opened over a few days asks for a few
+    dates fifty times.  The formatted days are kept for this request only
+    (``g``), as the dates of people's cases are.
+    """
+    if not rebase or not isinstance(value, datetime):
+        return format_date(value, format, rebase)
+    key = (get_locale(), format, to_user_timezone(value).date())
+    memo: dict[Any, str] = g.setdefault("advocacy_dates", {})
+    try:
+        return memo[key]
+    except KeyError:
+        text = memo[key] = format_date(value, format, rebase)
+        return text
+
+
+def number_format(number: Any) -> str:
+    """Flask-Babel's ``numberformat`` filter, each number formatted once per request
+    (a board says "0", "1" and "2" in every row)."""
+    try:
+        key = (get_locale(), type(number), number)
+        memo: dict[Any, str] = g.setdefault("advocacy_numbers", {})
+        return memo[key]
+    except KeyError:
+        text = memo[key] = format_number(number)
+        return text
+    except TypeError:  # unhashable: formatted as it comes
+        return format_number(number)
+
+
+#: A number no id reaches (ids are 32-bit), to find where an id goes in a built URL.
+_ID_MARK = 987654321987
+
+
+class UrlPattern:
+    """The URLs of one endpoint that differ only by an id, built by ``url_for`` once.
+
+    ``UrlPattern("intake.detail", "case_id")(7)`` is ``url_for("intake.detail",
+    case_id=7)``: the URL is built once with a marker in the id's place, and
+    each row's URL is the text around it with the id in between (a list of
+    fifty cases asks the router once, not fifty times).  Only for ids (whole
+    numbers, which the ``id`` converter writes as their digits).
+    """
+
+    __slots__ = ("_after", "_before")
+
+    def __init__(self, endpoint: str, name: str, **values: Any) -> None:
+        built = url_for(endpoint, **values, **{name: _ID_MARK})
+        mark = str(_ID_MARK)
+        if built.count(mark) != 1:
+            raise ValueError(f"{endpoint}: the id is not once in its URL")
+        self._before, self._after = built.split(mark)
+
+    def __call__(self, id_: int) -> str:
+        return f"{self._before}{int(id_)}{self._after}"
 
 
 def _context() -> dict[str, Any]:
@@ -113,21 +251,39 @@ def bdi(value: object) -> Markup:
     In an Arabic sentence a Latin name ending in ")" would otherwise be drawn out
     of order; ``<bdi>`` lets the browser lay it out on its own.
     """
-    return Markup("<bdi>{}</bdi>").format(value)
+    # Concatenated, not Markup.format: the same text, at a fraction of the cost per row.
+    return Markup(f"<bdi>{escape(value)}</bdi>")  # noqa: S704 - the value is escaped
 
 
 def phone(value: str) -> Markup:
     """A phone number or short code: left to right and never broken across lines,
     also inside an Arabic sentence."""
-    return Markup('<bdi dir="ltr" class="app-phone">{}</bdi>').format(value)
+    return Markup(f'<bdi dir="ltr" class="app-phone">{escape(value)}</bdi>')  # noqa: S704 - escaped
 
 
 def language_name(tag: str) -> str:
     """A language tag as people read it: its own name ("Soomaali", "Tiếng Việt").
 
     The registry names the app's own languages; a victim's language outside it
-    is named from CLDR when Babel knows it, else shown as its tag.
+    is named from CLDR when Babel knows it, else shown as its tag.  A tag's name
+    is the same on every page (in its own language), so each is looked up once.
     """
+    try:
+        return _LANGUAGE_NAMES[tag]
+    except KeyError:
+        name = _language_name(tag)
+        if len(_LANGUAGE_NAMES) < 2_000:  # tags are also typed in ("Other"): keep it bounded
+            _LANGUAGE_NAMES[tag] = name
+        return name
+    except TypeError:  # not a tag at all
+        return _language_name(tag)
+
+
+#: Language names by tag (a few hundred tags at most: the ones people and shelters use).
+_LANGUAGE_NAMES: dict[str, str] = {}
+
+
+def _language_name(tag: str) -> str:
     language = registry().get(tag)
     if language:
         return language.native
@@ -170,6 +326,8 @@ def init_app(app: Flask) -> None:
     app.extensions["advocacy.navigation"] = build_navigation(app)
     app.context_processor(_context)
     app.jinja_env.filters["bdi"] = bdi
+    app.jinja_env.filters["dateformat"] = date_format  # Flask-Babel's, once per day and request
+    app.jinja_env.filters["numberformat"] = number_format  # Flask-Babel's, once per number and request
     app.jinja_env.filters["phone"] = phone
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["itext"] = instrument_text

@@ -102,10 +102,15 @@ def _count_statements(app: Flask) -> None:
             g.bench_statements = g.get("bench_statements", 0) + 1
 
 
-def create_bench_app() -> Flask:
-    app = create_app()
+def add_bare_endpoints(app: Flask) -> None:
+    """The bare JSON endpoints, each in its unit of work as the product's views are."""
     app.register_blueprint(bare)
     for endpoint in ("bench.case_list", "bench.case_page"):
         app.view_functions[endpoint] = transactional(app.view_functions[endpoint])
+
+
+def create_bench_app() -> Flask:
+    app = create_app()
+    add_bare_endpoints(app)
     _count_statements(app)
     return app

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+import flask
 import flask_babel
 import pytest
 from babel import Locale
@@ -570,3 +571,103 @@ def test_a_translated_language_has_no_such_notice(tag: str, client: CSRFClient) 
     assert 'class="usa-alert usa-alert--info usa-alert--slim app-untranslated"' not in client.get(
         "/auth/login"
     ).get_data(as_text=True)
+
+
+# --- Per-render text: the same words as Babel's and Jinja's, formatted fewer times ---------
+
+
+@pytest.mark.parametrize("tag", ["en", "es", "ar"])
+def test_relative_times_say_what_babel_says(app: Flask, tag: str) -> None:
+    """``relative_time`` formats each phrase once and reuses it: for every number of
+    seconds (both sides of each rounding and unit boundary, past and future) it
+    says exactly what ``format_timedelta`` says."""
+    from datetime import UTC, datetime, timedelta
+
+    from advocacy.templating import _RELATIVE, relative_time
+
+    now = datetime(2026, 3, 9, 12, 0, 30, 500_000, tzinfo=UTC)
+    seconds = sorted(
+        {0, 1, 29, 30, 31, 59, 60, 89, 90, 91, 3059, 3060, 3061, 5399, 5400, 7199, 7200}
+        | set(range(0, 200_000, 997))
+        | {86400 * d + s for d in (1, 6, 7, 29, 30, 364, 365) for s in (-1, 0, 1)}
+    )
+    with app.test_request_context("/", headers={"Accept-Language": tag}):
+        _RELATIVE.clear()
+        for threshold in (0.85, 2):
+            for s in seconds:
+                for sign in (1, -1):
+                    for fraction in (0, 0.4, 0.9):
+                        moment = now + timedelta(seconds=sign * (s + fraction))
+                        expected = flask_babel.format_timedelta(
+                            moment - now, granularity="minute", threshold=threshold, add_direction=True
+                        )
+                        assert relative_time(moment, now, threshold=threshold) == expected, (
+                            s,
+                            sign,
+                            fraction,
+                        )
+        assert 0 < len(_RELATIVE) < len(seconds)  # phrases were reused, not formatted per call
+
+
+def test_the_render_gettext_formats_as_jinjas_own(app: Flask) -> None:
+    """The per-render ``_``/``ngettext`` give what Jinja's i18n wrappers give: escaping
+    of variables, ``%`` applied without variables, plurals by number, no escaping
+    where the template does not escape, the same text asked twice."""
+    from jinja2.ext import _make_new_gettext, _make_new_ngettext
+
+    from advocacy.templating import _render_gettext
+
+    source = (
+        "{{ _('100%% sure') }}|{{ _('100%% sure') }}|{{ _('Hello %(name)s', name='<b>&') }}|"
+        "{% for n in (0, 1, 2, 1, 11, 100) %}{{ ngettext('%(num)d bed', '%(num)d beds', n) }},{% endfor %}|"
+        "{{ ngettext('%(num)d bed for %(who)s', '%(num)d beds for %(who)s', 3, who='<i>') }}|"
+        "{% autoescape false %}{{ _('Hello %(name)s', name='<b>') }}{{ _('100%% sure') }}{% endautoescape %}"
+    )
+    for tag in ("en", "ar"):
+        with app.test_request_context("/", headers={"Accept-Language": tag}):
+            template = app.jinja_env.from_string(source)
+            catalog = flask_babel.get_translations()
+            jinjas = template.render(
+                _=_make_new_gettext(catalog.ugettext), ngettext=_make_new_ngettext(catalog.ungettext)
+            )
+            ours = template.render(**_render_gettext())
+            assert ours == jinjas
+            assert "&lt;b&gt;&amp;" in ours and "100% sure|100% sure" in ours
+
+
+def test_row_urls_are_the_routers_own(app: Flask) -> None:
+    """``UrlPattern`` builds a row's URL from one ``url_for``: the same URL for every id, in the path or the query."""
+    from flask import url_for
+
+    from advocacy.templating import UrlPattern
+
+    with app.test_request_context("/"):
+        case_url = UrlPattern("intake.detail", "case_id")
+        check_out = UrlPattern("shelters.bed_check_out", "bed_id", shelter_id=7)
+        for id_ in (1, 9, 10, 123456, 2**31 - 1):
+            assert case_url(id_) == url_for("intake.detail", case_id=id_)
+            assert check_out(id_) == url_for("shelters.bed_check_out", shelter_id=7, bed_id=id_)
+            assert UrlPattern("intake.index", "page")(id_) == url_for("intake.index", page=id_)
+
+
+@pytest.mark.parametrize("tag", ["en", "ar"])
+def test_dates_and_numbers_are_formatted_once_as_flask_babel_formats_them(app: Flask, tag: str) -> None:
+    """The ``dateformat`` filter keeps each day's text for the request: the same text as
+    Flask-Babel's for every moment, also either side of midnight in the person's time zone;
+    ``numberformat`` keeps each number's."""
+    from datetime import UTC, datetime, timedelta
+
+    from advocacy.templating import date_format, number_format
+
+    start = datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
+    moments = [start + timedelta(minutes=37 * n) for n in range(200)]
+    with app.test_request_context("/", headers={"Accept-Language": tag}):
+        for moment in moments + moments:
+            assert date_format(moment) == flask_babel.format_date(moment)
+            assert date_format(moment, "short") == flask_babel.format_date(moment, "short")
+        assert date_format(date(2026, 3, 9)) == flask_babel.format_date(date(2026, 3, 9))
+        assert len(flask.g.advocacy_dates) == 2 * len(
+            {flask_babel.to_user_timezone(m).date() for m in moments}
+        )
+        for number in (0, 1, 1234567, 0.5, 1.0, 2, 1234567, 0):
+            assert number_format(number) == flask_babel.format_number(number)

@@ -45,6 +45,7 @@ from advocacy.intake.models import (
     ReferralSource,
 )
 from advocacy.intake.wizard import STEP_TITLES
+from advocacy.templating import UrlPattern
 from advocacy.vocab import Labels
 
 #: The sections of the case page that can be changed (the intake's steps, after it).
@@ -119,6 +120,7 @@ def _list_links(form: CaseSearchForm) -> dict[str, Any]:
 
     return {
         "page_url": page_url,
+        "case_url": UrlPattern("intake.detail", "case_id"),
         "step_titles": STEP_TITLES,
     }
 

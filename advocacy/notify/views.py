@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 
 from advocacy import clock
@@ -146,11 +147,19 @@ def enrol_stop(case_id: int) -> Any:
 
 
 def case_sms(case: Case) -> dict[str, Any]:
-    """The section's data: the live subscription, recent texts and replies."""
-    subscription = enrol.live_subscription(case.id)
-    latest = subscription or db.session.scalar(
-        select(Subscription).where(Subscription.case_id == case.id).order_by(Subscription.id.desc()).limit(1)
+    """The section's data: the live subscription, recent texts and replies.
+
+    The live subscription (pending or confirmed) and, without one, the newest
+    past one come from one statement: live first, then newest first.
+    """
+    live = (SubscriptionState.PENDING, SubscriptionState.CONFIRMED)
+    latest = db.session.scalar(
+        select(Subscription)
+        .where(Subscription.case_id == case.id)
+        .order_by(sql_case((Subscription.state.in_(live), 0), else_=1), Subscription.id.desc())
+        .limit(1)
     )
+    subscription = latest if latest is not None and latest.state in live else None
     subs = select(Subscription.id).where(Subscription.case_id == case.id)
     messages = list(
         db.session.scalars(

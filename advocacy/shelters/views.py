@@ -10,12 +10,13 @@ finds nothing changed with 304 (see :func:`_conditional`).
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import phonenumbers
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from advocacy import clock
 from advocacy.access import current_actor, roles_required
@@ -44,7 +45,7 @@ from advocacy.shelters.models import (
     ReferralStatus,
     RoomType,
 )
-from advocacy.templating import language_name
+from advocacy.templating import UrlPattern, language_name, relative_time
 from advocacy.vocab import Labels
 
 #: How often an open board asks whether it changed (seconds).
@@ -107,12 +108,32 @@ def _render_board(
     return render_template(
         template,
         board=board,
+        urls=_board_urls(shelter.id),
         filters_form=filters_form,
         action_form=action_form or BedActionForm(),
         checkin_form=HoldCheckInForm(),
         decline_form=DeclineForm(),
         poll_seconds=POLL_SECONDS,
         etag=etag,
+    )
+
+
+def _board_urls(shelter_id: int) -> SimpleNamespace:
+    """The URLs of the board's rows (a bed, a hold, a stay, a referral), each endpoint
+    asked of the router once per render, not once per row."""
+    return SimpleNamespace(
+        **{
+            endpoint: UrlPattern(f"shelters.{endpoint}", name, shelter_id=shelter_id)
+            for endpoint, name in (
+                ("bed_check_out", "bed_id"),
+                ("stay_check_out", "stay_id"),
+                ("hold_check_in", "hold_id"),
+                ("hold_extend", "hold_id"),
+                ("hold_release", "hold_id"),
+                ("referral_accept", "referral_id"),
+                ("referral_decline", "referral_id"),
+            )
+        }
     )
 
 
@@ -343,10 +364,19 @@ def network() -> Any:
     etag = service.board_etag(*_etag_parts())
     if (unchanged := _conditional(etag)) is not None:
         return unchanged
-    form = NetworkFilterForm(service.network_regions(), request.args)
-    rows = service.network_board(form.filters(), holds_ended=True)  # board_etag ended them
+    # One read of the shelters gives both the form's regions and the board's rows.
+    shelters = service.network_shelters()
+    form = NetworkFilterForm(service.network_regions(shelters), request.args)
+    rows = service.network_board(form.filters(), holds_ended=True, shelters=shelters)  # board_etag ended them
     template = "shelters/_network.html" if _fragment() else "shelters/network.html"
-    body = render_template(template, rows=rows, form=form, poll_seconds=POLL_SECONDS, etag=etag)
+    body = render_template(
+        template,
+        rows=rows,
+        form=form,
+        poll_seconds=POLL_SECONDS,
+        etag=etag,
+        request_url=UrlPattern("shelters.request_hold", "shelter_id"),
+    )
     status = 400 if form.errors else 200
     response = _with_etag(body, etag)
     response.status_code = status
@@ -357,8 +387,11 @@ def network() -> Any:
 @roles_required(*service.NETWORK_ROLES)
 def network_json() -> Any:
     """The network board's rows without a template: labels and counts only."""
-    form = NetworkFilterForm(service.network_regions(), request.args)
-    return jsonify(shelters=[row.to_dict() for row in service.network_board(form.filters())])
+    shelters = service.network_shelters()
+    form = NetworkFilterForm(service.network_regions(shelters), request.args)
+    return jsonify(
+        shelters=[row.to_dict() for row in service.network_board(form.filters(), shelters=shelters)]
+    )
 
 
 @bp.route("/network/<id:shelter_id>/request", methods=["GET", "POST"])
@@ -436,8 +469,8 @@ def referral_cancel(referral_id: int) -> Any:
 
 @bp.app_template_filter("since")
 def since(moment: datetime) -> str:
-    """ "5 minutes ago", in the page's language (never "0 minutes")."""
-    return format_timedelta(moment - clock.now(), granularity="minute", add_direction=True)
+    """ "5 minutes ago", in the page's language (never "0 minutes"); each phrase formatted once."""
+    return relative_time(moment, clock.now())
 
 
 @bp.app_template_filter("dial")
@@ -454,7 +487,7 @@ def dial(e164: str) -> str:
 @bp.app_template_filter("time_left")
 def time_left(moment: datetime) -> str:
     """ "in 95 minutes": minutes up to two hours, so a hold's time left is exact enough."""
-    return format_timedelta(moment - clock.now(), granularity="minute", threshold=2, add_direction=True)
+    return relative_time(moment, clock.now(), threshold=2)
 
 
 def household_text(referral: Referral) -> str:

@@ -32,6 +32,7 @@ from advocacy.shelters.service.boards import (
     board_etag,
     network_board,
     network_regions,
+    network_shelters,
     staff_board,
 )
 from advocacy.shelters.service.core import (
@@ -137,6 +138,7 @@ __all__ = [
     "network_board",
     "network_regions",
     "network_settings",
+    "network_shelters",
     "new_token",
     "occupancy",
     "occupancy_csv",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -70,6 +71,15 @@ class StaffBoard:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    @cached_property
+    def bed_labels_by_hold(self) -> dict[int | None, list[str]]:
+        """The labels of the beds shown, by the hold they are in (``None``: in none), in
+        the board's order: each hold and referral names its beds without a pass over all."""
+        labels: dict[int | None, list[str]] = {}
+        for bed in self.beds:
+            labels.setdefault(bed.hold_id, []).append(bed.label)
+        return labels
 
     @property
     def stale(self) -> bool:
@@ -240,10 +250,46 @@ def _count_if(*conditions: Any) -> Any:
     return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
 
 
-def network_board(filters: NetworkFilters | None = None, *, holds_ended: bool = False) -> list[NetworkRow]:
+def _network_shelters_statement() -> Any:
+    return (
+        select(
+            Shelter.id,
+            Shelter.public_label,
+            Shelter.region,
+            Shelter.languages,
+            Shelter.cultural_program,
+            Shelter.boys_age_limit,
+            Shelter.max_stay_days,
+            Shelter.availability_updated_at,
+            # Only a shared intake line leaves the database for the network board.
+            case((Shelter.intake_phone_shared.is_(True), Shelter.intake_phone), else_=None).label(
+                "intake_phone"
+            ),
+            func.coalesce(NetworkSettings.stale_after_minutes, DEFAULT_STALE_AFTER_MINUTES).label(
+                "stale_after"
+            ),
+        )
+        .outerjoin(NetworkSettings, NetworkSettings.agency_id == Shelter.agency_id)
+        .where(Shelter.active.is_(True))
+    )
+
+
+def network_shelters() -> list[Any]:
+    """Every active shelter as the network board reads it (narrow rows), by region.
+
+    The board's page reads them once and takes both its region choices
+    (:func:`network_regions`) and its rows (:func:`network_board`) from them.
+    """
+    return list(db.session.execute(_network_shelters_statement().order_by(Shelter.region)))
+
+
+def network_board(
+    filters: NetworkFilters | None = None, *, holds_ended: bool = False, shelters: list[Any] | None = None
+) -> list[NetworkRow]:
     """Open beds per shelter of the whole network, for households with these needs.
 
-    Three queries whatever the size of the network: one over shelters, one
+    Three queries whatever the size of the network: one over shelters (none
+    when the caller passes ``shelters`` from :func:`network_shelters`), one
     grouped count over beds, one for the largest open family room of each
     shelter.  Shelters that cannot take the household (too few
     matching beds, no staff speaking the language, boys over the age limit)
@@ -296,35 +342,26 @@ def network_board(filters: NetworkFilters | None = None, *, holds_ended: bool = 
             select(per_room.c.shelter_id, func.max(per_room.c.open)).group_by(per_room.c.shelter_id)
         ).all()
     )
-    stmt = (
-        select(
-            Shelter.id,
-            Shelter.public_label,
-            Shelter.region,
-            Shelter.languages,
-            Shelter.cultural_program,
-            Shelter.boys_age_limit,
-            Shelter.max_stay_days,
-            Shelter.availability_updated_at,
-            # Only a shared intake line leaves the database for the network board.
-            case((Shelter.intake_phone_shared.is_(True), Shelter.intake_phone), else_=None).label(
-                "intake_phone"
-            ),
-            func.coalesce(NetworkSettings.stale_after_minutes, DEFAULT_STALE_AFTER_MINUTES).label(
-                "stale_after"
-            ),
-        )
-        .outerjoin(NetworkSettings, NetworkSettings.agency_id == Shelter.agency_id)
-        .where(Shelter.active.is_(True))
-    )
-    if filters.region:
-        stmt = stmt.where(Shelter.region == filters.region)
-    if filters.cultural_program:
-        stmt = stmt.where(Shelter.cultural_program == filters.cultural_program)
-    if filters.shelter_id is not None:
-        stmt = stmt.where(Shelter.id == filters.shelter_id)
+    if shelters is None:
+        stmt = _network_shelters_statement()
+        if filters.region:
+            stmt = stmt.where(Shelter.region == filters.region)
+        if filters.cultural_program:
+            stmt = stmt.where(Shelter.cultural_program == filters.cultural_program)
+        if filters.shelter_id is not None:
+            stmt = stmt.where(Shelter.id == filters.shelter_id)
+        shelters = list(db.session.execute(stmt))
+    else:
+        # The same conditions as the statement above, on rows already read.
+        shelters = [
+            s
+            for s in shelters
+            if (not filters.region or s.region == filters.region)
+            and (not filters.cultural_program or s.cultural_program == filters.cultural_program)
+            and (filters.shelter_id is None or s.id == filters.shelter_id)
+        ]
     rows: list[NetworkRow] = []
-    for s in db.session.execute(stmt):
+    for s in shelters:
         languages = tuple(s.languages.split())
         if filters.language and filters.language not in languages:
             continue
@@ -363,7 +400,11 @@ def network_board(filters: NetworkFilters | None = None, *, holds_ended: bool = 
     return rows
 
 
-def network_regions() -> list[str]:
+def network_regions(shelters: list[Any] | None = None) -> list[str]:
+    """The regions of the active shelters, in the database's order; from ``shelters``
+    (:func:`network_shelters`, already by region) when the caller has read them."""
+    if shelters is not None:
+        return list(dict.fromkeys(s.region for s in shelters))
     return list(
         db.session.scalars(
             select(Shelter.region).where(Shelter.active.is_(True)).distinct().order_by(Shelter.region)
