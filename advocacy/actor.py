@@ -133,6 +133,11 @@ class Actor:
             return [] if roles else [self.agency_id]
         return [self.agency_id] if self.kind is ActorKind.SYSTEM else []
 
+    def acts_as(self, *roles: Role) -> bool:
+        """Whether the actor holds one of ``roles`` in the agency it is acting for now
+        (the home page's panels follow the acting agency, not every membership)."""
+        return self.agency_id is not None and bool(self.roles_in(self.agency_id) & set(roles))
+
     def has_role(self, *roles: Role) -> bool:
         """Whether the actor holds one of ``roles`` in any of its agencies."""
         return bool(self.agency_ids(*roles))

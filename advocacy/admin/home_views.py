@@ -16,13 +16,9 @@ from advocacy.core.panels import Panel, home_panel
 from advocacy.roles import Role
 
 
-def _admin_here(actor: Actor) -> bool:
-    return actor.agency_id is not None and Role.ADMIN in actor.roles_in(actor.agency_id)
-
-
 @home_panel
 def accounts_to_check(actor: Actor) -> Panel | None:
-    if not _admin_here(actor):
+    if not actor.acts_as(Role.ADMIN):
         return None
     return Panel(
         key="accounts",
@@ -35,7 +31,7 @@ def accounts_to_check(actor: Actor) -> Panel | None:
 
 @home_panel
 def audit_status(actor: Actor) -> Panel | None:
-    if not _admin_here(actor):
+    if not actor.acts_as(Role.ADMIN):
         return None
     return Panel(
         key="audit",

@@ -221,7 +221,7 @@ class AccountToCheck:
 
 
 def _acting_admin_agency(actor: Actor) -> int | None:
-    if actor.agency_id is None or Role.ADMIN not in actor.roles_in(actor.agency_id):
+    if not actor.acts_as(Role.ADMIN):
         return None
     return actor.agency_id
 

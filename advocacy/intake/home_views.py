@@ -17,14 +17,10 @@ from advocacy.intake.wizard import STEP_TITLES
 from advocacy.roles import Role
 
 
-def _advocate_here(actor: Actor) -> bool:
-    return actor.agency_id is not None and Role.ADVOCATE in actor.roles_in(actor.agency_id)
-
-
 @home_panel
 def my_open_cases(actor: Actor) -> Panel | None:
     """An advocate's own open cases: what to act on first is on top."""
-    if not _advocate_here(actor):
+    if not actor.acts_as(Role.ADVOCATE):
         return None
     return Panel(
         key="my_cases",
@@ -37,7 +33,7 @@ def my_open_cases(actor: Actor) -> Panel | None:
 
 @home_panel
 def my_unfinished_intakes(actor: Actor) -> Panel | None:
-    if not _advocate_here(actor):
+    if not actor.acts_as(Role.ADVOCATE):
         return None
     return Panel(
         key="my_intakes",

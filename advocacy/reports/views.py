@@ -16,7 +16,7 @@ from advocacy.roles import Role
 
 @home_panel
 def coordinator(actor: Actor) -> Panel | None:
-    if actor.agency_id is None or Role.COORDINATOR not in actor.roles_in(actor.agency_id):
+    if not actor.acts_as(Role.COORDINATOR):
         return None
     return Panel(
         key="coordinator",

@@ -17,13 +17,9 @@ from advocacy.roles import Role
 from advocacy.shelters.service import home
 
 
-def _holds_here(actor: Actor, *roles: Role) -> bool:
-    return actor.agency_id is not None and bool(actor.roles_in(actor.agency_id) & set(roles))
-
-
 @home_panel
 def referrals_waiting(actor: Actor) -> Panel | None:
-    if not _holds_here(actor, Role.SHELTER_STAFF):
+    if not actor.acts_as(Role.SHELTER_STAFF):
         return None
     return Panel(
         key="referrals_waiting",
@@ -36,7 +32,7 @@ def referrals_waiting(actor: Actor) -> Panel | None:
 
 @home_panel
 def holds_ending(actor: Actor) -> Panel | None:
-    if not _holds_here(actor, Role.SHELTER_STAFF):
+    if not actor.acts_as(Role.SHELTER_STAFF):
         return None
     return Panel(
         key="holds_ending",
@@ -49,7 +45,7 @@ def holds_ending(actor: Actor) -> Panel | None:
 
 @home_panel
 def beds_out_of_service(actor: Actor) -> Panel | None:
-    if not _holds_here(actor, Role.SHELTER_STAFF):
+    if not actor.acts_as(Role.SHELTER_STAFF):
         return None
     return Panel(
         key="beds_out",
@@ -63,7 +59,7 @@ def beds_out_of_service(actor: Actor) -> Panel | None:
 @home_panel
 def boards(actor: Actor) -> Panel | None:
     """Staff see whether their boards are stale; so do admins (one panel for both)."""
-    if not _holds_here(actor, Role.SHELTER_STAFF, Role.ADMIN):
+    if not actor.acts_as(Role.SHELTER_STAFF, Role.ADMIN):
         return None
     return Panel(
         key="boards",
@@ -76,7 +72,7 @@ def boards(actor: Actor) -> Panel | None:
 
 @home_panel
 def my_referrals(actor: Actor) -> Panel | None:
-    if not _holds_here(actor, Role.ADVOCATE):
+    if not actor.acts_as(Role.ADVOCATE):
         return None
     return Panel(
         key="my_referrals",

@@ -37,7 +37,7 @@ class HomeCase:
 
 def _acting(actor: Actor) -> list[int]:
     """The acting agency, when the actor works with cases there; else nothing."""
-    if actor.agency_id is None or not actor.roles_in(actor.agency_id) & set(CASE_ROLES):
+    if not actor.acts_as(*CASE_ROLES):
         return []
     return [actor.agency_id]
 
