@@ -29,6 +29,7 @@ test: install
 bench: install
 	$(BIN)/python bench/served.py
 	$(BIN)/python bench/cases.py
+	$(BIN)/python bench/home.py
 	$(BIN)/python bench/shelters.py
 	$(BIN)/python bench/handoff.py
 	$(BIN)/python bench/dispatch.py

@@ -159,7 +159,7 @@ def _explain(partner_id: int, agency_id: int, after: int | None, limit: int, pos
 
 def run(records: int, limit: int, sqlite: bool, database: str, summaries: int, others: int) -> dict[str, Any]:
     url, server = _database(sqlite, database)
-    app = create_app(make_settings(url))
+    app = create_app(make_settings(url, log_level="WARNING"))
     app.test_client_class = CSRFClient
     try:
         with app.app_context():
