@@ -194,7 +194,9 @@ def instrument() -> None:
     @event.listens_for(Session, "before_commit")
     def delay(session: Session) -> None:
         if PROBE.claimed_at is not None and SETTINGS["delay"]:
+            page_statements = PROBE.statements  # the delay is not one of the page's
             session.execute(text("SELECT pg_sleep(:s)"), {"s": SETTINGS["delay"]})
+            PROBE.statements = page_statements
 
     @event.listens_for(Session, "after_commit")
     def committed(_session: Session) -> None:
