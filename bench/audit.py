@@ -145,9 +145,8 @@ def fill(agencies: int, advocates: int, cases: int) -> list[tuple[int, list[int]
             for i in range(cases)
         ]
         made.append([(user.id, ids) for user in users])
-    audit_service.record(
-        system, "bench.start"
-    )  # no agency: the deployment chain, whose head row "one lock" locks
+    # No agency: the deployment chain's first entry makes the head row "one lock" locks.
+    audit_service.record(system, "bench.start")
     db.session.commit()
     # Interleaved, so that worker n views agency n % agencies.
     return [made[a][u] for u in range(advocates) for a in range(agencies)]
