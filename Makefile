@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/shelters.py
 	$(BIN)/python bench/handoff.py
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/audit.py
 	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
 
 install: $(VENV)/.installed static/vendor/.stamp translations
