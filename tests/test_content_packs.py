@@ -19,6 +19,7 @@ from advocacy.content import packs as content
 from advocacy.content.packs import (
     SHIPPED_DIR,
     SHIPPED_E164,
+    SHIPPED_NUMBERS,
     Channel,
     Pack,
     PackError,
@@ -103,6 +104,37 @@ def test_coverage_is_complete_for_every_shipped_locale_and_empty_where_none_ship
     assert native_somali.source_version == 1 and native_somali.version is None
     for pack in Pack:
         assert coverage[pack]["es"].complete, pack
+
+
+#: The national lines exactly as the issue lists them: (who, channel, number, keyword to text).
+NATIONAL_LINES = {
+    ("National Domestic Violence Hotline", "call", "1-800-799-7233", ""),
+    ("National Domestic Violence Hotline", "tty", "1-800-787-3224", ""),
+    ("National Domestic Violence Hotline", "text", "88788", "START"),
+    ("StrongHearts Native Helpline", "call", "1-844-762-8483", ""),
+    ("Minnesota Day One", "call", "1-866-223-1111", ""),
+}
+
+
+def test_the_national_hotlines_are_exactly_the_ones_the_issue_lists(library: content.PackLibrary) -> None:
+    """A mistyped digit would send a victim to a stranger: every number is pinned here, with its name."""
+    shipped = {
+        (who, channel, number, keyword)
+        for who, channel, number, keyword in NATIONAL_LINES
+        for n in library.numbers([Pack.GENERAL, Pack.NATIVE], "en")
+        if (n.channel.value, n.number, n.keyword) == (channel, number, keyword) and who in n.name
+    }
+    assert shipped == NATIONAL_LINES
+    # Nothing else may be shipped but the relay service, in any pack.
+    assert {line[1:] for line in NATIONAL_LINES} | {("relay", "711", "")} == SHIPPED_NUMBERS
+    # The general pack gives the Hotline's three lines and Day One in every locale; StrongHearts is the native pack's.
+    general = {(c, n, k) for _who, c, n, k in NATIONAL_LINES} - {("call", "1-844-762-8483", "")}
+    for locale in LOCALES:
+        found = {(n.channel.value, n.number, n.keyword) for n in library.numbers([Pack.GENERAL], locale)}
+        assert found == general, locale
+    for locale in library.locales(Pack.NATIVE):
+        (strong,) = library.numbers([Pack.NATIVE], locale)
+        assert (strong.number, "StrongHearts" in strong.name) == ("1-844-762-8483", True), locale
 
 
 def test_the_national_text_line_tells_the_word_to_send_in_every_locale(library: content.PackLibrary) -> None:
