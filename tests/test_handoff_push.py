@@ -153,6 +153,20 @@ def test_the_guard_runs_again_before_a_push(app, clock) -> None:
     assert delivery is not None and delivery.state is DeliveryState.FAILED and delivery.last_error == "guard"
 
 
+def test_the_guard_runs_again_before_every_retry(app, clock) -> None:
+    advocate, case, target, _secret, _given = _pushing_world()
+    release(factories.actor(advocate), case, target, summary="Met her near Aspen Lodge after court.")
+    receiver = Receiver(500)
+    assert _run(receiver).retried == 1 and len(receiver.got) == 1
+    # Between the first attempt and the retry a shelter of that name is registered.
+    factories.shelter(db.session.get(Agency, case.agency_id), name="Aspen Lodge", label="NS-9", address=None)
+    clock.advance(push.BACKOFF[0])
+    assert _run(receiver).failed == 1
+    assert len(receiver.got) == 1
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.state is DeliveryState.FAILED and delivery.last_error == "guard"
+
+
 def test_the_body_is_json_of_the_partner_fields_only(app, clock) -> None:
     advocate, case, target, _secret, _given = _pushing_world()
     release(factories.actor(advocate), case, target)
