@@ -13,6 +13,7 @@ from advocacy.audit.models import AuditEvent
 from advocacy.extensions import db
 from advocacy.handoff import service
 from advocacy.handoff.openapi import document
+from advocacy.handoff.serialize import PAGE_FIELDS
 from tests import factories
 from tests.test_handoff_world import consent, partner, release, world
 
@@ -81,6 +82,10 @@ def test_a_partner_reads_its_records_page_by_page_in_a_stable_order(app, client,
         cursor = page["next_cursor"]
         assert not cursor.isdigit()
     assert seen == [r.uuid for r in made]
+    # The page names its own fields only, and embeds each record as the bytes frozen at release.
+    first = _get(client, "/api/v1/handoff/?limit=2", token)
+    assert tuple(json.loads(first.data)) == PAGE_FIELDS
+    assert made[0].body.encode() in first.data and made[1].body.encode() in first.data
     one = _get(client, f"/api/v1/handoff/{made[2].uuid}", token)
     assert one.data.decode() == made[2].body
     assert (
