@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import phonenumbers
 import pytest
 
+from advocacy import create_app
+from advocacy.content import library as library_module
 from advocacy.content import packs as content
 from advocacy.content.packs import (
     SHIPPED_DIR,
@@ -36,6 +38,7 @@ from advocacy.demo import SHELTERS
 from advocacy.i18n import registry
 from advocacy.intake.models import AccessNeed, ReferralSource
 from advocacy.shelters.models import CulturalProgram
+from tests.conftest import make_settings
 
 LOCALES = tuple(registry())
 SHIPPED_FILES = sorted(SHIPPED_DIR.glob("*.md"))
@@ -507,6 +510,28 @@ def test_a_translation_without_an_english_pack_is_refused(tmp_path: Path) -> Non
     path = write(tmp_path, "rural.es.md", "## children\n\nA.\n", pack="rural", locale="es", review="draft")
     error = refused(tmp_path)
     assert (error.path, error.line) == (str(path), 2) and "no English pack 'rural.en.md'" in error.message
+
+
+def test_a_malformed_pack_file_stops_the_app_at_start_with_its_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused when the app is made (``flask run``, gunicorn, the CLI), not at the first plan page."""
+    path = write(tmp_path, "general.en.md", "## children\n\nCall Jane at 218-555-0143.\n")
+    monkeypatch.setattr(library_module, "SHIPPED_DIR", tmp_path)
+    library_module.shipped.cache_clear()
+    try:
+        with pytest.raises(PackError) as caught:
+            create_app(make_settings(f"sqlite:///{tmp_path / 'start.sqlite3'}"))
+    finally:
+        library_module.shipped.cache_clear()  # the next caller parses the shipped packs again
+    assert (caught.value.path, caught.value.line) == (str(path), 11)
+    assert str(caught.value).startswith(f"{path}:11: ") and "not a national number" in str(caught.value)
+
+
+def test_the_app_starts_with_the_shipped_packs_already_parsed(tmp_path: Path) -> None:
+    library_module.shipped.cache_clear()
+    create_app(make_settings(f"sqlite:///{tmp_path / 'start.sqlite3'}"))
+    assert library_module.shipped.cache_info().currsize == 1
 
 
 def test_an_empty_folder_is_refused(tmp_path: Path) -> None:
