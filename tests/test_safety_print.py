@@ -193,6 +193,9 @@ def test_no_demo_shelters_name_or_address_is_in_the_pdf(client, app: Flask, monk
     for spec in DEMO_SHELTERS:
         for value in (spec.name, spec.address, spec.address.split(",")[0], spec.label):
             assert "".join(value.split()) not in drawn, value
+    # Unless chosen, the PDF names no agency either.
+    plain = _pdf_text(client, f"/safety-plans/case/{case.id}/print.pdf", monkeypatch)
+    assert "Myplan" in plain and "NorthWomen" not in plain
 
 
 @needs_weasyprint
