@@ -69,6 +69,46 @@ def test_the_general_pack_ships_in_all_eight_locales_and_the_others_in_english_a
         assert {"en", "es"} <= set(library.locales(pack)), pack
 
 
+#: What the issue asks each adapted pack to speak of, as words its text must hold in English and Spanish.
+TOPICS = {
+    "native": {
+        "en": (
+            "protection order from a tribal court",
+            "full faith and credit",
+            "tribal advocate",
+            "StrongHearts",
+        ),
+        "es": ("tribal", "plena fe y crédito", "StrongHearts"),
+    },
+    "immigrant": {
+        "en": ("interpreter", "U visa", "VAWA", "self-petition", "lawyer", "courthouse"),
+        "es": ("intérprete", "visa U", "VAWA", "autopetición", "abogad", "corte"),
+    },
+    "deaf": {
+        "en": ("relay", "interpreter", "text first"),
+        "es": ("relevo", "intérprete", "primero por texto"),
+    },
+    "lgbtq": {
+        "en": ("out you", "gender identity", "may not turn you away"),
+        "es": ("revelar", "identidad de género", "alojamiento"),
+    },
+    "elders": {"en": ("caregiver", "money", "medicine"), "es": ("cuida", "dinero", "medicinas")},
+    "rural": {"en": ("far", "guns", "alone", "signal"), "es": ("lejos", "armas", "sola", "señal")},
+}
+
+
+@pytest.mark.parametrize("pack", list(TOPICS))
+def test_each_adapted_pack_speaks_of_what_its_community_needs(
+    library: content.PackLibrary, pack: str
+) -> None:
+    for locale, words in TOPICS[pack].items():
+        file = library.file(pack, locale)
+        assert file is not None, (pack, locale)
+        text = file.path.read_text(encoding="utf-8").split("\n---\n", 1)[1].casefold()
+        missing = [w for w in words if w.casefold() not in text]
+        assert not missing, (pack, locale, missing)
+
+
 def test_the_general_english_pack_covers_every_section(library: content.PackLibrary) -> None:
     english = library.file(Pack.GENERAL, "en")
     assert english is not None
