@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import phonenumbers
+import pyphen
 import pytest
 
 from advocacy import create_app
@@ -107,6 +108,42 @@ def test_each_adapted_pack_speaks_of_what_its_community_needs(
         text = file.path.read_text(encoding="utf-8").split("\n---\n", 1)[1].casefold()
         missing = [w for w in words if w.casefold() not in text]
         assert not missing, (pack, locale, missing)
+
+
+#: "Around grade 6" (the issue), with room for the syllable counter's error.
+MAX_GRADE = 8.0
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    """The Flesch-Kincaid grade of ``text``: syllables from Pyphen's hyphenation, as textstat counts them."""
+    hyphenation = pyphen.Pyphen(lang="en_US")
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if re.search(r"[A-Za-z]", s)]
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
+    syllables = sum(len(hyphenation.positions(word)) + 1 for word in words)
+    return 0.39 * len(words) / len(sentences) + 11.8 * syllables / len(words) - 15.59
+
+
+def test_the_grade_counter_tells_plain_words_from_hard_ones() -> None:
+    assert flesch_kincaid_grade("Call us. We can help. You are not alone.") < 3
+    hard = (
+        "Notwithstanding jurisdictional considerations, interstate enforceability necessitates certification."
+    )
+    assert flesch_kincaid_grade(hard) > 15
+
+
+@pytest.mark.parametrize("pack", list(Pack), ids=lambda p: p.value)
+def test_each_english_pack_reads_at_about_grade_six(library: content.PackLibrary, pack: Pack) -> None:
+    file = library.file(pack, "en")
+    assert file is not None
+    lines = []
+    for line in file.path.read_text(encoding="utf-8").split("\n---\n", 1)[1].splitlines():
+        if line.startswith(("## ", "- number:")) or not line.strip():
+            continue
+        words = re.sub(r"^- (\[ \] [a-z_]+: )?", "", line.strip()).replace("**", "")
+        # A bullet or a checklist item is a sentence of its own, with or without its full stop.
+        lines.append(words if words[-1] in ".!?" else words + ".")
+    grade = flesch_kincaid_grade(" ".join(lines))
+    assert grade <= MAX_GRADE, (pack.value, round(grade, 1))
 
 
 def test_the_general_english_pack_covers_every_section(library: content.PackLibrary) -> None:
