@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+import traceback
 
+import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from advocacy.auth.models import Agency
+from advocacy.auth.models import Agency, User
 from advocacy.extensions import db
 from advocacy.handoff import service
-from advocacy.handoff.models import Delivery, DeliveryState, RecordState
+from advocacy.handoff.models import Consent, Delivery, DeliveryState, HandoffRecord, RecordState
 from advocacy.handoff.service import push
 from tests import factories
 from tests.test_handoff_world import consent, partner, public_resolver, release, world
@@ -187,3 +191,64 @@ def test_flask_handoff_deliver_works_the_outbox(app, clock, monkeypatch) -> None
     assert result.exit_code == 0, result.output
     assert "delivered 1" in result.output
     assert len(receiver.got) == 1
+
+
+# --- a revocation while a push is in flight, on PostgreSQL -------------------------------------
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
+def test_a_revocation_during_a_push_waits_for_it_and_tells_the_truth(app, clock) -> None:  # type: ignore[no-untyped-def]
+    """The worker holds the delivery while the POST is out; a revocation then waits for it instead of
+    deadlocking with it, and leaves the record as it really is: received, not withheld."""
+    advocate, case, target, _secret, given = _pushing_world()
+    record = release(factories.actor(advocate), case, target)
+    record_id, consent_id, advocate_id = record.id, given.id, advocate.id
+    in_flight, answer = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def partner_endpoint(_request: push.Request) -> int:
+        in_flight.set()
+        answer.wait(timeout=30)
+        return 204
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                result = push.deliver_due(partner_endpoint, production=True, resolve=public_resolver())
+                db.session.commit()
+                outcomes["worker"] = result.delivered
+            except BaseException:  # noqa: BLE001 (reported to the main thread)
+                db.session.rollback()
+                outcomes["worker"] = traceback.format_exc()
+            finally:
+                db.session.remove()
+
+    def revoke() -> None:
+        with app.app_context():
+            try:
+                who = factories.actor(db.session.get(User, advocate_id))
+                outcomes["withheld"] = service.revoke_consent(who, db.session.get(Consent, consent_id))
+                db.session.commit()
+            except BaseException:  # noqa: BLE001
+                db.session.rollback()
+                outcomes["withheld"] = traceback.format_exc()
+            finally:
+                db.session.remove()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert in_flight.wait(timeout=30)
+    revoking = threading.Thread(target=revoke)
+    revoking.start()
+    time.sleep(1.0)  # the revocation is now waiting on the row the worker holds
+    answer.set()
+    worker.join(60)
+    revoking.join(60)
+    assert outcomes == {"worker": 1, "withheld": 0}, outcomes
+    db.session.expire_all()
+    kept = db.session.get(HandoffRecord, record_id)
+    assert kept is not None and kept.state is RecordState.DELIVERED
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.state is DeliveryState.DELIVERED
+    assert db.session.get(Consent, consent_id).revoked_at is not None
