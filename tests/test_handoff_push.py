@@ -252,3 +252,66 @@ def test_a_revocation_during_a_push_waits_for_it_and_tells_the_truth(app, clock)
     delivery = db.session.scalar(select(Delivery))
     assert delivery is not None and delivery.state is DeliveryState.DELIVERED
     assert db.session.get(Consent, consent_id).revoked_at is not None
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
+def test_a_410_while_a_revocation_holds_another_push_does_not_deadlock(app, clock) -> None:  # type: ignore[no-untyped-def]
+    """The worker's 410 cancels the partner's other pushes, skipping those a revocation holds (it
+    cancels them itself); before, each waited on the other's rows."""
+    advocate, case, target, _secret, given = _pushing_world()
+    who = factories.actor(advocate)
+    later = release(who, case, target)
+    # The first record's push is a retry due in an hour, so the worker takes the second one now.
+    first = db.session.scalar(select(Delivery).where(Delivery.record_id == later.id))
+    assert first is not None
+    first.next_attempt_at = clock.now() + push.BACKOFF[3]
+    factories.commit()
+    release(who, case, target)
+    consent_id, advocate_id = given.id, advocate.id
+    in_flight, answer = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def gone(_request: push.Request) -> int:
+        in_flight.set()
+        answer.wait(timeout=30)
+        return 410
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                result = push.deliver_due(gone, production=True, resolve=public_resolver())
+                db.session.commit()
+                outcomes["worker_failed"] = result.failed
+            except BaseException:  # noqa: BLE001 (reported to the main thread)
+                db.session.rollback()
+                outcomes["worker_failed"] = traceback.format_exc()
+            finally:
+                db.session.remove()
+
+    def revoke() -> None:
+        with app.app_context():
+            try:
+                actor = factories.actor(db.session.get(User, advocate_id))
+                outcomes["withheld"] = service.revoke_consent(actor, db.session.get(Consent, consent_id))
+                db.session.commit()
+            except BaseException:  # noqa: BLE001
+                db.session.rollback()
+                outcomes["withheld"] = traceback.format_exc()
+            finally:
+                db.session.remove()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert in_flight.wait(timeout=30)
+    revoking = threading.Thread(target=revoke)
+    revoking.start()
+    time.sleep(1.0)  # the revocation holds the first push and waits for the second
+    answer.set()
+    worker.join(60)
+    revoking.join(60)
+    assert outcomes == {"worker_failed": 1, "withheld": 2}, outcomes
+    db.session.expire_all()
+    states = {d.record_id: (d.state, d.last_error) for d in db.session.scalars(select(Delivery))}
+    assert states[later.id] == (DeliveryState.CANCELLED, "consent_revoked")
+    assert sorted(v for k, v in states.items() if k != later.id) == [(DeliveryState.FAILED, "endpoint_gone")]
