@@ -81,4 +81,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     templating.init_app(app)
     cli.init_app(app)
     uow.install(app)
+    # The safety-plan content packs are parsed and validated now, not at the first plan page:
+    # a malformed pack file stops the start with a PackError naming its file, line and problem.
+    from advocacy.content.library import shipped
+
+    shipped()
     return app

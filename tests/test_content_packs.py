@@ -13,12 +13,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import phonenumbers
+import pyphen
 import pytest
 
+from advocacy import create_app
+from advocacy.content import library as library_module
 from advocacy.content import packs as content
 from advocacy.content.packs import (
     SHIPPED_DIR,
     SHIPPED_E164,
+    SHIPPED_NUMBERS,
     Channel,
     Pack,
     PackError,
@@ -35,6 +39,7 @@ from advocacy.demo import SHELTERS
 from advocacy.i18n import registry
 from advocacy.intake.models import AccessNeed, ReferralSource
 from advocacy.shelters.models import CulturalProgram
+from tests.conftest import make_settings
 
 LOCALES = tuple(registry())
 SHIPPED_FILES = sorted(SHIPPED_DIR.glob("*.md"))
@@ -63,6 +68,82 @@ def test_the_general_pack_ships_in_all_eight_locales_and_the_others_in_english_a
     assert library.locales(Pack.GENERAL) == LOCALES == ("en", "es", "so", "hmn", "ksw", "om", "oj", "ar")
     for pack in Pack:
         assert {"en", "es"} <= set(library.locales(pack)), pack
+
+
+#: What the issue asks each adapted pack to speak of, as words its text must hold in English and Spanish.
+TOPICS = {
+    "native": {
+        "en": (
+            "protection order from a tribal court",
+            "full faith and credit",
+            "tribal advocate",
+            "StrongHearts",
+        ),
+        "es": ("tribal", "plena fe y crédito", "StrongHearts"),
+    },
+    "immigrant": {
+        "en": ("interpreter", "U visa", "VAWA", "self-petition", "lawyer", "courthouse"),
+        "es": ("intérprete", "visa U", "VAWA", "autopetición", "abogad", "corte"),
+    },
+    "deaf": {
+        "en": ("relay", "interpreter", "text first"),
+        "es": ("relevo", "intérprete", "primero por texto"),
+    },
+    "lgbtq": {
+        "en": ("out you", "gender identity", "may not turn you away"),
+        "es": ("revelar", "identidad de género", "alojamiento"),
+    },
+    "elders": {"en": ("caregiver", "money", "medicine"), "es": ("cuida", "dinero", "medicinas")},
+    "rural": {"en": ("far", "guns", "alone", "signal"), "es": ("lejos", "armas", "sola", "señal")},
+}
+
+
+@pytest.mark.parametrize("pack", list(TOPICS))
+def test_each_adapted_pack_speaks_of_what_its_community_needs(
+    library: content.PackLibrary, pack: str
+) -> None:
+    for locale, words in TOPICS[pack].items():
+        file = library.file(pack, locale)
+        assert file is not None, (pack, locale)
+        text = file.path.read_text(encoding="utf-8").split("\n---\n", 1)[1].casefold()
+        missing = [w for w in words if w.casefold() not in text]
+        assert not missing, (pack, locale, missing)
+
+
+#: "Around grade 6" (the issue), with room for the syllable counter's error.
+MAX_GRADE = 8.0
+
+
+def flesch_kincaid_grade(text: str) -> float:
+    """The Flesch-Kincaid grade of ``text``: syllables from Pyphen's hyphenation, as textstat counts them."""
+    hyphenation = pyphen.Pyphen(lang="en_US")
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if re.search(r"[A-Za-z]", s)]
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
+    syllables = sum(len(hyphenation.positions(word)) + 1 for word in words)
+    return 0.39 * len(words) / len(sentences) + 11.8 * syllables / len(words) - 15.59
+
+
+def test_the_grade_counter_tells_plain_words_from_hard_ones() -> None:
+    assert flesch_kincaid_grade("Call us. We can help. You are not alone.") < 3
+    hard = (
+        "Notwithstanding jurisdictional considerations, interstate enforceability necessitates certification."
+    )
+    assert flesch_kincaid_grade(hard) > 15
+
+
+@pytest.mark.parametrize("pack", list(Pack), ids=lambda p: p.value)
+def test_each_english_pack_reads_at_about_grade_six(library: content.PackLibrary, pack: Pack) -> None:
+    file = library.file(pack, "en")
+    assert file is not None
+    lines = []
+    for line in file.path.read_text(encoding="utf-8").split("\n---\n", 1)[1].splitlines():
+        if line.startswith(("## ", "- number:")) or not line.strip():
+            continue
+        words = re.sub(r"^- (\[ \] [a-z_]+: )?", "", line.strip()).replace("**", "")
+        # A bullet or a checklist item is a sentence of its own, with or without its full stop.
+        lines.append(words if words[-1] in ".!?" else words + ".")
+    grade = flesch_kincaid_grade(" ".join(lines))
+    assert grade <= MAX_GRADE, (pack.value, round(grade, 1))
 
 
 def test_the_general_english_pack_covers_every_section(library: content.PackLibrary) -> None:
@@ -103,6 +184,37 @@ def test_coverage_is_complete_for_every_shipped_locale_and_empty_where_none_ship
     assert native_somali.source_version == 1 and native_somali.version is None
     for pack in Pack:
         assert coverage[pack]["es"].complete, pack
+
+
+#: The national lines exactly as the issue lists them: (who, channel, number, keyword to text).
+NATIONAL_LINES = {
+    ("National Domestic Violence Hotline", "call", "1-800-799-7233", ""),
+    ("National Domestic Violence Hotline", "tty", "1-800-787-3224", ""),
+    ("National Domestic Violence Hotline", "text", "88788", "START"),
+    ("StrongHearts Native Helpline", "call", "1-844-762-8483", ""),
+    ("Minnesota Day One", "call", "1-866-223-1111", ""),
+}
+
+
+def test_the_national_hotlines_are_exactly_the_ones_the_issue_lists(library: content.PackLibrary) -> None:
+    """A mistyped digit would send a victim to a stranger: every number is pinned here, with its name."""
+    shipped = {
+        (who, channel, number, keyword)
+        for who, channel, number, keyword in NATIONAL_LINES
+        for n in library.numbers([Pack.GENERAL, Pack.NATIVE], "en")
+        if (n.channel.value, n.number, n.keyword) == (channel, number, keyword) and who in n.name
+    }
+    assert shipped == NATIONAL_LINES
+    # Nothing else may be shipped but the relay service, in any pack.
+    assert {line[1:] for line in NATIONAL_LINES} | {("relay", "711", "")} == SHIPPED_NUMBERS
+    # The general pack gives the Hotline's three lines and Day One in every locale; StrongHearts is the native pack's.
+    general = {(c, n, k) for _who, c, n, k in NATIONAL_LINES} - {("call", "1-844-762-8483", "")}
+    for locale in LOCALES:
+        found = {(n.channel.value, n.number, n.keyword) for n in library.numbers([Pack.GENERAL], locale)}
+        assert found == general, locale
+    for locale in library.locales(Pack.NATIVE):
+        (strong,) = library.numbers([Pack.NATIVE], locale)
+        assert (strong.number, "StrongHearts" in strong.name) == ("1-844-762-8483", True), locale
 
 
 def test_the_national_text_line_tells_the_word_to_send_in_every_locale(library: content.PackLibrary) -> None:
@@ -475,6 +587,28 @@ def test_a_translation_without_an_english_pack_is_refused(tmp_path: Path) -> Non
     path = write(tmp_path, "rural.es.md", "## children\n\nA.\n", pack="rural", locale="es", review="draft")
     error = refused(tmp_path)
     assert (error.path, error.line) == (str(path), 2) and "no English pack 'rural.en.md'" in error.message
+
+
+def test_a_malformed_pack_file_stops_the_app_at_start_with_its_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused when the app is made (``flask run``, gunicorn, the CLI), not at the first plan page."""
+    path = write(tmp_path, "general.en.md", "## children\n\nCall Jane at 218-555-0143.\n")
+    monkeypatch.setattr(library_module, "SHIPPED_DIR", tmp_path)
+    library_module.shipped.cache_clear()
+    try:
+        with pytest.raises(PackError) as caught:
+            create_app(make_settings(f"sqlite:///{tmp_path / 'start.sqlite3'}"))
+    finally:
+        library_module.shipped.cache_clear()  # the next caller parses the shipped packs again
+    assert (caught.value.path, caught.value.line) == (str(path), 11)
+    assert str(caught.value).startswith(f"{path}:11: ") and "not a national number" in str(caught.value)
+
+
+def test_the_app_starts_with_the_shipped_packs_already_parsed(tmp_path: Path) -> None:
+    library_module.shipped.cache_clear()
+    create_app(make_settings(f"sqlite:///{tmp_path / 'start.sqlite3'}"))
+    assert library_module.shipped.cache_info().currsize == 1
 
 
 def test_an_empty_folder_is_refused(tmp_path: Path) -> None:

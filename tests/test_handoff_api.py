@@ -7,9 +7,13 @@ import logging
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from advocacy.audit.models import AuditEvent
+from advocacy.extensions import db
 from advocacy.handoff import service
 from advocacy.handoff.openapi import document
+from advocacy.handoff.serialize import PAGE_FIELDS
 from tests import factories
 from tests.test_handoff_world import consent, partner, release, world
 
@@ -78,6 +82,10 @@ def test_a_partner_reads_its_records_page_by_page_in_a_stable_order(app, client,
         cursor = page["next_cursor"]
         assert not cursor.isdigit()
     assert seen == [r.uuid for r in made]
+    # The page names its own fields only, and embeds each record as the bytes frozen at release.
+    first = _get(client, "/api/v1/handoff/?limit=2", token)
+    assert tuple(json.loads(first.data)) == PAGE_FIELDS
+    assert made[0].body.encode() in first.data and made[1].body.encode() in first.data
     one = _get(client, f"/api/v1/handoff/{made[2].uuid}", token)
     assert one.data.decode() == made[2].body
     assert (
@@ -198,3 +206,48 @@ def test_every_api_route_but_the_openapi_document_answers_401_without_a_token(ap
         response = client.open(url, method=method)
         expected = 200 if endpoint == "handoff_api.openapi" else 401
         assert response.status_code == expected, (endpoint, method)
+
+
+def _audited() -> list[tuple[str, str | None, str | None]]:
+    """The hand-off entries of the audit log, oldest first: (action, object type, object id)."""
+    rows = db.session.execute(
+        select(AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id).order_by(AuditEvent.id)
+    )
+    return [tuple(row) for row in rows if row[0].startswith("handoff.")]
+
+
+def test_every_release_fetch_and_acknowledgement_is_in_the_audit_log(app, client, clock) -> None:
+    _north, advocate, case, tracking = world()
+    consent(case, tracking)
+    record = release(factories.actor(advocate), case, tracking)
+    token = _token(tracking)
+    before = _audited()
+    assert ("handoff.release", "handoff_record", str(record.id)) in before
+    auth = {"Authorization": f"Bearer {token}"}
+    assert _get(client, "/api/v1/handoff/", token).status_code == 200
+    assert _get(client, f"/api/v1/handoff/{record.uuid}", token).status_code == 200
+    assert client.post(f"/api/v1/handoff/{record.uuid}/ack", headers=auth).status_code == 200
+    # A second acknowledgement changes nothing and is not a second receipt.
+    assert client.post(f"/api/v1/handoff/{record.uuid}/ack", headers=auth).status_code == 200
+    assert _audited()[len(before) :] == [
+        ("handoff.fetch", "handoff_partner", str(tracking.id)),
+        ("handoff.fetch", "handoff_record", str(record.id)),
+        ("handoff.acknowledge", "handoff_record", str(record.id)),
+    ]
+
+
+def test_a_page_has_an_etag_that_changes_when_a_record_arrives(app, client, clock) -> None:
+    _north, advocate, case, tracking = world()
+    consent(case, tracking)
+    who = factories.actor(advocate)
+    release(who, case, tracking)
+    token = _token(tracking)
+    first = _get(client, "/api/v1/handoff/", token)
+    etag = first.headers["ETag"]
+    same = _get(client, "/api/v1/handoff/", token, **{"If-None-Match": etag})
+    assert same.status_code == 304 and same.data == b"" and same.headers["ETag"] == etag
+    release(who, case, tracking)
+    factories.commit()
+    changed = _get(client, "/api/v1/handoff/", token, **{"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert len(json.loads(changed.data)["records"]) == 2

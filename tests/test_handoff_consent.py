@@ -65,6 +65,9 @@ def test_revoking_withholds_every_record_not_yet_delivered_and_cancels_its_push(
     withheld = service.revoke_consent(who, given)
     factories.commit()
     assert withheld == 1
+    # Revoked when and by whom.
+    db.session.refresh(given)
+    assert given.revoked_at == clock.now() and given.revoked_by == advocate.id
     db.session.refresh(pending)
     db.session.refresh(delivered)
     assert pending.state is RecordState.WITHHELD and delivered.state is RecordState.DELIVERED

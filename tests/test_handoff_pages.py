@@ -144,3 +144,29 @@ def test_the_case_page_costs_the_same_with_many_consents_and_records(app, client
     with counted() as many:
         assert client.get(f"/cases/{case.id}").status_code == 200
     assert len(many) <= len(few), "\n".join(str(s)[:90] for s in many)
+
+
+def test_the_admin_and_the_advocate_see_each_pushs_delivery_state(app, client, clock) -> None:
+    from advocacy.handoff import service as handoff
+    from advocacy.handoff.service import push
+    from tests.test_handoff_world import partner, public_resolver, release
+
+    north, advocate, case, _tracking = world()
+    admin = factories.user(north, Role.ADMIN, "admin")
+    pushing = partner(north, "Pushing", push_url="https://hooks.example.org/in")
+    handoff.rotate_secret(factories.system(north), pushing)
+    consent(case, pushing)
+    who = factories.actor(advocate)
+    for _ in range(3):
+        release(who, case, pushing)
+    answers = iter([204, 500, 500])
+    push.deliver_due(lambda _request: next(answers), production=True, resolve=public_resolver())
+    factories.commit()
+
+    sign_in(client, admin)
+    pushes = text_of(client.get(f"/handoff/partners/{pushing.id}")).split("Pushes", 1)[1]
+    assert "Waiting 2" in pushes and "Pushed 1" in pushes and "Gave up 0" in pushes
+    sign_in(client, advocate)
+    records = text_of(client.get(f"/cases/{case.id}")).split("Records shared", 1)[1]
+    assert records.count("Waiting to be pushed (1 attempt)") == 2
+    assert "Received by the partner Pushed (1 attempt)" in records

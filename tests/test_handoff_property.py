@@ -1,9 +1,11 @@
 """No byte that leaves holds the case's personal data: a property test over random people and places.
 
 Hypothesis fills a case with random personal data (name, phone number, code
-word, contact note naming an e-mail and a street) and the agency with a
-shelter of random name, label and address; then the case is handed off with
-every event type, pulled through the API (every page, every record) and
+word, contact note naming an e-mail, a street, a date of birth and the
+coordinates of where she stays) and the agency with a shelter of random name,
+label and address, a room and bed of random labels, and a stay in that bed
+with a random note; then the case is handed off with every event type, pulled
+through the API (every page, every record) from a random IP address and
 pushed; every emitted byte is searched for each of those values.
 """
 
@@ -11,15 +13,19 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import date
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from advocacy.auth.models import Role
 from advocacy.extensions import db
 from advocacy.handoff import service
 from advocacy.handoff.service import push
+from advocacy.shelters import service as shelters
+from advocacy.shelters.models import Bed
 from tests import factories
 from tests.test_handoff_world import consent, partner, public_resolver, release
 
@@ -39,6 +45,12 @@ person = st.fixed_dictionaries(
         "shelter": word,
         "label": st.from_regex(r"ZQ-[0-9]{3}", fullmatch=True),
         "town": word,
+        "born": st.dates(min_value=date(1940, 1, 1), max_value=date(2008, 12, 31)),
+        "latitude": st.floats(min_value=43.5, max_value=49.0),
+        "longitude": st.floats(min_value=-97.2, max_value=-89.5),
+        "room": st.from_regex(r"QR[0-9]{3}", fullmatch=True),
+        "stay_note": word,
+        "ip": st.ip_addresses(v=4).filter(lambda a: a.is_global).map(str),
     }
 )
 
@@ -74,22 +86,30 @@ def test_no_emitted_byte_contains_the_persons_data_or_the_shelters(app, client, 
     advocate = factories.user(agency, Role.ADVOCATE, f"adv-{slug}")
     email = f"{data['email_user']}@example.org"
     address = f"{data['house']} {data['street']} Street, {data['town']}"
+    where = f"{data['latitude']:.5f}, {data['longitude']:.5f}"
     case = factories.case(
         advocate,
         data["alias"],
         phone=data["phone"],
         code_word=data["code_word"],
-        contact_note=f"Write to {email}; she stays near {address}.",
+        contact_note=(
+            f"Write to {email}; she stays near {address}, at {where}; born {data['born']:%m/%d/%Y}."
+        ),
     )
     # Its intake line shared with the network: still nothing of the shelter may leave by a hand-off.
     shelter = factories.shelter(
         agency,
+        f"{data['room']}: adult",
         name=data["shelter"],
         label=data["label"],
         address=address,
         intake_phone="218-555-0142",
         intake_phone_shared=True,
     )
+    # She stays in that shelter's bed: the stay's note, room and bed are the shelter's secrets too.
+    bed = db.session.scalar(select(Bed).where(Bed.shelter_id == shelter.id))
+    assert bed is not None and bed.label == f"{data['room']}-A"
+    shelters.check_in(factories.system(agency), shelter, [bed.id], note=data["stay_note"])
     factories.screening(case, 1)
     target = partner(agency, "Tracking", push_url="https://hooks.example.org/in")
     service.rotate_secret(factories.system(agency), target)
@@ -101,15 +121,18 @@ def test_no_emitted_byte_contains_the_persons_data_or_the_shelters(app, client, 
     factories.commit()
 
     emitted: list[bytes] = []
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": data["ip"]}
+    from_ip = {"REMOTE_ADDR": data["ip"]}
     cursor = ""
     while True:
-        response = client.get(f"/api/v1/handoff/?limit=4&cursor={cursor}", headers=headers)
+        response = client.get(
+            f"/api/v1/handoff/?limit=4&cursor={cursor}", headers=headers, environ_base=from_ip
+        )
         assert response.status_code == 200
         emitted.append(response.data + str(response.headers).encode())
         page = json.loads(response.data)
         for item in page["records"]:
-            one = client.get(f"/api/v1/handoff/{item['record_id']}", headers=headers)
+            one = client.get(f"/api/v1/handoff/{item['record_id']}", headers=headers, environ_base=from_ip)
             emitted.append(one.data + str(one.headers).encode())
         if not page["next_cursor"]:
             break
@@ -133,6 +156,15 @@ def test_no_emitted_byte_contains_the_persons_data_or_the_shelters(app, client, 
         address,
         "555-0142",
         "5550142",
+        data["born"].isoformat(),
+        f"{data['born']:%m/%d/%Y}",
+        f"{data['latitude']:.5f}",
+        f"{data['longitude']:.5f}",
+        f"{data['latitude']:.3f}",
+        data["room"],
+        bed.label,
+        data["stay_note"],
+        data["ip"],
     ]
     everything = b"\n".join(emitted).decode("utf-8").casefold()
     leaked = [value for value in secrets_ if value.casefold() in everything]
@@ -141,4 +173,4 @@ def test_no_emitted_byte_contains_the_persons_data_or_the_shelters(app, client, 
     for body in receiver.bodies:
         record = json.loads(body.split(b'{"webhook-id"')[0])
         values = [v for k, v in record.items() if k != "schema_version"]
-        assert case.id not in values and shelter.id not in values
+        assert case.id not in values and shelter.id not in values and bed.id not in values

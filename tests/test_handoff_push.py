@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+import traceback
 
+import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from advocacy.auth.models import Agency
+from advocacy.auth.models import Agency, User
 from advocacy.extensions import db
 from advocacy.handoff import service
-from advocacy.handoff.models import Delivery, DeliveryState, RecordState
+from advocacy.handoff.models import Consent, Delivery, DeliveryState, HandoffRecord, RecordState
 from advocacy.handoff.service import push
 from tests import factories
 from tests.test_handoff_world import consent, partner, public_resolver, release, world
@@ -153,6 +157,20 @@ def test_the_guard_runs_again_before_a_push(app, clock) -> None:
     assert delivery is not None and delivery.state is DeliveryState.FAILED and delivery.last_error == "guard"
 
 
+def test_the_guard_runs_again_before_every_retry(app, clock) -> None:
+    advocate, case, target, _secret, _given = _pushing_world()
+    release(factories.actor(advocate), case, target, summary="Met her near Aspen Lodge after court.")
+    receiver = Receiver(500)
+    assert _run(receiver).retried == 1 and len(receiver.got) == 1
+    # Between the first attempt and the retry a shelter of that name is registered.
+    factories.shelter(db.session.get(Agency, case.agency_id), name="Aspen Lodge", label="NS-9", address=None)
+    clock.advance(push.BACKOFF[0])
+    assert _run(receiver).failed == 1
+    assert len(receiver.got) == 1
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.state is DeliveryState.FAILED and delivery.last_error == "guard"
+
+
 def test_the_body_is_json_of_the_partner_fields_only(app, clock) -> None:
     advocate, case, target, _secret, _given = _pushing_world()
     release(factories.actor(advocate), case, target)
@@ -173,3 +191,127 @@ def test_flask_handoff_deliver_works_the_outbox(app, clock, monkeypatch) -> None
     assert result.exit_code == 0, result.output
     assert "delivered 1" in result.output
     assert len(receiver.got) == 1
+
+
+# --- a revocation while a push is in flight, on PostgreSQL -------------------------------------
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
+def test_a_revocation_during_a_push_waits_for_it_and_tells_the_truth(app, clock) -> None:  # type: ignore[no-untyped-def]
+    """The worker holds the delivery while the POST is out; a revocation then waits for it instead of
+    deadlocking with it, and leaves the record as it really is: received, not withheld."""
+    advocate, case, target, _secret, given = _pushing_world()
+    record = release(factories.actor(advocate), case, target)
+    record_id, consent_id, advocate_id = record.id, given.id, advocate.id
+    in_flight, answer = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def partner_endpoint(_request: push.Request) -> int:
+        in_flight.set()
+        answer.wait(timeout=30)
+        return 204
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                result = push.deliver_due(partner_endpoint, production=True, resolve=public_resolver())
+                db.session.commit()
+                outcomes["worker"] = result.delivered
+            except BaseException:  # noqa: BLE001 (reported to the main thread)
+                db.session.rollback()
+                outcomes["worker"] = traceback.format_exc()
+            finally:
+                db.session.remove()
+
+    def revoke() -> None:
+        with app.app_context():
+            try:
+                who = factories.actor(db.session.get(User, advocate_id))
+                outcomes["withheld"] = service.revoke_consent(who, db.session.get(Consent, consent_id))
+                db.session.commit()
+            except BaseException:  # noqa: BLE001
+                db.session.rollback()
+                outcomes["withheld"] = traceback.format_exc()
+            finally:
+                db.session.remove()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert in_flight.wait(timeout=30)
+    revoking = threading.Thread(target=revoke)
+    revoking.start()
+    time.sleep(1.0)  # the revocation is now waiting on the row the worker holds
+    answer.set()
+    worker.join(60)
+    revoking.join(60)
+    assert outcomes == {"worker": 1, "withheld": 0}, outcomes
+    db.session.expire_all()
+    kept = db.session.get(HandoffRecord, record_id)
+    assert kept is not None and kept.state is RecordState.DELIVERED
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.state is DeliveryState.DELIVERED
+    assert db.session.get(Consent, consent_id).revoked_at is not None
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
+def test_a_410_while_a_revocation_holds_another_push_does_not_deadlock(app, clock) -> None:  # type: ignore[no-untyped-def]
+    """The worker's 410 cancels the partner's other pushes, skipping those a revocation holds (it
+    cancels them itself); before, each waited on the other's rows."""
+    advocate, case, target, _secret, given = _pushing_world()
+    who = factories.actor(advocate)
+    later = release(who, case, target)
+    # The first record's push is a retry due in an hour, so the worker takes the second one now.
+    first = db.session.scalar(select(Delivery).where(Delivery.record_id == later.id))
+    assert first is not None
+    first.next_attempt_at = clock.now() + push.BACKOFF[3]
+    factories.commit()
+    release(who, case, target)
+    consent_id, advocate_id = given.id, advocate.id
+    in_flight, answer = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def gone(_request: push.Request) -> int:
+        in_flight.set()
+        answer.wait(timeout=30)
+        return 410
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                result = push.deliver_due(gone, production=True, resolve=public_resolver())
+                db.session.commit()
+                outcomes["worker_failed"] = result.failed
+            except BaseException:  # noqa: BLE001 (reported to the main thread)
+                db.session.rollback()
+                outcomes["worker_failed"] = traceback.format_exc()
+            finally:
+                db.session.remove()
+
+    def revoke() -> None:
+        with app.app_context():
+            try:
+                actor = factories.actor(db.session.get(User, advocate_id))
+                outcomes["withheld"] = service.revoke_consent(actor, db.session.get(Consent, consent_id))
+                db.session.commit()
+            except BaseException:  # noqa: BLE001
+                db.session.rollback()
+                outcomes["withheld"] = traceback.format_exc()
+            finally:
+                db.session.remove()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert in_flight.wait(timeout=30)
+    revoking = threading.Thread(target=revoke)
+    revoking.start()
+    time.sleep(1.0)  # the revocation holds the first push and waits for the second
+    answer.set()
+    worker.join(60)
+    revoking.join(60)
+    assert outcomes == {"worker_failed": 1, "withheld": 2}, outcomes
+    db.session.expire_all()
+    states = {d.record_id: (d.state, d.last_error) for d in db.session.scalars(select(Delivery))}
+    assert states[later.id] == (DeliveryState.CANCELLED, "consent_revoked")
+    assert sorted(v for k, v in states.items() if k != later.id) == [(DeliveryState.FAILED, "endpoint_gone")]

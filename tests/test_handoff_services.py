@@ -6,14 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Role
 from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
 from advocacy.handoff import service
-from advocacy.handoff.models import Delivery, DeliveryState, HandoffRecord, RecordState
+from advocacy.handoff.models import RECORD_FROZEN_COLUMNS, Delivery, DeliveryState, HandoffRecord, RecordState
 from advocacy.handoff.serialize import AUDIENCES, LocationRefused
 from tests import factories
 from tests.test_handoff_world import consent, partner, prepare, release, world
@@ -148,3 +148,44 @@ def test_an_advocate_of_another_agency_cannot_hand_off_the_case(app, clock) -> N
     stranger = factories.actor(factories.user(south, Role.ADVOCATE, "south-adv"))
     with pytest.raises(NotFound):
         prepare(stranger, case, tracking)
+
+
+def test_every_column_of_a_record_but_where_it_stands_is_frozen() -> None:
+    moving = {"id", "state", "acknowledged_at", "withheld_at"}
+    assert set(RECORD_FROZEN_COLUMNS) == set(HandoffRecord.__table__.columns.keys()) - moving
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE handoff_record SET summary = 'She moved.'",
+        "UPDATE handoff_record SET event_date = '2020-01-01'",
+        "UPDATE handoff_record SET choices = '{}'",
+        "UPDATE handoff_record SET body = '{}'",
+        "UPDATE handoff_record SET partner_case_reference = 'other'",
+        "UPDATE handoff_record SET corrects_id = id",
+        "DELETE FROM handoff_record",
+    ],
+)
+def test_the_database_refuses_to_change_or_delete_a_released_record(app, clock, change: str) -> None:
+    """Not only no page or service: no bug and no hand-typed query can rewrite what left."""
+    _north, advocate, case, tracking = world()
+    consent(case, tracking)
+    made = release(factories.actor(advocate), case, tracking, summary="Reached her after court.")
+    body = made.body
+    with pytest.raises(Exception, match="frozen once written"), db.session.begin_nested():
+        db.session.execute(text(change))
+    db.session.rollback()
+    db.session.expire_all()
+    kept = db.session.get(HandoffRecord, made.id)
+    assert kept is not None and kept.body == body and kept.summary == "Reached her after court."
+
+
+def test_where_a_released_record_stands_still_moves(app, clock) -> None:
+    _north, advocate, case, tracking = world()
+    given = consent(case, tracking)
+    made = release(factories.actor(advocate), case, tracking)
+    service.revoke_consent(factories.actor(advocate), given)
+    factories.commit()
+    db.session.refresh(made)
+    assert made.state is RecordState.WITHHELD and made.withheld_at is not None

@@ -77,6 +77,40 @@ def test_migrated_audit_table_refuses_updates(empty_app: Flask) -> None:
         conn.execute(text("DELETE FROM audit_event"))
 
 
+def _triggers_on(table: str) -> set[str]:
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"
+        else:
+            query = "SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal"
+        return set(conn.execute(text(query), {"t": table}).scalars())
+
+
+def test_migrated_handoff_records_are_frozen_as_create_all_makes_them(empty_app: Flask) -> None:
+    """0015b adds the frozen-record triggers the model gives create_all, over the same columns,
+    and its downgrade takes them away again."""
+    import importlib.util
+    import re
+
+    from advocacy.appendonly import frozen_columns_statements
+    from advocacy.handoff.models import RECORD_FROZEN_COLUMNS
+
+    spec = importlib.util.spec_from_file_location(
+        "revision_0015b", Path(MIGRATIONS) / "versions" / "0015b_frozen_handoff_records.py"
+    )
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    assert revision.FROZEN == RECORD_FROZEN_COLUMNS
+
+    upgrade(directory=MIGRATIONS)
+    statements = frozen_columns_statements("handoff_record", RECORD_FROZEN_COLUMNS, db.engine.dialect.name)
+    made = {m.group(1) for s in statements if (m := re.match(r"CREATE TRIGGER (\w+)", s))}
+    assert made and _triggers_on("handoff_record") == made
+    downgrade(directory=MIGRATIONS, revision="0014")
+    assert _triggers_on("handoff_record") == set()
+
+
 def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: Flask) -> None:
     """0004 adds CHECK constraints and composite keys to tables that already hold a
     network with five weeks of history and two dozen cases: every row already

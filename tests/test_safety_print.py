@@ -163,6 +163,41 @@ def test_the_pdf_has_a_glyph_for_every_character_in_the_right_font(
     assert visible
 
 
+def _pdf_text(client, url: str, monkeypatch: pytest.MonkeyPatch) -> str:  # type: ignore[no-untyped-def]
+    """Every character the PDF route lays out, without whitespace (a name may break across lines).
+
+    The route's own HTML is caught on its way to WeasyPrint and laid out again, and the text of
+    every text box of every page is read: what is drawn on the paper, agency name and all.
+    """
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    given: list[str] = []
+    real = pdf.render
+    monkeypatch.setattr(pdf, "render", lambda html: given.append(html) or real(html))
+    response = client.get(url)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    (html,) = given
+    boxes = (box for page in pdf.document(html).pages for box in page._page_box.descendants())
+    return "".join("".join(box.text.split()) for box in boxes if isinstance(box, TextBox))
+
+
+@needs_weasyprint
+def test_no_demo_shelters_name_or_address_is_in_the_pdf(client, app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    case = _plan(
+        client, app, "en", packs=("general", "native", "immigrant", "deaf", "lgbtq", "elders", "rural")
+    )
+    drawn = _pdf_text(client, f"/safety-plans/case/{case.id}/print.pdf?agency=1", monkeypatch)
+    # The text is really read: the title, the agency chosen, the victim's words and a national number.
+    for shown in ("My plan", "North Women's Advocates", OWN_WORDS["en"], "1-844-762-8483"):
+        assert "".join(shown.split()) in drawn, shown
+    for spec in DEMO_SHELTERS:
+        for value in (spec.name, spec.address, spec.address.split(",")[0], spec.label):
+            assert "".join(value.split()) not in drawn, value
+    # Unless chosen, the PDF names no agency either.
+    plain = _pdf_text(client, f"/safety-plans/case/{case.id}/print.pdf", monkeypatch)
+    assert "Myplan" in plain and "NorthWomen" not in plain
+
+
 @needs_weasyprint
 def test_arabic_is_laid_out_right_to_left(client, app: Flask) -> None:
     case = _plan(client, app, "ar")

@@ -98,3 +98,36 @@ def test_the_preview_shows_each_piece_with_encoding_and_segments(client, app: Fl
     assert "UCS-2" in shown and "characters counted" in shown
     refused = client.get(f"/safety-plans/case/{case.id}/text?parts=children&style=discreet")
     assert refused.status_code == 400
+
+
+def _preview_notes(client, locale: str, packs: list[str], query: str) -> str:  # type: ignore[no-untyped-def]
+    north = factories.agency("north")
+    advocate = factories.user(north)
+    case = factories.case(advocate, "Maple", language=locale)
+    service.save_plan(factories.actor(advocate), case, base=0, content={}, packs=packs, locale=locale)
+    factories.commit()
+    sign_in(client, advocate)
+    page = client.get(f"/safety-plans/case/{case.id}/text?{query}")
+    assert page.status_code == 200
+    return page.get_data(as_text=True).split("<h2>Preview</h2>", 1)[1].split('<ol class="app-sms-pieces">')[0]
+
+
+def test_the_preview_tells_the_advocate_what_is_texted_in_english_or_as_a_draft(client, app: Flask) -> None:
+    # Somali: the rural pack has no Somali text, the general pack's is a draft, the app's words have none.
+    notes = _preview_notes(client, "so", ["general", "rural"], "parts=during_incident&style=detailed")
+    assert "No translation yet for parts of: During an incident. They are texted in English." in notes
+    assert "The words around the numbers and sections have no translation in this language yet" in notes
+    assert "draft translation that nobody has reviewed" in notes
+
+
+def test_the_preview_of_a_reviewed_text_in_english_has_no_such_note(client, app: Flask) -> None:
+    notes = _preview_notes(
+        client, "en", ["general", "rural"], "parts=important_numbers&parts=during_incident&style=detailed"
+    )
+    assert "app-alert" not in notes and "usa-alert" not in notes
+
+
+def test_the_spanish_numbers_are_a_draft_but_nothing_is_in_english(client, app: Flask) -> None:
+    notes = _preview_notes(client, "es", ["general"], "parts=important_numbers")
+    assert "draft translation" in notes
+    assert "in English" not in notes

@@ -21,6 +21,7 @@ from advocacy.access import current_actor
 from advocacy.actor import ActorKind
 from advocacy.errors import Forbidden, NotFound, Refused
 from advocacy.extensions import csrf
+from advocacy.handoff import serialize
 from advocacy.handoff.service import pull
 
 api = Blueprint("handoff_api", __name__, url_prefix="/api/v1")
@@ -118,10 +119,7 @@ def _limit() -> int:
 @api.get("/handoff/")
 def records() -> Response:
     page = pull.list_records(current_actor(), request.args.get("cursor") or None, _limit())
-    # The stored bodies are embedded as they are: the same bytes a push sends.
-    inner = ",".join(page.bodies)
-    cursor = json.dumps(page.next_cursor)
-    return _json(f'{{"next_cursor":{cursor},"records":[{inner}]}}'.encode())
+    return _json(serialize.page_bytes(page.bodies, page.next_cursor))
 
 
 @api.get("/handoff/<record_id>")

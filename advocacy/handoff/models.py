@@ -11,8 +11,9 @@ for one case and one partner, for some event types.  It always expires.
 
 A *record* is one hand-off, frozen at release: ``body`` holds the exact
 bytes that leave (the advocate previewed them), encrypted at rest.  A
-released record is never changed; a correction is a new record that names
-the old one (``corrects_id``).  ``state`` says whether it may still leave:
+released record is never changed (database triggers refuse an UPDATE of any
+of :data:`RECORD_FROZEN_COLUMNS`, and any DELETE); a correction is a new
+record that names the old one (``corrects_id``).  ``state`` says whether it may still leave:
 a record that has not reached the partner when its consent is revoked is
 *withheld*, and then it never leaves.
 
@@ -31,6 +32,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from advocacy import clock
+from advocacy.appendonly import make_columns_frozen
 from advocacy.extensions import db
 from advocacy.handoff.vocabulary import EventType
 from advocacy.types import EncryptedString, UTCDateTime
@@ -210,3 +212,27 @@ class Delivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     record: Mapped[HandoffRecord] = relationship()
+
+
+#: What a released record says: the database refuses to change any of it, and to delete the row.
+#: Only where it stands moves on (``state``, ``acknowledged_at``, ``withheld_at``); a correction is a
+#: new record naming the old one (``corrects_id``).
+RECORD_FROZEN_COLUMNS = (
+    "uuid",
+    "schema_version",
+    "agency_id",
+    "case_id",
+    "partner_id",
+    "consent_id",
+    "partner_case_reference",
+    "victim_reference",
+    "event_type",
+    "event_date",
+    "choices",
+    "summary",
+    "corrects_id",
+    "body",
+    "released_by",
+    "released_at",
+)
+make_columns_frozen(HandoffRecord.__table__, RECORD_FROZEN_COLUMNS)  # type: ignore[arg-type]

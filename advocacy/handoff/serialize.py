@@ -102,6 +102,15 @@ def to_bytes(document: Any) -> bytes:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def page(records: Sequence[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
-    """The ``partner_page`` audience: records already serialized for the partner, and the cursor."""
-    return {"records": list(records), "next_cursor": next_cursor}
+#: The fields of the ``partner_page`` audience, in the order :func:`page_bytes` writes them.
+PAGE_FIELDS = ("next_cursor", "records")
+
+
+def page_bytes(bodies: Sequence[str], next_cursor: str | None) -> bytes:
+    """The ``partner_page`` audience: the cursor, and the records as their stored bytes.
+
+    The records are embedded as they were frozen at release, not serialized
+    again: a pulled record is byte for byte the pushed one and the previewed one.
+    """
+    cursor = json.dumps(next_cursor)
+    return f'{{"next_cursor":{cursor},"records":[{",".join(bodies)}]}}'.encode()

@@ -47,6 +47,7 @@ def text_preview(case_id: int) -> Any:
             error=error,
             budget=texts.PIECE_SEGMENTS,
             safe_numbers=sending.safe_numbers(state.case.id),
+            notes=texts.notes(view, chosen),
         ),
         400 if error else 200,
     )

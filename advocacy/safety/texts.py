@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -26,7 +27,7 @@ from advocacy.errors import Refused
 from advocacy.notify.segments import SegmentInfo, measure
 from advocacy.safety import content as plan_content
 from advocacy.safety.guidance import PlanView, plan_view
-from advocacy.safety.language import in_language
+from advocacy.safety.language import in_language, translated
 from advocacy.safety.models import PlanVersion, SafetyPlan
 
 NUMBERS = "important_numbers"
@@ -146,6 +147,34 @@ def plan_texts(plan: SafetyPlan, parts: Iterable[str], locale: str, *, discreet:
     version = version_of(plan, plan.current_version)
     view = plan_view(plan.agency_id, version.pack_keys, locale)
     return version_texts(version, view, parts, locale, discreet=discreet)
+
+
+@dataclass(frozen=True)
+class TextNotes:
+    """What the advocate is told above the preview: the texts themselves never say it."""
+
+    fallback_sections: tuple[str, ...]
+    words_in_english: bool
+    draft: bool
+
+
+def notes(view: PlanView, parts: Iterable[str]) -> TextNotes:
+    """English fallbacks and draft translations in the parts chosen, for the advocate's preview."""
+    chosen = set(parts)
+    fallback: list[str] = []
+    draft = False
+    for section in Section:
+        if section.value not in chosen:
+            continue
+        shown: list[Any] = list(view.guidance[section])
+        if section == Section.ITEMS_TO_TAKE:
+            shown += view.items
+        if section == Section.IMPORTANT_NUMBERS:
+            shown += view.numbers
+        if any(x.fallback for x in shown):
+            fallback.append(str(section.label))
+        draft = draft or any(x.draft for x in shown)
+    return TextNotes(tuple(fallback), not translated("Numbers to keep:", view.locale), draft)
 
 
 @dataclass(frozen=True)

@@ -129,12 +129,14 @@ def still_signed_in(page: Any, served: Served) -> bool:
     return False
 
 
-def axe(page: Any, what: str) -> list[str]:
+def axe(page: Any, what: str, *, every_impact: bool = False) -> list[str]:
+    """axe-core's serious and critical violations on the page; with ``every_impact`` also the
+    moderate and minor ones, for pages whose issue asks them to be axe clean."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     problems = []
     for violation in result["violations"]:
-        if violation["impact"] not in {"serious", "critical"}:
+        if not every_impact and violation["impact"] not in {"serious", "critical"}:
             continue
         targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
         problems.append(

@@ -22,7 +22,7 @@ from advocacy.access import get_scoped
 from advocacy.actor import Actor
 from advocacy.audit.service import record as audit
 from advocacy.errors import NotFound, Refused
-from advocacy.extensions import db
+from advocacy.extensions import db, is_postgresql
 from advocacy.handoff.models import (
     Consent,
     ConsentMeans,
@@ -121,7 +121,8 @@ def revoke_consent(actor: Actor, consent: Consent) -> int:
 
     Returns how many records were withheld.  Their pushes are cancelled in
     the same transaction, so a worker that picks a delivery up afterwards
-    finds it cancelled (and the worker checks the consent again anyway).
+    finds it cancelled (and the worker checks the consent again anyway).  A
+    push already out is waited for: it was sent, so its record is delivered.
     """
     get_consent(actor, consent.id)
     if consent.revoked_at is not None:
@@ -129,19 +130,28 @@ def revoke_consent(actor: Actor, consent: Consent) -> int:
     now = clock.now()
     consent.revoked_at = now
     consent.revoked_by = actor.user_id
+    if is_postgresql():
+        # The push worker locks a delivery, sends, then marks its record: take the locks in the same
+        # order, deliveries first.  A push in flight then makes the revocation wait until it is
+        # committed (and its record is seen delivered, not withheld) instead of deadlocking with it.
+        db.session.execute(
+            select(Delivery.id)
+            .join(HandoffRecord, Delivery.record_id == HandoffRecord.id)
+            .where(HandoffRecord.consent_id == consent.id, Delivery.state == DeliveryState.PENDING)
+            .order_by(Delivery.id)
+            .with_for_update(of=Delivery)
+        ).all()
+    # The records still not received, as they are now (an acknowledgement may just have come).
     pending = list(
         db.session.scalars(
-            select(HandoffRecord.id).where(
-                HandoffRecord.consent_id == consent.id, HandoffRecord.state == RecordState.RELEASED
-            )
+            update(HandoffRecord)
+            .where(HandoffRecord.consent_id == consent.id, HandoffRecord.state == RecordState.RELEASED)
+            .values(state=RecordState.WITHHELD, withheld_at=now)
+            .returning(HandoffRecord.id)
+            .execution_options(synchronize_session=False)
         )
     )
     if pending:
-        db.session.execute(
-            update(HandoffRecord)
-            .where(HandoffRecord.id.in_(pending), HandoffRecord.state == RecordState.RELEASED)
-            .values(state=RecordState.WITHHELD, withheld_at=now)
-        )
         db.session.execute(
             update(Delivery)
             .where(Delivery.record_id.in_(pending), Delivery.state == DeliveryState.PENDING)

@@ -187,15 +187,23 @@ def attempt(
     if status == 410:
         delivery.attempts += 1
         partner.push_disabled_at = now
-        db.session.execute(
-            update(Delivery)
-            .where(
-                Delivery.partner_id == partner.id,
-                Delivery.state == DeliveryState.PENDING,
-                Delivery.id != delivery.id,
-            )
-            .values(state=DeliveryState.CANCELLED, next_attempt_at=None, last_error="endpoint_gone")
+        others = select(Delivery.id).where(
+            Delivery.partner_id == partner.id,
+            Delivery.state == DeliveryState.PENDING,
+            Delivery.id != delivery.id,
         )
+        if is_postgresql():
+            # Skip the pushes another transaction holds (a revocation cancels them itself; any
+            # left pending is cancelled at its next attempt, the endpoint being disabled): waiting
+            # for them while holding this one would deadlock with a revocation waiting for it.
+            others = others.with_for_update(skip_locked=True)
+        ids = list(db.session.scalars(others))
+        if ids:
+            db.session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.PENDING)
+                .values(state=DeliveryState.CANCELLED, next_attempt_at=None, last_error="endpoint_gone")
+            )
         return _end(delivery, DeliveryState.FAILED, "endpoint_gone")
     return _retry(delivery, f"http_{status}", status)
 
