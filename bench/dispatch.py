@@ -31,7 +31,7 @@ the most requests in any sliding one-second window (at most the rate + 1);
 (at least 10 ms) late and reserved a new slot instead.
 
 Before the runs the script prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the
-claim's query (:func:`advocacy.notify.service.worker.due_statement`, the
+claim's query (:func:`advocacy.notify.service.claim.due_statement`, the
 statement the workers send) and the sizes of the table and of the partial
 index it reads (queued rows only), and exits 1 when the plan does not scan
 that index.  Not a test: nothing here asserts a time.
@@ -254,7 +254,7 @@ def claim_plan(batch: int) -> tuple[str, bool]:
     partial index of queued rows."""
     from advocacy import clock
     from advocacy.extensions import db
-    from advocacy.notify.service.worker import due_statement
+    from advocacy.notify.service.claim import due_statement
 
     compiled = due_statement(clock.now(), batch).compile(dialect=postgresql.dialect())
     params = {

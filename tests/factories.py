@@ -21,7 +21,7 @@ from advocacy.auth.models import Agency, Role, User
 from advocacy.auth.service import create_agency, create_user
 from advocacy.extensions import db
 from advocacy.intake import service as intake
-from advocacy.intake.instruments import shipped
+from advocacy.intake.instrument_format import shipped
 from advocacy.intake.models import Case, IntakeDraft, RiskScreening
 from advocacy.shelters import service as shelters
 from advocacy.shelters.models import BedType, RoomType, Shelter

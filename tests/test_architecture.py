@@ -17,11 +17,12 @@ from advocacy.roles import Role
 
 ROOT = Path(__file__).resolve().parent.parent / "advocacy"
 #: "About 600 lines": a module past this becomes a package split along its seams.
-MAX_MODULE_LINES = 650
+MAX_MODULE_LINES = 600
 
 
 def service_modules() -> list[Path]:
-    found = sorted(ROOT.glob("*/service.py")) + sorted(ROOT.glob("*/service/*.py"))
+    # A service package may grow sub-packages: every module under it is a service module.
+    found = sorted(ROOT.glob("*/service.py")) + sorted(ROOT.glob("*/service/**/*.py"))
     assert found, "no service modules found: the layout changed, so must this test"
     return found
 

@@ -29,8 +29,8 @@ from sqlalchemy import event
 from advocacy.auth.models import Role
 from advocacy.extensions import db
 from advocacy.handoff import service as handoff
+from advocacy.intake import instrument_format, service
 from advocacy.intake import instruments as inst
-from advocacy.intake import service
 from advocacy.intake.forms import SECTION_FORMS
 from advocacy.intake.models import Case
 from advocacy.intake.names import query_keys
@@ -92,7 +92,7 @@ def world(app: Flask) -> SimpleNamespace:
     )
     db.session.commit()
     marker = f"MARKER-{secrets.token_hex(6)}"
-    instrument = inst.shipped()[LETHALITY]
+    instrument = instrument_format.shipped()[LETHALITY]
     answers = {
         q.key: ("yes" if q.key in ("q2", "q5") else "no_answer" if q.key == "q9" else "no")
         for q in instrument.questions

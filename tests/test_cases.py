@@ -20,8 +20,7 @@ from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Role, User
 from advocacy.auth.service import create_user
 from advocacy.extensions import db
-from advocacy.intake import instruments as inst
-from advocacy.intake import service
+from advocacy.intake import instrument_format, service
 from advocacy.intake.models import Case, ProtocolStep, RiskScreening
 from tests import factories
 from tests.helpers import PASSWORD, CSRFClient, make_agency, make_user, sign_in, text_of
@@ -80,7 +79,7 @@ def case_of(case_id: int) -> Case:
 def screen(
     case_id: int, yes: tuple[str, ...] = (), judgment: str | None = None, actor: User | None = None
 ) -> None:
-    instrument = inst.shipped()[LETHALITY]
+    instrument = instrument_format.shipped()[LETHALITY]
     answers = {q.key: ("yes" if q.key in yes else "no") for q in instrument.questions}
     case = case_of(case_id)
     who = factories.actor(actor) if actor else factories.system(case.agency_id)
@@ -639,7 +638,7 @@ def test_screening_again_keeps_the_history_and_shows_the_trend(
     assert "Has your partner threatened to kill you or your children?" in text
     # The person's language (Spanish) is shown beside the advocate's.
     assert "¿Su pareja ha amenazado con matarla/matarlo" in text
-    instrument = inst.shipped()[LETHALITY]
+    instrument = instrument_format.shipped()[LETHALITY]
 
     def answers(*yes: str) -> dict[str, str]:
         return {f"answer_{q.key}": ("yes" if q.key in yes else "no") for q in instrument.questions}

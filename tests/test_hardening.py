@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from advocacy.intake import instruments as inst
-from advocacy.intake.instruments import InstrumentError
+from advocacy.intake import instrument_format
+from advocacy.intake.instrument_format import InstrumentError
 from tests.test_instruments import LETHALITY_FILE, WEIGHTED_FILE, document, encoded, refusal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,7 @@ def test_a_shipped_key_followed_by_a_newline_does_not_pass_the_reserved_key_chec
     doc = json.loads(LETHALITY_FILE.read_text(encoding="utf-8"))
     doc["key"] = doc["key"] + "\n"
     with pytest.raises(InstrumentError) as caught:
-        inst.parse(encoded(doc))
+        instrument_format.parse(encoded(doc))
     assert caught.value.path == "key"
 
 
@@ -119,7 +119,7 @@ def test_no_whole_value_pattern_is_checked_with_match() -> None:
 
 
 def test_the_weighted_example_still_parses(app: Flask) -> None:
-    assert inst.parse(WEIGHTED_FILE.read_bytes()).key
+    assert instrument_format.parse(WEIGHTED_FILE.read_bytes()).key
 
 
 # -- findings 6 and 7: the password-change form ---------------------------------------------------

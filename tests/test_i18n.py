@@ -30,7 +30,7 @@ from advocacy import create_app
 from advocacy.auth.models import Agency, Role, User
 from advocacy.extensions import db
 from advocacy.i18n import SOURCE_LANGUAGE, catalog_coverage, extract_template, registry, select_language
-from advocacy.intake.instruments import shipped
+from advocacy.intake.instrument_format import shipped
 from advocacy.intake.service import open_case, screen_case, start_draft
 from advocacy.shelters.models import BedType, RoomType
 from advocacy.shelters.service import add_room, add_shelter

@@ -29,9 +29,10 @@ from sqlalchemy import func, select
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Role
 from advocacy.extensions import db
+from advocacy.intake import instrument_format, service
 from advocacy.intake import instruments as inst
-from advocacy.intake import service
-from advocacy.intake.instruments import NO, NO_ANSWER, YES, InstrumentError
+from advocacy.intake.instrument_format import InstrumentError
+from advocacy.intake.instruments import NO, NO_ANSWER, YES
 from advocacy.intake.models import Case, ProtocolStep, ProtocolStepKey, RiskInstrument
 from tests import factories
 from tests.helpers import CSRFClient, login, make_agency, make_user, text_of
@@ -39,7 +40,7 @@ from tests.test_i18n import choose, html_lang, shown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "instruments"
 WEIGHTED_FILE = FIXTURES / "weighted-example.json"
-LETHALITY_FILE = inst.SHIPPED_DIR / "lethality-screen.json"
+LETHALITY_FILE = instrument_format.SHIPPED_DIR / "lethality-screen.json"
 LETHALITY = "lethality-screen@1"
 WEIGHTED = "weighted-example@2024.1"
 FIRST = ("q1", "q2", "q3")
@@ -48,7 +49,7 @@ ALL_STEPS = sorted(step.value for step in ProtocolStepKey)
 
 
 def lethality() -> inst.Instrument:
-    return inst.shipped()[LETHALITY]
+    return instrument_format.shipped()[LETHALITY]
 
 
 def answers(yes: Iterable[str] = (), otherwise: str = NO) -> dict[str, str]:
@@ -67,7 +68,7 @@ def encoded(doc: dict[str, Any]) -> bytes:
 
 def refusal(raw: bytes | dict[str, Any]) -> InstrumentError:
     with pytest.raises(InstrumentError) as caught:
-        inst.parse(encoded(raw) if isinstance(raw, dict) else raw)
+        instrument_format.parse(encoded(raw) if isinstance(raw, dict) else raw)
     return caught.value
 
 
@@ -340,8 +341,8 @@ def test_a_file_that_is_not_utf8_is_refused(app: Flask) -> None:
 
 def test_a_file_over_the_size_limit_is_refused_and_one_at_it_is_read(app: Flask) -> None:
     raw = encoded(document())
-    at_limit = raw + b" " * (inst.MAX_FILE_BYTES - len(raw))
-    assert inst.parse(at_limit).ref == WEIGHTED
+    at_limit = raw + b" " * (instrument_format.MAX_FILE_BYTES - len(raw))
+    assert instrument_format.parse(at_limit).ref == WEIGHTED
     error = refusal(at_limit + b" ")
     assert (error.path, error.message) == ("", "The file is larger than 256 KB.")
 
@@ -351,11 +352,11 @@ def test_a_deeply_nested_file_is_refused_not_crashed_on(app: Flask) -> None:
     assert (error.path, error.message) == ("", "The file nests lists or objects too deeply.")
     doc = document()
     condition: Any = {"score_at_least": 8}
-    for _depth in range(inst.MAX_DEPTH):
+    for _depth in range(instrument_format.MAX_DEPTH):
         condition = {"any": [condition]}
     doc["levels"][1]["when"] = condition
     error = refusal(doc)
-    assert error.path == "levels[1].when" + ".any[0]" * inst.MAX_DEPTH
+    assert error.path == "levels[1].when" + ".any[0]" * instrument_format.MAX_DEPTH
     assert error.message == "conditions may nest at most 8 deep."
 
 
@@ -371,7 +372,7 @@ def test_format_must_be_the_number_one(app: Flask) -> None:
 def test_question_numbers_may_be_written_as_numbers(app: Flask) -> None:
     doc = document()
     doc["questions"][0]["number"] = 1
-    assert inst.parse(encoded(doc)).questions[0].number == "1"
+    assert instrument_format.parse(encoded(doc)).questions[0].number == "1"
     doc["questions"][0]["number"] = {"n": 1}
     assert refusal(doc).path == "questions[0].number"
 
@@ -476,7 +477,7 @@ def weighted_level(total: int) -> str:
 
 
 def test_the_weighted_example_scores_by_weight_and_levels_by_score() -> None:
-    example = inst.parse(WEIGHTED_FILE.read_bytes())
+    example = instrument_format.parse(WEIGHTED_FILE.read_bytes())
     assert inst.weighted(example)
     totals = set()
     for picks in product((YES, NO, NO_ANSWER), repeat=len(WEIGHTS)):
@@ -506,7 +507,7 @@ def test_the_weighted_example_scores_by_weight_and_levels_by_score() -> None:
     ],
 )
 def test_weighted_boundaries(yes: tuple[str, ...], often: str, total: int, level: str) -> None:
-    example = inst.parse(WEIGHTED_FILE.read_bytes())
+    example = instrument_format.parse(WEIGHTED_FILE.read_bytes())
     given = {k: YES if k in yes else NO for k in WEIGHTS} | {"w7": often}
     outcome = inst.evaluate(example, given)
     assert (outcome.score, outcome.level.key) == (total, level)
@@ -623,7 +624,7 @@ def test_a_malformed_file_is_refused_next_to_the_field_and_nothing_is_stored(
     assert response.status_code == 400
     assert file_error(response) == "The file is not valid JSON (line 2, column 15)."
 
-    response = upload(client, encoded(document()) + b" " * inst.MAX_FILE_BYTES)
+    response = upload(client, encoded(document()) + b" " * instrument_format.MAX_FILE_BYTES)
     assert response.status_code == 400
     assert file_error(response) == "The file is larger than 256 KB."
 

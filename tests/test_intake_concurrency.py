@@ -17,7 +17,7 @@ from advocacy.actor import Actor
 from advocacy.auth.models import Role
 from advocacy.extensions import db
 from advocacy.intake import service
-from advocacy.intake.instruments import shipped
+from advocacy.intake.instrument_format import shipped
 from advocacy.intake.models import Case, IntakeDraft, Placement, RiskScreening
 from advocacy.shelters import service as shelters
 from advocacy.shelters.models import Bed, BedType, Referral, RoomType

@@ -27,7 +27,9 @@ from sqlalchemy import select
 from advocacy.clock import FrozenClock, use_clock
 from advocacy.extensions import db
 from advocacy.notify.models import OutboxMessage
-from advocacy.notify.service.worker import DEFAULT_LEASE, RECONCILE_AFTER, Worker, reconcile_unknown
+from advocacy.notify.service.claim import DEFAULT_LEASE
+from advocacy.notify.service.reconcile import RECONCILE_AFTER, reconcile_unknown
+from advocacy.notify.service.worker import Worker
 from advocacy.notify.transport import make_client
 from tests import twilio_fake
 from tests.notify_crash_worker import FileRecordingSender, recorded

@@ -25,14 +25,9 @@ from advocacy.notify.models import (
     SubscriptionState,
 )
 from advocacy.notify.service import enrol
-from advocacy.notify.service.worker import (
-    Worker,
-    _Prepared,
-    claim_and_prepare,
-    late_tolerance,
-    reserve_slots,
-    still_wanted,
-)
+from advocacy.notify.service.claim import Prepared, claim_and_prepare, still_wanted
+from advocacy.notify.service.rate import late_tolerance, reserve_slots
+from advocacy.notify.service.worker import Worker
 from advocacy.notify.transport import ConsoleSender, TwilioSender, fake_sid
 from advocacy.roles import Role
 from tests import factories, twilio_fake
@@ -397,8 +392,8 @@ def test_a_text_claimed_a_while_ago_is_not_sent_once_its_subscription_ended(
     assert rows()[-1].state == MessageState.CANCELLED
 
 
-def paced_item(rate: float) -> _Prepared:
-    return _Prepared(
+def paced_item(rate: float) -> Prepared:
+    return Prepared(
         id=1,
         token="w1:test",
         to=VICTIM,
@@ -440,8 +435,9 @@ def test_a_send_within_the_tolerance_of_its_slot_goes(app: Any) -> None:
 def test_a_worker_that_died_after_claiming_loses_nothing_and_doubles_nothing(
     world: dict[str, Any], app: Any, clock: FrozenClock
 ) -> None:
+    from advocacy.notify.service.claim import claim
+    from advocacy.notify.service.reconcile import reconcile_unknown
     from advocacy.notify.service.render import render_message
-    from advocacy.notify.service.worker import claim, reconcile_unknown
     from advocacy.notify.transport import make_client
 
     sub = confirmed(world)

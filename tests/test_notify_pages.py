@@ -255,7 +255,7 @@ def test_the_advocate_sees_what_is_not_known_to_be_sent_and_never_another_agency
 def test_an_unknown_text_the_console_cannot_check_says_so_and_can_be_marked_handled(
     world: dict[str, Any], app: Any, client: Any, clock: FrozenClock
 ) -> None:
-    from advocacy.notify.service.worker import reconcile_unknown
+    from advocacy.notify.service.reconcile import reconcile_unknown
 
     row = unknown_reminder(world["agency"], world["case"])
     clock.advance(minutes=5)
@@ -273,7 +273,7 @@ def test_an_unknown_text_twilio_could_not_be_asked_about_is_asked_again(
 ) -> None:
     import dataclasses
 
-    from advocacy.notify.service.worker import reconcile_unknown
+    from advocacy.notify.service.reconcile import reconcile_unknown
 
     class Unreachable:
         @property

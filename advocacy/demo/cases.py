@@ -19,7 +19,7 @@ from advocacy.demo.network import Place, SetTime
 from advocacy.errors import Refused
 from advocacy.extensions import db
 from advocacy.intake import service as intake
-from advocacy.intake.instruments import shipped
+from advocacy.intake.instrument_format import shipped
 from advocacy.intake.models import Case, CloseReason, PlacementKind, ProtocolOutcome, ProtocolStepKey
 from advocacy.shelters.models import CulturalProgram
 

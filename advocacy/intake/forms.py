@@ -29,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from advocacy.fields import WholeNumberField
 from advocacy.i18n import current_language
+from advocacy.intake import instrument_format
 from advocacy.intake import instruments as inst
 from advocacy.intake.languages import OTHER, known_tags, language_choices
 from advocacy.intake.models import (
@@ -557,8 +558,8 @@ class InstrumentUploadForm(FlaskForm):
             FileRequired(_l("Choose the instrument file to add.")),
             # The same words as the parser's own check, which stays the real limit.
             FileSize(
-                inst.MAX_FILE_BYTES,
-                message=_l("The file is larger than %(kb)d KB.", kb=inst.MAX_FILE_BYTES // 1024),
+                instrument_format.MAX_FILE_BYTES,
+                message=_l("The file is larger than %(kb)d KB.", kb=instrument_format.MAX_FILE_BYTES // 1024),
             ),
         ],
         render_kw={"accept": ".json,application/json"},

@@ -22,7 +22,7 @@ from advocacy.access import current_actor, get_scoped, roles_required
 from advocacy.auth.models import Role, User
 from advocacy.extensions import db
 from advocacy.i18n import current_language, registry
-from advocacy.intake import bp, service
+from advocacy.intake import bp, instrument_format, service
 from advocacy.intake import instruments as inst
 from advocacy.intake.forms import InstrumentUploadForm
 from advocacy.intake.models import RiskInstrument
@@ -62,7 +62,7 @@ def _agency_entries(agency_id: int) -> list[AgencyEntry]:
 
 def _render_list(form: InstrumentUploadForm, status: int = 200) -> tuple[str, int]:
     agency_id = _agency_id()
-    shipped = list(inst.shipped().values())
+    shipped = list(instrument_format.shipped().values())
     return render_template(
         "intake/instruments.html",
         shipped=shipped,
@@ -70,7 +70,7 @@ def _render_list(form: InstrumentUploadForm, status: int = 200) -> tuple[str, in
         form=form,
         can_manage=_can_manage(agency_id),
         example_ref=shipped[0].ref if shipped else None,
-        max_kb=inst.MAX_FILE_BYTES // 1024,
+        max_kb=instrument_format.MAX_FILE_BYTES // 1024,
     ), status
 
 
@@ -90,11 +90,11 @@ def instrument_upload() -> Any:
     form = InstrumentUploadForm()
     if form.validate_on_submit():
         # One byte more than allowed is enough for the parser to say "too large".
-        raw = form.file.data.read(inst.MAX_FILE_BYTES + 1)
+        raw = form.file.data.read(instrument_format.MAX_FILE_BYTES + 1)
         try:
             actor = current_actor()
             row = service.add_instrument(actor, actor.agency_for(Role.ADMIN), raw)
-        except inst.InstrumentError as error:
+        except instrument_format.InstrumentError as error:
             form.file.errors = [*form.file.errors, str(error)]
         else:
             instrument = service.get_instrument(f"{row.key}@{row.version}", row.agency_id)
@@ -135,7 +135,7 @@ def instrument_file(ref: str) -> Response:
     """The file itself: the shipped one is the example to start from, an added one its source."""
     found = service.get_instrument(ref, _agency_id())
     if found.shipped:
-        body = inst.shipped_file(found.ref)
+        body = instrument_format.shipped_file(found.ref)
         if body is None:  # pragma: no cover - shipped() and the files are read together
             abort(404)
     else:

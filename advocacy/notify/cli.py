@@ -12,7 +12,8 @@ import click
 from flask import current_app
 
 from advocacy.notify import bp
-from advocacy.notify.service.worker import Worker, reconcile_unknown
+from advocacy.notify.service.reconcile import reconcile_unknown
+from advocacy.notify.service.worker import Worker
 from advocacy.notify.transport import ConsoleSender, Sender, TwilioSender, make_client
 
 log = logging.getLogger(__name__)

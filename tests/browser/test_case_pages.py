@@ -11,8 +11,7 @@ import pytest
 
 from advocacy.auth.models import Agency, Role
 from advocacy.extensions import db
-from advocacy.intake import instruments as inst
-from advocacy.intake import service
+from advocacy.intake import instrument_format, service
 from tests import factories
 from tests.browser.browsing import TIMEOUT_MS, Served, axe, choose_language, serve, sign_in
 from tests.helpers import make_user
@@ -41,7 +40,7 @@ def test_axe_finds_no_serious_problem_on_the_case_pages(
         system, advocate = factories.system(agency), factories.actor(user)
         case = service.open_case(system, agency.id, user_id, "Rosa M.", phone="+12185550101", language="es")
         db.session.commit()
-        instrument = inst.shipped()[LETHALITY]
+        instrument = instrument_format.shipped()[LETHALITY]
         answers = {q.key: "no" for q in instrument.questions}
         service.screen_case(advocate, case, instrument, answers)
         service.screen_case(advocate, case, instrument, {**answers, "q1": "yes"})

@@ -17,7 +17,7 @@ import pytest
 
 from advocacy.auth.models import Agency, Role
 from advocacy.extensions import db
-from advocacy.intake import instruments as inst
+from advocacy.intake import instrument_format
 from advocacy.intake import service as intake
 from advocacy.shelters import service as shelters
 from advocacy.shelters.models import OutOfServiceReason
@@ -79,7 +79,7 @@ def world(served: Served) -> SimpleNamespace:
             code_word="bluebird",
             language="es",
         )
-        instrument = inst.shipped()[LETHALITY]
+        instrument = instrument_format.shipped()[LETHALITY]
         intake.screen_case(
             system,
             case,

@@ -24,6 +24,7 @@ from advocacy.actor import Actor
 from advocacy.audit.service import record
 from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
+from advocacy.intake import instrument_format
 from advocacy.intake import instruments as inst
 from advocacy.intake.models import (
     Case,
@@ -47,13 +48,13 @@ def available_instruments(agency_id: int) -> list[inst.Instrument]:
         .where(RiskInstrument.agency_id == agency_id, RiskInstrument.active.is_(True))
         .order_by(RiskInstrument.key, RiskInstrument.added_at)
     )
-    return list(inst.shipped().values()) + [instrument_of(row) for row in own]
+    return list(instrument_format.shipped().values()) + [instrument_of(row) for row in own]
 
 
 @lru_cache(maxsize=64)
 def _parsed(definition: str) -> inst.Instrument:
     """An accepted file parses the same every time: once per process, not once per request."""
-    return inst.parse(definition)
+    return instrument_format.parse(definition)
 
 
 def instrument_of(row: RiskInstrument) -> inst.Instrument:
@@ -62,7 +63,7 @@ def instrument_of(row: RiskInstrument) -> inst.Instrument:
 
 def get_instrument(ref: str, agency_id: int) -> inst.Instrument:
     """An instrument by ``key@version`` (inactive ones too: history still needs them)."""
-    shipped = inst.shipped().get(ref)
+    shipped = instrument_format.shipped().get(ref)
     if shipped is not None:
         return shipped
     key, _sep, version = ref.partition("@")
@@ -90,9 +91,9 @@ def agency_instruments(agency_id: int) -> list[RiskInstrument]:
 
 def add_instrument(actor: Actor, agency_id: int, raw: bytes) -> RiskInstrument:
     """Accept an instrument file for the agency, or raise :class:`InstrumentError`."""
-    instrument = inst.parse(raw)
-    if instrument.key in inst.shipped_keys():
-        raise inst.InstrumentError(
+    instrument = instrument_format.parse(raw)
+    if instrument.key in instrument_format.shipped_keys():
+        raise instrument_format.InstrumentError(
             "key", _("“%(value)s” is the key of an instrument the app ships.", value=instrument.key)
         )
     exists = db.session.scalar(
@@ -103,7 +104,7 @@ def add_instrument(actor: Actor, agency_id: int, raw: bytes) -> RiskInstrument:
         )
     )
     if exists:
-        raise inst.InstrumentError(
+        raise instrument_format.InstrumentError(
             "version",
             _("Your agency already has version %(version)s of this instrument.", version=instrument.version),
         )
@@ -119,7 +120,7 @@ def add_instrument(actor: Actor, agency_id: int, raw: bytes) -> RiskInstrument:
         with savepoint():
             db.session.add(row)
     except IntegrityError:  # the same version uploaded twice at the same moment
-        raise inst.InstrumentError(
+        raise instrument_format.InstrumentError(
             "version",
             _("Your agency already has version %(version)s of this instrument.", version=instrument.version),
         ) from None

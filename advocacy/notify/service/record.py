@@ -21,7 +21,7 @@ from advocacy.notify.transport import Outcome, SendResult
 from advocacy.uow import unit_of_work
 
 if TYPE_CHECKING:
-    from advocacy.notify.service.worker import _Prepared
+    from advocacy.notify.service.claim import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def _mine(message: OutboxMessage | None, token: str) -> bool:
     )
 
 
-def _record_in_session(done: Sequence[tuple[_Prepared, SendResult]], simulate_delivery: bool) -> None:
+def _record_in_session(done: Sequence[tuple[Prepared, SendResult]], simulate_delivery: bool) -> None:
     session = db.session
     ids = sorted(p.id for p, _r in done)
     # Locked in id order, so two recorders never wait on each other in a cycle.
@@ -64,7 +64,7 @@ def _record_in_session(done: Sequence[tuple[_Prepared, SendResult]], simulate_de
             apply_status(message, "delivered", None)
 
 
-def record_results(done: Sequence[tuple[_Prepared, SendResult]], *, simulate_delivery: bool) -> None:
+def record_results(done: Sequence[tuple[Prepared, SendResult]], *, simulate_delivery: bool) -> None:
     """Record the answers of several sends in ONE transaction: each row only
     if it is still this batch's claim (or became ``unknown`` when the lease
     ran out).  Should that transaction fail, each answer is recorded on its

@@ -2,7 +2,7 @@
 
 A row is ``unknown`` when its worker died after claiming it or Twilio's
 answer timed out: the text may or may not be on the victim's phone.  The
-reconciler (:func:`advocacy.notify.service.worker.reconcile_unknown`) asks
+reconciler (:func:`advocacy.notify.service.reconcile.reconcile_unknown`) asks
 Twilio and settles it (sent, or queued again when Twilio does not have it);
 what it could not settle stays here, with what the check found and what a
 person should do meanwhile, because nothing is ever resent blindly and a

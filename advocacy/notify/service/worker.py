@@ -3,8 +3,9 @@
 Any number of workers, in any number of processes on any number of machines,
 share the outbox table and nothing else:
 
-1. **Claim** (one short transaction): due ``queued`` rows, oldest first,
-   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (two workers never wait for or
+1. **Claim** (:mod:`advocacy.notify.service.claim`, one short
+   transaction): due ``queued`` rows, oldest first, ``FOR UPDATE SKIP
+   LOCKED`` on PostgreSQL (two workers never wait for or
    take the same row); on SQLite the conditional UPDATE of a single write
    transaction.  Each row becomes ``claimed`` by a token unique to this
    batch, with a lease, and its attempt is counted.  Rows past their
@@ -21,11 +22,13 @@ share the outbox table and nothing else:
 3. **Record** (one short transaction for all the answers that came back
    meanwhile): each row only if it is still this batch's claim (or became
    ``unknown`` when the lease ran out): the SID, or the error path of
-   :mod:`advocacy.notify.service.outcomes`.
+   :mod:`advocacy.notify.service.outcomes`
+   (:mod:`advocacy.notify.service.record`).
 
 On a crash: before 1 commits, nothing happened; between 1 and the API call,
 the row stays ``claimed`` until its lease ends, then becomes ``unknown``;
-between the call and 3, the same, and the reconciler finds the message in
+between the call and 3, the same, and the reconciler
+(:mod:`advocacy.notify.service.reconcile`) finds the message in
 Twilio's Messages list (``sent``) or not (queued again: Twilio does not have
 it).  A row is never sent twice because only a row Twilio provably lacks is
 queued again.
@@ -35,45 +38,25 @@ from __future__ import annotations
 
 import logging
 import queue
-import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, url_for
-from sqlalchemy import Select, func, select, update
+from flask import Flask, url_for
 
 from advocacy import clock
-from advocacy.extensions import db, is_postgresql
-from advocacy.notify.models import (
-    Attention,
-    MessageState,
-    OutboxMessage,
-    SmsSender,
-    Subscription,
-    SubscriptionState,
-)
-from advocacy.notify.service.enrol import sender_for
-from advocacy.notify.service.outcomes import EVENT_KINDS, apply_status, requeue_or_fail
-from advocacy.notify.service.rate import SLOT_LEAD, late_tolerance, reserve_slot, reserve_slots, sender_key
+from advocacy.extensions import db
+from advocacy.notify.service.claim import DEFAULT_LEASE, Prepared, claim_and_prepare, recheck_stale
+from advocacy.notify.service.rate import SLOT_LEAD, late_tolerance, reserve_slots
 from advocacy.notify.service.record import record_results
-from advocacy.notify.service.render import render_message
-from advocacy.notify.transport import MAX_VALIDITY, Outcome, Sender, SendResult, SlotMissed, TwilioSender
-from advocacy.uow import unit_of_work
+from advocacy.notify.transport import Outcome, Sender, SendResult, SlotMissed, TwilioSender
 
 log = logging.getLogger(__name__)
-
-__all__ = ["late_tolerance", "reserve_slot", "reserve_slots", "sender_key"]  # re-exported from .rate
-
-DEFAULT_LEASE = timedelta(minutes=5)
-#: Rows whose claim is older than this are reconciled (the clocks' skew, and
-#: time for Twilio's list to show a message just created).
-RECONCILE_AFTER = timedelta(seconds=60)
 
 
 @dataclass
@@ -87,216 +70,6 @@ class Stats:
     #: Sends that woke too late for their slot and reserved another.
     rereserved: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
-
-
-def expire_leases(now: datetime) -> int:
-    """Claims whose lease ran out (their worker died) become ``unknown``."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.state == MessageState.CLAIMED, OutboxMessage.lease_until < now)
-        .values(state=MessageState.UNKNOWN, lease_until=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)
-
-
-def due_statement(now: datetime, limit: int) -> Select[Any]:
-    """The claim's query: the oldest due ``queued`` rows.  It reads the partial
-    index ``ix_sms_outbox_due`` (queued rows only), so its cost follows the
-    rows waiting, never the rows already sent (``bench/dispatch.py`` prints
-    its plan)."""
-    stmt = (
-        select(OutboxMessage.id, OutboxMessage.valid_until)
-        .where(OutboxMessage.state == MessageState.QUEUED, OutboxMessage.send_after <= now)
-        .order_by(OutboxMessage.send_after, OutboxMessage.id)
-        .limit(limit)
-    )
-    if is_postgresql():
-        stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
-    return stmt
-
-
-def _claim_rows(token: str, limit: int, lease: timedelta) -> list[int]:
-    """In the caller's transaction: claim up to ``limit`` due rows for ``token``."""
-    session = db.session
-    now = clock.now()
-    expire_leases(now)
-    rows = session.execute(due_statement(now, limit)).all()
-    late = [r.id for r in rows if r.valid_until <= now]
-    due = [r.id for r in rows if r.valid_until > now]
-    if late:
-        for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(late))):
-            if message.state == MessageState.QUEUED:
-                message.state = MessageState.FAILED
-                message.updated_at = now
-                if message.kind in EVENT_KINDS:
-                    message.attention = Attention.EXPIRED
-    if not due:
-        return []
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due), OutboxMessage.state == MessageState.QUEUED)
-        .values(
-            state=MessageState.CLAIMED,
-            claimed_by=token,
-            claimed_at=now,
-            lease_until=now + lease,
-            attempts=OutboxMessage.attempts + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return list(
-        session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.claimed_by == token, OutboxMessage.state == MessageState.CLAIMED)
-            .order_by(OutboxMessage.id)
-        )
-    )
-
-
-def _new_token(worker: str) -> str:
-    return f"{worker}:{secrets.token_hex(6)}"[:64]
-
-
-def claim(worker: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> tuple[str, list[int]]:
-    """Claim up to ``limit`` due rows in one committed transaction; returns the
-    batch token and the ids claimed.  Rows already past their validity fail."""
-    token = _new_token(worker)
-    with unit_of_work():
-        due = _claim_rows(token, limit, lease)
-    return token, due
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    id: int
-    #: The claim's batch token: the answer is recorded only while it holds.
-    token: str
-    to: str
-    body: str
-    segments: int
-    validity: int
-    valid_until: datetime
-    key: str
-    rate: float
-    messaging_service_sid: str | None
-    from_number: str | None
-    #: ``time.monotonic()`` when the subscription was last looked at.
-    prepared_at: float = 0.0
-
-    @property
-    def cost(self) -> float:
-        """Seconds of the sender's rate this text takes."""
-        return self.segments / max(self.rate, 0.001)
-
-
-def _prepare_one(message: OutboxMessage, sender: SmsSender, now: datetime, token: str) -> _Prepared | None:
-    """What the send needs; a row whose subscription stopped is cancelled
-    instead (None).  Raises ValueError when the text cannot be rendered."""
-    subscription = message.subscription
-    allowed = subscription.live if message.kind == "code" else subscription.state == "confirmed"
-    if not allowed:
-        message.state = MessageState.CANCELLED
-        message.lease_until = None
-        message.updated_at = now
-        return None
-    settings = current_app.config["SETTINGS"]
-    rendered = render_message(message, sender)
-    seconds = int((message.valid_until - now).total_seconds())
-    service = sender.messaging_service_sid or None
-    from_number = None if service else (sender.from_number or settings.twilio_from_number or "+15005550006")
-    return _Prepared(
-        id=message.id,
-        token=token,
-        to=subscription.phone,
-        body=rendered.text,
-        segments=rendered.info.segments,
-        validity=max(1, min(MAX_VALIDITY, seconds)),
-        valid_until=message.valid_until,
-        key=sender_key(sender),
-        rate=sender.rate_per_second,
-        messaging_service_sid=service,
-        from_number=from_number,
-        prepared_at=time.monotonic(),
-    )
-
-
-def claim_and_prepare(worker: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[_Prepared]:
-    """Claim a batch and read what each send needs, in ONE committed
-    transaction (the claim is committed before any call to Twilio).  Rows
-    whose subscription stopped are cancelled, rows that cannot be rendered go
-    back to the queue (or fail), in the same transaction."""
-    token = _new_token(worker)
-    prepared: list[_Prepared] = []
-    with unit_of_work() as session:
-        ids = _claim_rows(token, limit, lease)
-        if not ids:
-            return []
-        now = clock.now()
-        senders: dict[int, SmsSender] = {}
-        messages = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-        )
-        for message in messages.unique():
-            if message.agency_id not in senders:
-                senders[message.agency_id] = sender_for(message.agency_id)
-            try:
-                item = _prepare_one(message, senders[message.agency_id], now, token)
-            except ValueError:
-                requeue_or_fail(message, message.valid_until, None, now)
-                continue
-            if item is not None:
-                prepared.append(item)
-    return prepared
-
-
-#: A text claimed longer ago than this (seconds) has its subscription looked
-#: at again before its slot is reserved: at a slow rate a batch takes a
-#: while to send, and an advocate may end the subscription meanwhile.
-RECHECK_AFTER = 2.0
-
-
-def still_wanted(items: Sequence[_Prepared]) -> list[_Prepared]:
-    """Those of ``items`` whose subscription may still be texted; the others
-    are cancelled (still this batch's claim only), in one transaction."""
-    if not items:
-        return []
-    with unit_of_work() as session:
-        rows = session.execute(
-            select(OutboxMessage.id, OutboxMessage.kind, Subscription.state)
-            .join(Subscription, Subscription.id == OutboxMessage.subscription_id)
-            .where(OutboxMessage.id.in_([i.id for i in items]))
-        ).all()
-        live = {SubscriptionState.PENDING.value, SubscriptionState.CONFIRMED.value}
-        ok = {
-            r.id
-            for r in rows
-            if (
-                str(r.state) in live
-                if r.kind == "code"
-                else str(r.state) == SubscriptionState.CONFIRMED.value
-            )
-        }
-        stopped = [i for i in items if i.id not in ok]
-        if stopped:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_([i.id for i in stopped]),
-                    OutboxMessage.claimed_by.in_({i.token for i in stopped}),
-                    OutboxMessage.state == MessageState.CLAIMED,
-                )
-                .values(state=MessageState.CANCELLED, lease_until=None, updated_at=clock.now())
-                .execution_options(synchronize_session=False)
-            )
-    return [i for i in items if i.id in ok]
-
-
-def _fresh(items: list[_Prepared]) -> list[_Prepared]:
-    if items and time.monotonic() - min(i.prepared_at for i in items) > RECHECK_AFTER:
-        return still_wanted(items)
-    return items
 
 
 class Worker:
@@ -334,9 +107,7 @@ class Worker:
         self._pool: ThreadPoolExecutor | None = None
         self._recorder: threading.Thread | None = None
         self._free = threading.Semaphore(self.threads)
-        self._answers: queue.SimpleQueue[tuple[_Prepared, SendResult | None, int] | None] = (
-            queue.SimpleQueue()
-        )
+        self._answers: queue.SimpleQueue[tuple[Prepared, SendResult | None, int] | None] = queue.SimpleQueue()
 
     @property
     def sender(self) -> Sender:
@@ -411,9 +182,9 @@ class Worker:
         else:
             self.stats.failed += 1
 
-    def _send_in_turn(self, items: list[_Prepared], callback: str) -> None:
+    def _send_in_turn(self, items: list[Prepared], callback: str) -> None:
         for each in items:
-            fresh = _fresh([each])
+            fresh = recheck_stale([each])
             if not fresh:
                 continue
             item = fresh[0]
@@ -422,7 +193,7 @@ class Worker:
             self._count(result, late)
             record_results([(item, result)], simulate_delivery=self.simulate_delivery)
 
-    def _reserve(self, chunk: list[_Prepared]) -> list[float]:
+    def _reserve(self, chunk: list[Prepared]) -> list[float]:
         """Slots for ``chunk``, one update per sender (usually one)."""
         by_key: dict[str, list[int]] = defaultdict(list)
         for index, item in enumerate(chunk):
@@ -435,7 +206,7 @@ class Worker:
                 slots[index] = slot
         return slots
 
-    def _send_in_pool(self, items: list[_Prepared], callback: str) -> None:
+    def _send_in_pool(self, items: list[Prepared], callback: str) -> None:
         """Hand the texts to threads as they come free: for every group of
         free threads, one update reserves their slots."""
         pool = self._start_pool()
@@ -447,7 +218,7 @@ class Worker:
                 taken += 1
             chunk = [pending.popleft() for _ in range(taken)]
             try:
-                wanted = _fresh(chunk)
+                wanted = recheck_stale(chunk)
                 for _ in range(taken - len(wanted)):
                     self._free.release()
                 taken, chunk = len(wanted), wanted
@@ -459,7 +230,7 @@ class Worker:
             for item, slot in zip(chunk, slots, strict=True):
                 pool.submit(self._send_one, item, slot, callback)
 
-    def _send_one(self, item: _Prepared, slot: float, callback: str) -> None:
+    def _send_one(self, item: Prepared, slot: float, callback: str) -> None:
         result: SendResult | None = None
         late = 0
         try:
@@ -481,7 +252,7 @@ class Worker:
                         came.append(self._answers.get_nowait())
                     except queue.Empty:
                         break
-                done: list[tuple[_Prepared, SendResult]] = []
+                done: list[tuple[Prepared, SendResult]] = []
                 for answer in came:
                     if answer is None:
                         stopping = True
@@ -496,7 +267,7 @@ class Worker:
                     log.exception("sms record failed", extra={"action": "sms.record_error"})
             db.session.remove()
 
-    def _paced_send(self, item: _Prepared, slot: float, callback: str) -> tuple[SendResult, int]:
+    def _paced_send(self, item: Prepared, slot: float, callback: str) -> tuple[SendResult, int]:
         """Wait for ``slot``, then send; a send that would start later than the
         tolerance reserves a new slot instead (so late sends never bunch).
         Through Twilio the check is made again just before the request leaves
@@ -551,79 +322,3 @@ def run_workers(workers: list[Worker]) -> list[Stats]:
     for thread in threads:
         thread.join()
     return [w.stats for w in workers]
-
-
-def due_count() -> int:
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.state == MessageState.QUEUED, OutboxMessage.send_after <= clock.now())
-        )
-        or 0
-    )
-
-
-# --- Reconciliation ------------------------------------------------------------------------
-
-
-def reconcile_unknown(client: Any | None, limit: int = 100) -> int:
-    """Resolve ``unknown`` rows by asking Twilio, never by sending again.
-
-    For each row whose claim is older than :data:`RECONCILE_AFTER`: a message
-    to that number with the same words since the claim means it was sent
-    (the SID is kept); none means Twilio does not have it, so it is queued
-    again if still in time.  Without a Twilio client (the console backend)
-    nothing can be asked: the row stays unknown and, for a reminder, the
-    advocate is asked to call.  Returns how many rows were resolved.
-    """
-    from advocacy.notify.transport import reconcile
-
-    resolved = 0
-    with unit_of_work() as session:
-        now = clock.now()
-        expire_leases(now)
-        stmt = (
-            select(OutboxMessage)
-            .where(OutboxMessage.state == MessageState.UNKNOWN)
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        if is_postgresql():
-            stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
-        for message in session.scalars(stmt):
-            if message.claimed_at is None or now - message.claimed_at < RECONCILE_AFTER:
-                continue
-            if client is None:
-                if message.kind in EVENT_KINDS and message.attention is None:
-                    message.attention = Attention.UNKNOWN
-                message.checked_at = now
-                continue
-            sender = sender_for(message.agency_id)
-            try:
-                body = render_message(message, sender).text
-                found = reconcile(
-                    client,
-                    message.subscription.phone,
-                    message.claimed_at,
-                    messaging_service_sid=sender.messaging_service_sid or None,
-                    from_number=None if sender.messaging_service_sid else sender.from_number or None,
-                )
-            except Exception:  # noqa: BLE001 - Twilio unreachable: try again next time
-                log.warning("sms reconcile failed", extra={"action": "sms.reconcile_failed"})
-                message.checked_at = now
-                continue
-            match = next((m for m in found if m.body == body), None)
-            if match is not None:
-                message.state = MessageState.SENT
-                message.provider_sid = match.sid
-                message.provider_status = match.status
-                message.sent_at = match.date_created or now
-                message.updated_at = now
-                session.flush()
-                if match.status:
-                    apply_status(message, match.status, match.error_code)
-            else:
-                requeue_or_fail(message, now, None, now)
-            resolved += 1
-    return resolved
