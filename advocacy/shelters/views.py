@@ -45,6 +45,7 @@ from advocacy.shelters.models import (
     ReferralStatus,
     RoomType,
 )
+from advocacy.shelters.rows import network_rows
 from advocacy.templating import UrlPattern, language_name, relative_time
 from advocacy.vocab import Labels
 
@@ -512,6 +513,9 @@ def household_text(referral: Referral) -> str:
     if referral.language:
         parts.append(_("speaks %(language)s", language=language_name(referral.language)))
     return "; ".join(parts)
+
+
+bp.add_app_template_global(network_rows, "network_rows")
 
 
 @bp.app_context_processor
