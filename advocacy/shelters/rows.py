@@ -16,7 +16,7 @@ beyond the render.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from jinja2 import pass_context
@@ -25,7 +25,15 @@ from markupsafe import Markup, escape
 
 from advocacy import clock
 from advocacy.shelters.service import NetworkRow
-from advocacy.templating import RenderText, bdi, language_name, number_format, phone, relative_time
+from advocacy.templating import (
+    RenderText,
+    bdi,
+    date_format,
+    language_name,
+    number_format,
+    phone,
+    relative_time,
+)
 
 
 @pass_context
@@ -99,5 +107,61 @@ def network_rows(context: Context, rows: Sequence[NetworkRow], request_url: Call
             ask = _("Ask %(label)s to hold beds", label=bdi(row.public_label))
             add(f'<a class="usa-button" href="{escape(request_url(row.shelter_id))}">{ask}</a>')
         add("</td>\n  </tr>\n")
+    # The template's line ends the last row.
+    return Markup("".join(out)[:-1])  # noqa: S704 - every value above is escaped
+
+
+@pass_context
+def bed_rows(context: Context, board: Any, urls: Any, checked: Collection[int]) -> Markup:
+    """The staff board's beds (``shelters/_board.html``): one ``<tr>`` per bed, ``checked``
+    the ids ticked in the form being shown again."""
+    texts: RenderText = context["texts"]
+    _ = texts.gettext
+    state_label: Callable[[Any], str] = context["state_label"]
+    bed_type_label: Callable[[Any], str] = context["bed_type_label"]
+    room_label: Callable[[Any], str] = context["room_label"]
+    reason_label: Callable[[Any], str] = context["reason_label"]
+    now = clock.now()
+    holds, stays = board.holds, board.stays
+    room, type_, state, details = _("Room"), _("Type"), _("State"), _("Details")
+    accessible, pets = _("accessible"), _("pets")
+    out: list[str] = []
+    add = out.append
+    for bed in board.beds:
+        bed_id = int(bed.id)
+        bed_state = escape(bed.state)
+        add(
+            f'      <tr class="app-bed app-bed--{bed_state}">\n'
+            '        <th scope="row">\n'
+            '          <div class="usa-checkbox">\n'
+            f'            <input class="usa-checkbox__input" type="checkbox" id="bed-{bed_id}" name="bed_ids"'
+            f' value="{bed_id}"{" checked" if bed.id in checked else ""}>\n'
+            f'            <label class="usa-checkbox__label" for="bed-{bed_id}">{bdi(bed.label)}</label>\n'
+            "          </div>\n"
+            "        </th>\n"
+            f'        <td data-label="{room}">{bdi(bed.room_label)} <span class="app-muted">'
+            f"{escape(room_label(bed.room_type))}"
+            f"{f' · {accessible}' if bed.accessible else ''}{f' · {pets}' if bed.pets_allowed else ''}</span></td>\n"
+            f'        <td data-label="{type_}">{escape(bed_type_label(bed.bed_type))}</td>\n'
+            f'        <td data-label="{state}"><span class="usa-tag app-state app-state--{bed_state}">'
+            f"{escape(state_label(bed.state))}</span></td>\n"
+            f'        <td data-label="{details}">\n'
+        )
+        if bed.state == "held" and bed.hold_id in holds:
+            ends = _(
+                "Hold ends %(when)s.", when=relative_time(holds[bed.hold_id].expires_at, now, threshold=2)
+            )
+            add(f"{ends}\n")
+        elif bed.state == "occupied" and bed.stay_id in stays:
+            since = _("Since %(date)s.", date=date_format(stays[bed.stay_id].checked_in_at))
+            check_out = _("Check out the household in bed %(bed)s", bed=bed.label)
+            add(
+                f"            {since}\n"
+                '            <button type="submit" class="usa-button usa-button--unstyled"'
+                f' formaction="{escape(urls.bed_check_out(bed.id))}" formnovalidate>{check_out}</button>\n'
+            )
+        elif bed.state == "out_of_service" and bed.out_of_service_reason:
+            add(f"{escape(reason_label(bed.out_of_service_reason))}\n")
+        add("        </td>\n      </tr>\n")
     # The template's line ends the last row.
     return Markup("".join(out)[:-1])  # noqa: S704 - every value above is escaped

@@ -45,7 +45,7 @@ from advocacy.shelters.models import (
     ReferralStatus,
     RoomType,
 )
-from advocacy.shelters.rows import network_rows
+from advocacy.shelters.rows import bed_rows, network_rows
 from advocacy.templating import UrlPattern, language_name, relative_time
 from advocacy.vocab import Labels
 
@@ -516,6 +516,7 @@ def household_text(referral: Referral) -> str:
 
 
 bp.add_app_template_global(network_rows, "network_rows")
+bp.add_app_template_global(bed_rows, "bed_rows")
 
 
 @bp.app_context_processor
