@@ -19,7 +19,6 @@ from wtforms import (
     BooleanField,
     Field,
     RadioField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -27,7 +26,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from advocacy.fields import WholeNumberField
+from advocacy.fields import SelectField, WholeNumberField
 from advocacy.i18n import current_language
 from advocacy.intake import instruments as inst
 from advocacy.intake.languages import OTHER, known_tags, language_choices
