@@ -85,53 +85,80 @@ def _agencies() -> list[Agency]:
     return list(db.session.scalars(select(Agency).where(Agency.id.in_(ids)).order_by(Agency.name)))
 
 
+class RenderText:
+    """This render's catalog, each message without variables of its own (``ngettext``:
+    only its number) formatted once per render, as ``Markup`` (a translation is
+    trusted text, as Jinja's own wrappers trust it).
+
+    The templates' ``_``/``ngettext`` use it, and so do the row helpers that
+    write a board's or a list's rows in Python (``context["texts"]``): one
+    catalog and one memo per render, whichever writes the row.  It holds
+    translations only; the values put into them are formatted per call.
+    """
+
+    __slots__ = ("_counted", "_plain", "ugettext", "ungettext")
+
+    def __init__(self) -> None:
+        catalog = get_translations()
+        self.ugettext, self.ungettext = catalog.ugettext, catalog.ungettext
+        self._plain: dict[str, Markup] = {}
+        self._counted: dict[tuple[str, str, Any], Markup] = {}
+
+    def gettext(self, string: str, /, **variables: Any) -> Markup:
+        """Jinja's ``_(string, **variables)`` under autoescape: variables not ``Markup`` are escaped."""
+        if variables:
+            return Markup(self.ugettext(string)) % variables  # noqa: S704
+        try:
+            return self._plain[string]
+        except KeyError:
+            done = self._plain[string] = Markup(self.ugettext(string)) % variables  # noqa: S704
+            return done
+
+    def ngettext(self, singular: str, plural: str, num: Any, /, **variables: Any) -> Markup:
+        """Jinja's ``ngettext(singular, plural, num, **variables)`` under autoescape."""
+        if variables:
+            variables.setdefault("num", num)
+            return Markup(self.ungettext(singular, plural, num)) % variables  # noqa: S704
+        key = (singular, plural, num)
+        try:
+            return self._counted[key]
+        except KeyError:
+            done = self._counted[key] = Markup(self.ungettext(singular, plural, num)) % {"num": num}  # noqa: S704
+            return done
+        except TypeError:  # an unhashable number: format it every time
+            return Markup(self.ungettext(singular, plural, num)) % {"num": num}  # noqa: S704
+
+
 def _render_gettext() -> dict[str, Any]:
     """``_``, ``gettext`` and ``ngettext`` bound to this render's catalog, each message
-    formatted once per render.
+    formatted once per render (:class:`RenderText`), and the ``RenderText`` itself
+    as ``texts`` for the row helpers.
 
     Flask-Babel's own look the catalog up again on every call (the domain, the
     request's language, the cache), and Jinja's wrappers format the message
     again on every call: a board of fifty rows says "Stale" or "3 adult beds"
-    over and over.  Here the catalog is looked up once per render, and a
-    message without variables of its own (``ngettext``: only its number) is
-    formatted the first time and then read from a dictionary of this render.
-    The results are those of Jinja's wrappers (``jinja2.ext._make_new_gettext``):
-    the translation as ``Markup`` when the template escapes, ``%`` applied even
-    without variables; ``tests/test_i18n.py`` compares the two.
+    over and over.  The results are those of Jinja's wrappers
+    (``jinja2.ext._make_new_gettext``): the translation as ``Markup`` when the
+    template escapes, ``%`` applied even without variables;
+    ``tests/test_i18n.py`` compares the two.
     """
-    catalog = get_translations()
-    ugettext, ungettext = catalog.ugettext, catalog.ungettext
-    plain: dict[str, str] = {}
-    counted: dict[tuple[str, str, Any], str] = {}
+    texts = RenderText()
+    ugettext, ungettext = texts.ugettext, texts.ungettext
 
     @pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
-        if variables or not eval_ctx.autoescape:
-            rv = ugettext(string)
-            # A translation is trusted text, as Jinja's own wrapper trusts it.
-            return (Markup(rv) if eval_ctx.autoescape else rv) % variables  # noqa: S704
-        try:
-            return plain[string]
-        except KeyError:
-            done = plain[string] = Markup(ugettext(string)) % variables  # noqa: S704
-            return done
+        if eval_ctx.autoescape:
+            return texts.gettext(string, **variables)
+        return ugettext(string) % variables
 
     @pass_eval_context
     def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: Any, /, **variables: Any) -> str:
-        if variables or not eval_ctx.autoescape:
-            variables.setdefault("num", num)
-            rv = ungettext(singular, plural, num)
-            return (Markup(rv) if eval_ctx.autoescape else rv) % variables  # noqa: S704
-        key = (singular, plural, num)
-        try:
-            return counted[key]
-        except KeyError:
-            done = counted[key] = Markup(ungettext(singular, plural, num)) % {"num": num}  # noqa: S704
-            return done
-        except TypeError:  # an unhashable number: format it every time
-            return Markup(ungettext(singular, plural, num)) % {"num": num}  # noqa: S704
+        if eval_ctx.autoescape:
+            return texts.ngettext(singular, plural, num, **variables)
+        variables.setdefault("num", num)
+        return ungettext(singular, plural, num) % variables
 
-    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "texts": texts}
 
 
 #: "5 minutes ago" per language, unit and number: the same few phrases on every board.

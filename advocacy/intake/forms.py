@@ -16,18 +16,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
-    BooleanField,
     Field,
     RadioField,
-    SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from advocacy.fields import WholeNumberField
+from advocacy.fields import BooleanField, SelectField, StringField, WholeNumberField
 from advocacy.i18n import current_language
 from advocacy.intake import instrument_format
 from advocacy.intake import instruments as inst

@@ -44,6 +44,7 @@ from advocacy.intake.models import (
     ProtocolStepKey,
     ReferralSource,
 )
+from advocacy.intake.rows import case_rows
 from advocacy.intake.wizard import STEP_TITLES
 from advocacy.templating import UrlPattern
 from advocacy.vocab import Labels
@@ -407,6 +408,9 @@ def _render_screen(case: Case, form: Any, status: int = 200) -> tuple[str, int]:
 
 
 # --- labels the case templates use -------------------------------------------------------------
+
+
+bp.add_app_template_global(case_rows, "case_rows")
 
 
 @bp.app_context_processor

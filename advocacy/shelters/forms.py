@@ -13,11 +13,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms import SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from advocacy.fields import WholeNumberField
+from advocacy.fields import BooleanField, SelectField, StringField, WholeNumberField
 from advocacy.i18n import registry
 from advocacy.shelters.models import (
     BedState,

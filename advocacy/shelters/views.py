@@ -45,6 +45,7 @@ from advocacy.shelters.models import (
     ReferralStatus,
     RoomType,
 )
+from advocacy.shelters.rows import bed_rows, network_rows
 from advocacy.templating import UrlPattern, language_name, relative_time
 from advocacy.vocab import Labels
 
@@ -512,6 +513,10 @@ def household_text(referral: Referral) -> str:
     if referral.language:
         parts.append(_("speaks %(language)s", language=language_name(referral.language)))
     return "; ".join(parts)
+
+
+bp.add_app_template_global(network_rows, "network_rows")
+bp.add_app_template_global(bed_rows, "bed_rows")
 
 
 @bp.app_context_processor
