@@ -22,7 +22,7 @@ from advocacy.access import get_scoped
 from advocacy.actor import Actor
 from advocacy.audit.service import record as audit
 from advocacy.errors import NotFound, Refused
-from advocacy.extensions import db, is_postgresql
+from advocacy.extensions import db
 from advocacy.handoff.models import (
     Consent,
     ConsentMeans,
@@ -130,17 +130,17 @@ def revoke_consent(actor: Actor, consent: Consent) -> int:
     now = clock.now()
     consent.revoked_at = now
     consent.revoked_by = actor.user_id
-    if is_postgresql():
-        # The push worker locks a delivery, sends, then marks its record: take the locks in the same
-        # order, deliveries first.  A push in flight then makes the revocation wait until it is
-        # committed (and its record is seen delivered, not withheld) instead of deadlocking with it.
-        db.session.execute(
-            select(Delivery.id)
-            .join(HandoffRecord, Delivery.record_id == HandoffRecord.id)
-            .where(HandoffRecord.consent_id == consent.id, Delivery.state == DeliveryState.PENDING)
-            .order_by(Delivery.id)
-            .with_for_update(of=Delivery)
-        ).all()
+    # The push worker locks a delivery, sends, then marks its record: take the locks in the same
+    # order, deliveries first.  A push in flight then makes the revocation wait until it is
+    # committed (and its record is seen delivered, not withheld) instead of deadlocking with it.
+    # (SQLite has no row locks and writes one transaction at a time: there the SELECT locks nothing.)
+    db.session.execute(
+        select(Delivery.id)
+        .join(HandoffRecord, Delivery.record_id == HandoffRecord.id)
+        .where(HandoffRecord.consent_id == consent.id, Delivery.state == DeliveryState.PENDING)
+        .order_by(Delivery.id)
+        .with_for_update(of=Delivery)
+    ).all()
     # The records still not received, as they are now (an acknowledgement may just have come).
     pending = list(
         db.session.scalars(
