@@ -215,6 +215,8 @@ def compile_catalogs(base: Path) -> list[str]:
 
 
 #: Where user-visible strings live, and how to read them.
+#: The Jinja extensions the templates use, for the string extractor (the app adds the same).
+TEMPLATE_EXTENSIONS = "advocacy.fragments.FragmentCache"
 EXTRACT_DIRS = (("advocacy", "python", "**.py"), ("templates", "jinja2", "**.html"))
 TEMPLATE_HEADER = (
     "# Translations template for advocacy.\n"
@@ -241,7 +243,12 @@ def extract_template(root: Path) -> bytes:
     catalog.header_comment = TEMPLATE_HEADER
     for folder, method, pattern in EXTRACT_DIRS:
         for filename, lineno, message, comments, context in extract_from_dir(
-            root / folder, method_map=[(pattern, method)], keywords=keywords
+            root / folder,
+            method_map=[(pattern, method)],
+            keywords=keywords,
+            # The templates' own tags ({% cache %}): without them the extractor
+            # stops at the first one and silently drops the rest of the file.
+            options_map={pattern: {"extensions": TEMPLATE_EXTENSIONS}} if method == "jinja2" else None,
         ):
             catalog.add(
                 message, None, [(f"{folder}/{filename}", lineno)], auto_comments=comments, context=context

@@ -19,6 +19,7 @@ from flask_babel import (
     to_user_timezone,
 )
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from advocacy.access import current_actor
 from advocacy.auth.models import Agency, Role
 from advocacy.extensions import db
+from advocacy.fragments import FragmentCache
 from advocacy.i18n import current_language, registry, untranslated_languages
 from advocacy.intake.instruments import pick
 from advocacy.security import idle_minutes
@@ -254,8 +256,17 @@ class UrlPattern:
         return f"{self._before}{int(id_)}{self._after}"
 
 
+def csrf_token() -> str:
+    """Flask-WTF's ``generate_csrf``, which keeps the request's token on ``g`` and returns
+    it from there: read it there first (a board has a form per bed, hold and referral,
+    and ``generate_csrf`` reads the config and the session again on every call)."""
+    token = g.get("csrf_token")
+    return token if token is not None else generate_csrf()
+
+
 def _context() -> dict[str, Any]:
     settings = current_app.config["SETTINGS"]
+    navigation = _navigation()
     return {
         **_render_gettext(),
         "actor": current_actor(),
@@ -263,7 +274,9 @@ def _context() -> dict[str, Any]:
         "language": current_language(),
         "languages": list(registry().values()),
         "untranslated": untranslated_languages(),
-        "navigation": _navigation(),
+        "navigation": navigation,
+        # The menu's fragment key (advocacy/fragments.py): which entries this person sees.
+        "navigation_key": " ".join(item.endpoint for item in navigation),
         "idle_timeout": settings.idle_timeout_seconds,
         "idle_minutes": idle_minutes(settings.idle_timeout_seconds),
         "idle_warning": settings.idle_warning_seconds,
@@ -352,6 +365,8 @@ def init_app(app: Flask) -> None:
     """After the blueprints: the navigation is read from their views."""
     app.extensions["advocacy.navigation"] = build_navigation(app)
     app.context_processor(_context)
+    app.jinja_env.add_extension(FragmentCache)
+    app.jinja_env.globals["csrf_token"] = csrf_token  # after CSRFProtect's own
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["dateformat"] = date_format  # Flask-Babel's, once per day and request
     app.jinja_env.filters["numberformat"] = number_format  # Flask-Babel's, once per number and request

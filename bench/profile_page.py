@@ -50,10 +50,11 @@ def _sign_in(client: Any, username: str, secret: str) -> None:
             "csrf_token": shelter_bench._csrf(page),
         },
     )
-    for attempt in range(2):
+    for _attempt in range(2):
         page = client.get("/auth/two-factor").get_data(as_text=True)
         response = client.post(
-            "/auth/two-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": shelter_bench._csrf(page)}
+            "/auth/two-factor",
+            data={"code": pyotp.TOTP(secret).now(), "csrf_token": shelter_bench._csrf(page)},
         )
         if response.status_code == 302:
             return
