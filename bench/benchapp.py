@@ -2,7 +2,9 @@
 
 * Bare JSON endpoints for the pages that have none (the case list, the case
   page): the same service calls as the page, the same rows, no template, so
-  that "HTML / bare" says what rendering costs.  They live here, not among
+  that "HTML / bare" says what rendering costs.  (Until issue 11's last round
+  the case page's left out the four sections other domains add to the page:
+  half the page's statements, counted against the template.)  They live here, not among
   the product's routes.
 * A count of the SQL statements each request sent, in the response header
   ``X-Bench-Statements``, so the table can show statements per request.
@@ -62,21 +64,48 @@ def case_list() -> Any:
 @bare.route("/cases/<id:case_id>.json")
 @roles_required(*intake.CASE_ROLES)
 def case_page(case_id: int) -> Any:
-    """What the case page reads: the case (a view, audited), its steps, risk history, placements."""
+    """What the case page reads: the case (a view, audited), its steps, risk history,
+    placements, the advocates it may go to, and the other domains' sections (safety
+    plan, court dates, text reminders, hand-offs), each through the call the page's
+    section makes."""
+    from advocacy.court import service as court
+    from advocacy.handoff.views import handoff_overview
+    from advocacy.notify.views import case_sms
+    from advocacy.safety import service as safety
+
     actor = current_actor()
     case = intake.view_case(actor, case_id)
     steps = intake.protocol_steps(case) if case.high_danger else []
     history = intake.risk_history(case)
     placements = intake.placements(case)
+    owners = intake.case_owners(case.agency_id)
+    plan = safety.plan_summary(actor, case)
+    events = court.case_events(case)
+    sms = case_sms(case)
+    handoffs = handoff_overview(case)
     return jsonify(
         id=case.id,
         number=case.number,
         alias=case.alias,
         danger=case.danger,
         phone=case.phone,
+        owner=case.owner.display_name,
         steps=[{"step": s.step, "done": s.done_at is not None} for s in steps],
         history=[{"level": e.level.key, "trend": e.trend} for e in history],
         placements=[p.placement.kind for p in placements],
+        owners=[{"id": user.id, "name": user.display_name} for user in owners],
+        plan=None if plan is None else plan[1].number,
+        court=[{"id": e.id, "starts_at": e.starts_at.isoformat(), "court": e.court.name} for e in events],
+        sms={
+            "state": None if sms["latest"] is None else sms["latest"].state,
+            "messages": [m.state for m in sms["messages"]],
+            "replies": [r.kind for r in sms["replies"]],
+        },
+        handoff={
+            "partners": [p.name for p in handoffs["partners"]],
+            "consents": [c.id for c in handoffs["consents"]],
+            "records": [r.state for r in handoffs["records"]],
+        },
     )
 
 

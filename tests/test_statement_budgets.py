@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import pytest
 from flask import Flask
 
-from advocacy.auth.models import Role
+from advocacy.auth.models import Agency, Role
+from advocacy.extensions import db
 from advocacy.shelters import service as shelters
 from advocacy.shelters.models import OutOfServiceReason
 from tests import factories
@@ -124,8 +125,11 @@ def test_the_case_list_costs_at_most_seven_statements_and_its_audit(
 #: What each domain's section on the case page may read (their own budgets, so that
 #: one section growing fails the test by its name): the plan with its current version;
 #: the court dates; the subscription (the live one, else the newest, in one statement),
-#: the outbox and the inbox; the hand-off records, partners and consents.
-CASE_SECTIONS = {"safety plan": 1, "court dates": 1, "text reminders": 3, "hand-off": 3}
+#: then, only for a case ever enrolled, the outbox and the inbox; the consents and the
+#: partners, then, only for a case with a consent (every record names one), the records.
+CASE_SECTIONS = {"safety plan": 1, "court dates": 1, "text reminders": 1, "hand-off": 2}
+#: The same sections for a case enrolled for texts and with a signed release.
+CASE_SECTIONS_IN_USE = {**CASE_SECTIONS, "text reminders": 3, "hand-off": 3}
 
 
 def test_the_case_page_of_a_screened_in_case_costs_at_most_eight_statements_its_sections_and_its_audit(
@@ -137,6 +141,29 @@ def test_the_case_page_of_a_screened_in_case_costs_at_most_eight_statements_its_
     sign_in(client, busy.advocate)
     statements = _page_statements(client, f"/cases/{busy.case_id}")
     assert len(statements) <= 8 + sum(CASE_SECTIONS.values()) + AUDIT_APPEND, "\n".join(statements)
+
+
+def test_a_case_with_texts_and_a_release_reads_its_messages_and_records_in_a_statement_each(
+    client: CSRFClient, busy: SimpleNamespace
+) -> None:
+    from advocacy.intake.models import Case
+    from tests.test_handoff_world import consent, partner
+
+    case = db.session.get(Case, busy.case_id)
+    assert case is not None
+    case.phone, case.safe_to_text, case.consent_sms = "+12185550101", True, True
+    agency = db.session.get(Agency, case.agency_id)
+    assert agency is not None
+    factories.sms_sender(agency)
+    factories.commit()
+    factories.confirmed_subscription(factories.actor(busy.advocate), case)
+    consent(case, partner(agency))
+    sign_in(client, busy.advocate)
+    statements = _page_statements(client, f"/cases/{busy.case_id}")
+    page = client.get(f"/cases/{busy.case_id}").get_data(as_text=True)
+    assert "ROI form 2026-117" in page  # the release is shown
+    assert "<h3>Texts</h3>" in page  # the texted code is listed
+    assert len(statements) <= 8 + sum(CASE_SECTIONS_IN_USE.values()) + AUDIT_APPEND, "\n".join(statements)
 
 
 # --- the home pages: one statement per panel -----------------------------------------------------

@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from advocacy import clock
@@ -57,16 +59,26 @@ def _digest(prev_hash: str, event: Any) -> str:
     return mac(*fields)
 
 
+@cache
+def _statements() -> tuple[Any, Any, Any]:
+    """The append's three statements, built once (every case view and opened board appends):
+    claim the next place (taking the chain's row lock), write the entry, move the head."""
+    chain = AuditChain.__table__
+    claim = (
+        update(chain)
+        .where(chain.c.chain_id == bindparam("chain"))
+        .values(length=chain.c.length + 1)
+        .returning(chain.c.length, chain.c.head)
+    )
+    write = insert(AuditEvent.__table__)
+    move = update(chain).where(chain.c.chain_id == bindparam("chain")).values(head=bindparam("new_head"))
+    return claim, write, move
+
+
 def _claim_next(chain_id: int) -> tuple[int, str]:
     """Take the chain's lock and its next place: (the new entry's seq, the previous head)."""
-    claim = (
-        update(AuditChain)
-        .where(AuditChain.chain_id == chain_id)
-        .values(length=AuditChain.length + 1)
-        .returning(AuditChain.length, AuditChain.head)
-        .execution_options(synchronize_session=False)
-    )
-    row = db.session.execute(claim).one_or_none()
+    claim = _statements()[0]
+    row = db.session.execute(claim, {"chain": chain_id}).one_or_none()
     if row is None:  # the chain's first entry: create its head (a concurrent first entry may win)
         dialect = postgresql if is_postgresql() else sqlite
         db.session.execute(
@@ -74,7 +86,7 @@ def _claim_next(chain_id: int) -> tuple[int, str]:
             .values(chain_id=chain_id, length=0, head=GENESIS)
             .on_conflict_do_nothing(index_elements=["chain_id"])
         )
-        row = db.session.execute(claim).one()
+        row = db.session.execute(claim, {"chain": chain_id}).one()
     return row.length, row.head
 
 
@@ -85,34 +97,30 @@ def record(
     object_id: int | str | None = None,
     *,
     agency_id: int | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event to its agency's chain, in the caller's transaction (not committed here).
 
     The entry names the acting user; a worker's or a partner's entry has no
-    user (its action says what happened).
+    user (its action says what happened).  The row is written with one Core
+    INSERT, not through the session's unit of work: nothing reads it back in
+    the request, and every case view and opened board pays for this append.
     """
     actor_id = actor.user_id
     chain_id = DEPLOYMENT_CHAIN if agency_id is None else agency_id
     seq, prev = _claim_next(chain_id)
-    event = AuditEvent(
-        occurred_at=clock.now().replace(microsecond=0),
-        actor_id=actor_id,
-        agency_id=agency_id,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        prev_hash=prev,
-        chain_id=chain_id,
-        seq=seq,
-    )
-    event.entry_hash = _digest(prev, event)
-    db.session.add(event)
-    db.session.flush()
-    db.session.execute(
-        update(AuditChain)
-        .where(AuditChain.chain_id == chain_id)
-        .values(head=event.entry_hash)
-        .execution_options(synchronize_session=False)
-    )
+    values: dict[str, Any] = {
+        "occurred_at": clock.now().replace(microsecond=0),
+        "actor_id": actor_id,
+        "agency_id": agency_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "prev_hash": prev,
+        "chain_id": chain_id,
+        "seq": seq,
+    }
+    values["entry_hash"] = entry_hash = _digest(prev, SimpleNamespace(**values))
+    _claim, write, move = _statements()
+    db.session.execute(write, values)
+    db.session.execute(move, {"chain": chain_id, "new_head": entry_hash})
     log.debug("audit", extra={"action": action, "object_type": object_type, "actor_id": actor_id})
-    return event

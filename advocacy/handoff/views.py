@@ -31,10 +31,14 @@ from advocacy.intake.models import Case
 def handoff_overview(case: Case) -> dict[str, Any]:
     """What the case page's hand-off section shows: partners, consents, records and their pushes."""
     actor = current_actor()
-    records = service.records_of(case)
+    consents = service.consents_of(case)
+    # Every record names the consent of this case that allowed it (consent_id is
+    # required, and kept: consents are revoked, never deleted), so a case without
+    # a consent has no record: one statement fewer on most case pages.
+    records = service.records_of(case) if consents else []
     return {
         "partners": service.partners_for_cases(actor, case.agency_id),
-        "consents": service.consents_of(case),
+        "consents": consents,
         "records": records,
         "deliveries": service.deliveries_of(records),
         "event_types": list(EventType),

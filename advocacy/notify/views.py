@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
 
 from advocacy import clock
 from advocacy.access import current_actor, get_scoped, roles_required, scoped
@@ -146,20 +147,32 @@ def enrol_stop(case_id: int) -> Any:
 # --- What the case page shows ----------------------------------------------------------
 
 
+LIVE = (SubscriptionState.PENDING, SubscriptionState.CONFIRMED)
+
+
+@cache
+def _latest_statement() -> Any:
+    """Built once (every case page asks): the live subscription, else the newest."""
+    return (
+        select(Subscription)
+        .where(Subscription.case_id == bindparam("case_id"))
+        .order_by(sql_case((Subscription.state.in_(LIVE), 0), else_=1), Subscription.id.desc())
+        .limit(1)
+    )
+
+
 def case_sms(case: Case) -> dict[str, Any]:
     """The section's data: the live subscription, recent texts and replies.
 
     The live subscription (pending or confirmed) and, without one, the newest
     past one come from one statement: live first, then newest first.
     """
-    live = (SubscriptionState.PENDING, SubscriptionState.CONFIRMED)
-    latest = db.session.scalar(
-        select(Subscription)
-        .where(Subscription.case_id == case.id)
-        .order_by(sql_case((Subscription.state.in_(live), 0), else_=1), Subscription.id.desc())
-        .limit(1)
-    )
-    subscription = latest if latest is not None and latest.state in live else None
+    latest = db.session.scalar(_latest_statement(), {"case_id": case.id})
+    subscription = latest if latest is not None and latest.state in LIVE else None
+    if latest is None:
+        # Texts and replies belong to a subscription: a case never enrolled has none
+        # (most cases: two statements fewer on every case page).
+        return {"subscription": None, "latest": None, "messages": [], "replies": []}
     subs = select(Subscription.id).where(Subscription.case_id == case.id)
     messages = list(
         db.session.scalars(

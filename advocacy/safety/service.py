@@ -18,11 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import phonenumbers
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -109,15 +110,26 @@ def plan_state(actor: Actor, case_id: int, *, audit: bool = True) -> PlanState:
 def plan_summary(actor: Actor, case: Case) -> tuple[SafetyPlan, PlanVersion] | None:
     """The plan and its newest version for the case page's section (the case view is audited there)."""
     row = db.session.execute(
+        _summary_statement(), {"case_id": case.id, "agency_ids": list(actor.agency_ids(*PLAN_ROLES))}
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+@cache
+def _summary_statement() -> Any:
+    """Built once (every case page asks), the case and the actor's agencies bound per call."""
+    return (
         select(SafetyPlan, PlanVersion)
         .options(joinedload(PlanVersion.author))
         .join(
             PlanVersion,
             (PlanVersion.plan_id == SafetyPlan.id) & (PlanVersion.number == SafetyPlan.current_version),
         )
-        .where(SafetyPlan.case_id == case.id, SafetyPlan.agency_id.in_(actor.agency_ids(*PLAN_ROLES)))
-    ).first()
-    return (row[0], row[1]) if row else None
+        .where(
+            SafetyPlan.case_id == bindparam("case_id"),
+            SafetyPlan.agency_id.in_(bindparam("agency_ids", expanding=True)),
+        )
+    )
 
 
 def versions(actor: Actor, plan: SafetyPlan) -> list[PlanVersion]:

@@ -11,9 +11,11 @@ from the state the other left.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from functools import cache
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from advocacy import clock
 from advocacy.access import scoped
@@ -245,14 +247,20 @@ def record_held(actor: Actor, event_id: int) -> CourtEvent:
     return event
 
 
+@cache
+def _case_events_statement() -> Any:
+    """Built once (every case page asks), its values bound per call."""
+    return (
+        select(CourtEvent)
+        .where(CourtEvent.case_id == bindparam("case_id"), CourtEvent.agency_id == bindparam("agency_id"))
+        .order_by(CourtEvent.starts_at, CourtEvent.id)
+    )
+
+
 def case_events(case: Case) -> list[CourtEvent]:
     """The case's court dates, soonest first (the caller has the case, so may see them)."""
     return list(
-        db.session.scalars(
-            select(CourtEvent)
-            .where(CourtEvent.case_id == case.id, CourtEvent.agency_id == case.agency_id)
-            .order_by(CourtEvent.starts_at, CourtEvent.id)
-        )
+        db.session.scalars(_case_events_statement(), {"case_id": case.id, "agency_id": case.agency_id})
     )
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from advocacy import clock
@@ -48,13 +50,19 @@ class NoConsent(Refused):
         self.remedy = remedy
 
 
-def consents_of(case: Case) -> list[Consent]:
-    stmt = (
+@cache
+def _consents_statement() -> Any:
+    """Built once (every case page asks), the case bound per call."""
+    return (
         select(Consent)
-        .where(Consent.case_id == case.id, Consent.agency_id == case.agency_id)
+        .where(Consent.case_id == bindparam("case_id"), Consent.agency_id == bindparam("agency_id"))
         .options(joinedload(Consent.partner))
+        .order_by(Consent.given_at.desc(), Consent.id.desc())
     )
-    return list(db.session.scalars(stmt.order_by(Consent.given_at.desc(), Consent.id.desc())))
+
+
+def consents_of(case: Case) -> list[Consent]:
+    return list(db.session.scalars(_consents_statement(), {"case_id": case.id, "agency_id": case.agency_id}))
 
 
 def record_consent(

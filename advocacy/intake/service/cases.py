@@ -13,10 +13,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import defaultload, joinedload, load_only
 
 from advocacy import clock
@@ -181,18 +182,24 @@ def case_owners(agency_id: int) -> list[Owner]:
     would also load every membership of every owner)."""
     return [
         Owner(row.id, row.display_name)
-        for row in db.session.execute(
-            select(User.id, User.display_name)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.agency_id == agency_id,
-                Membership.role.in_([r.value for r in CASE_ROLES]),
-                User.active.is_(True),
-            )
-            .distinct()
-            .order_by(User.display_name, User.id)
-        )
+        for row in db.session.execute(_owners_statement(), {"agency_id": agency_id})
     ]
+
+
+@cache
+def _owners_statement() -> Any:
+    """Built once (the case page and the list's filter ask on every view), the agency bound per call."""
+    return (
+        select(User.id, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.agency_id == bindparam("agency_id"),
+            Membership.role.in_([r.value for r in CASE_ROLES]),
+            User.active.is_(True),
+        )
+        .distinct()
+        .order_by(User.display_name, User.id)
+    )
 
 
 def reassign_case(actor: Actor, case: Case, owner_id: int) -> None:

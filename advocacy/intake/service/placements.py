@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import load_only
 
 from advocacy.access import scoped
@@ -248,13 +249,19 @@ class PlacementView:
     shelter_region: str | None
 
 
-def placements(case: Case) -> list[PlacementView]:
-    """The case's placements, newest first, with the shelter's public label only."""
-    rows = db.session.execute(
+@cache
+def _placements_statement() -> Any:
+    """Built once (every case page asks), the case bound per call."""
+    return (
         select(Placement, Referral, Shelter.public_label, Shelter.region)
         .outerjoin(Referral, Referral.id == Placement.referral_id)
         .outerjoin(Shelter, Shelter.id == Referral.shelter_id)
-        .where(Placement.case_id == case.id)
+        .where(Placement.case_id == bindparam("case_id"))
         .order_by(Placement.created_at.desc(), Placement.id.desc())
-    ).all()
+    )
+
+
+def placements(case: Case) -> list[PlacementView]:
+    """The case's placements, newest first, with the shelter's public label only."""
+    rows = db.session.execute(_placements_statement(), {"case_id": case.id}).all()
     return [PlacementView(p, r, label, region) for p, r, label, region in rows]

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from advocacy import clock
@@ -327,16 +327,20 @@ class ScreeningEntry:
     answers: dict[str, str]
 
 
+@cache
+def _history_statement() -> Any:
+    """Built once (every case page asks), the case bound per call."""
+    return (
+        select(RiskScreening)
+        .options(*owner_name_only(RiskScreening.screened_by))  # not one query per advocate
+        .where(RiskScreening.case_id == bindparam("case_id"))
+        .order_by(RiskScreening.screened_at, RiskScreening.id)
+    )
+
+
 def risk_history(case: Case) -> list[ScreeningEntry]:
     """Every screening of the case, newest first.  Raw answers: the case page only."""
-    rows = list(
-        db.session.scalars(
-            select(RiskScreening)
-            .options(*owner_name_only(RiskScreening.screened_by))  # not one query per advocate
-            .where(RiskScreening.case_id == case.id)
-            .order_by(RiskScreening.screened_at, RiskScreening.id)
-        )
-    )
+    rows = list(db.session.scalars(_history_statement(), {"case_id": case.id}))
     previous: dict[str, RiskScreening] = {}
     instruments: dict[str, inst.Instrument] = {}  # one look-up per instrument, not per screening
     entries = []
