@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -15,8 +15,8 @@ from flask_babel import (
     format_number,
     format_timedelta,
     get_locale,
+    get_timezone,
     get_translations,
-    to_user_timezone,
 )
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
@@ -206,13 +206,28 @@ def date_format(value: Any, format: str | None = None, rebase: bool = True) -> s
     """
     if not rebase or not isinstance(value, datetime):
         return format_date(value, format, rebase)
-    key = (get_locale(), format, to_user_timezone(value).date())
-    memo: dict[Any, str] = g.setdefault("advocacy_dates", {})
+    memo: _Days | None = g.get("advocacy_dates")
+    if memo is None:
+        memo = g.advocacy_dates = _Days(get_timezone())
+    # The person's day as to_user_timezone gives it, with the zone read once per request.
+    zone = memo.zone
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    key = (get_locale(), format, zone.normalize(moment.astimezone(zone)).date())
     try:
-        return memo[key]
+        return memo.days[key]
     except KeyError:
-        text = memo[key] = format_date(value, format, rebase)
+        text = memo.days[key] = format_date(value, format, rebase)
         return text
+
+
+class _Days:
+    """This request's formatted days, and the person's time zone they are counted in."""
+
+    __slots__ = ("days", "zone")
+
+    def __init__(self, zone: Any) -> None:
+        self.zone = zone
+        self.days: dict[Any, str] = {}
 
 
 def number_format(number: Any) -> str:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.fernet import InvalidToken, MultiFernet
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import mapped_column
@@ -50,12 +50,32 @@ def _fernet() -> MultiFernet:
 
 
 def decrypt_token(token: str) -> str:
-    """A stored token's plaintext (what an EncryptedString column gives when read)."""
+    """A stored token's plaintext (what an EncryptedString column gives when read).
+
+    Within a request each token is decrypted once: a list of fifty cases of
+    three advocates names each advocate in every row, and a Fernet decryption
+    is most of what reading a row costs.  The plaintexts are kept in the
+    request's own WSGI environ, which ends with it (not on ``g``: a worker keeps
+    one app context, and ``g`` with it, for hours, opening short request
+    contexts inside it to render texts); outside a request nothing is kept.
+    """
+    memo: dict[str, str] | None = (
+        request.environ.setdefault(_PLAINTEXTS, {}) if has_request_context() else None
+    )
+    if memo is not None and (known := memo.get(token)) is not None:
+        return known
     try:
-        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+        plain = _fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken as exc:
         # Never include the token or the value: only say which key set failed.
         raise RuntimeError("a stored value cannot be decrypted with the configured keys") from exc
+    if memo is not None:
+        memo[token] = plain
+    return plain
+
+
+#: Where a request keeps the plaintexts it decrypted (:func:`decrypt_token`).
+_PLAINTEXTS = "advocacy_plaintexts"
 
 
 class EncryptedString(TypeDecorator[str]):

@@ -37,12 +37,17 @@ bare = Blueprint("bench", __name__, url_prefix="/bench")
 @bare.route("/cases.json")
 @roles_required(*intake.CASE_ROLES)
 def case_list() -> Any:
-    """The case list's first page, as the list page reads it (its audit write too)."""
+    """The case list's first page, as the list page reads it (its audit write too): the
+    advocates of the filter, the person's unfinished intakes, the page of cases."""
     actor = current_actor()
+    owners = intake.case_owners(actor.agency_for(*intake.CASE_ROLES))
+    drafts = intake.unfinished_drafts(actor)
     page = intake.search_cases(actor, intake.CaseQuery())
     high = [case.id for case in page.cases if case.high_danger]
     steps = intake.open_protocol_steps(high)
     return jsonify(
+        owners=[{"id": owner.id, "name": owner.display_name} for owner in owners],
+        drafts=[{"id": draft.id, "alias": draft.alias, "step": draft.step} for draft in drafts],
         total=page.total,
         cases=[
             {
@@ -52,7 +57,7 @@ def case_list() -> Any:
                 "language": case.language,
                 "status": case.status,
                 "danger": case.danger,
-                "owner": case.owner.display_name,
+                "owner": case.owner_name,
                 "opened_at": case.opened_at.isoformat(),
                 "open_steps": steps.get(case.id, 0),
             }

@@ -233,3 +233,42 @@ def test_keys_generate_prints_a_usable_fernet_key(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["keys", "generate"])
     assert result.exit_code == 0
     Fernet(result.output.strip())
+
+
+class _CountingFernet:
+    """The app's MultiFernet, counting its decryptions."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.decrypted = inner, 0
+
+    def encrypt(self, data: bytes) -> bytes:
+        return self.inner.encrypt(data)  # type: ignore[no-any-return]
+
+    def decrypt(self, token: bytes) -> bytes:
+        self.decrypted += 1
+        return self.inner.decrypt(token)  # type: ignore[no-any-return]
+
+
+def test_a_request_decrypts_each_stored_value_once_and_keeps_it_no_longer(app: Flask) -> None:
+    """A list names the same advocate in every row: one decryption per request, and the
+    plaintext is gone with the request (a worker, outside any request, decrypts every time)."""
+    from advocacy.types import decrypt_token
+
+    counting = _CountingFernet(app.extensions["advocacy.fernet"])
+    app.extensions["advocacy.fernet"] = counting
+    token = counting.encrypt(b"Ruth Advocate").decode("ascii")
+    with app.test_request_context("/"):
+        assert [decrypt_token(token) for _ in range(50)] == ["Ruth Advocate"] * 50
+        assert counting.decrypted == 1
+    with app.test_request_context("/"):
+        assert decrypt_token(token) == "Ruth Advocate"
+        assert counting.decrypted == 2  # a new request decrypts again
+    with app.app_context():
+        decrypt_token(token), decrypt_token(token)
+        assert counting.decrypted == 4  # no request: nothing kept
+        # A worker's long app context, with request contexts opened inside it to render
+        # a text: each keeps its plaintexts, none carries them over to the next.
+        for _ in range(2):
+            with app.test_request_context("/"):
+                decrypt_token(token), decrypt_token(token)
+        assert counting.decrypted == 6

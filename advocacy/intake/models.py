@@ -125,6 +125,11 @@ CASE = Machine(
 )
 
 
+def case_number(opened_at: datetime, case_id: int) -> str:
+    """The case number people say and type: the year it opened and its id (``2026-000123``)."""
+    return f"{opened_at.year}-{case_id:06d}"
+
+
 class Case(db.Model):
     __tablename__ = "case_file"
     __table_args__ = (
@@ -225,7 +230,7 @@ class Case(db.Model):
     @property
     def number(self) -> str:
         """The case number people say and type: the year it opened and its id."""
-        return f"{self.opened_at.year}-{self.id:06d}"
+        return case_number(self.opened_at, self.id)
 
     @property
     def high_danger(self) -> bool:

@@ -35,7 +35,6 @@ def case_rows(
     out: list[str] = []
     add = out.append
     for case in cases:
-        owner = case.owner
         add(
             "  <tr>\n"
             f'    <td data-label="{number}"><span class="app-token">{escape(case.number)}</span></td>\n'
@@ -54,7 +53,7 @@ def case_rows(
         add(
             "    </td>\n"
             f'    <td data-label="{status}">{escape(case_status_label(case.status))}</td>\n'
-            f'    <td data-label="{advocate}">{bdi(owner.display_name if owner is not None else "")}</td>\n'
+            f'    <td data-label="{advocate}">{bdi(case.owner_name or "")}</td>\n'
             f'    <td data-label="{language}"><span lang="{escape(case.language)}">'
             f"{bdi(language_name(case.language))}</span></td>\n"
             f'    <td data-label="{opened}">{escape(date_format(case.opened_at))}</td>\n'
