@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy import select
 from advocacy.access import current_actor
 from advocacy.auth.models import Agency, Role
 from advocacy.extensions import db
+from advocacy.fields import form_field
 from advocacy.fragments import FragmentCache
 from advocacy.i18n import current_language, registry, untranslated_languages
 from advocacy.intake.instruments import pick
@@ -201,22 +202,31 @@ def date_format(value: Any, format: str | None = None, rebase: bool = True) -> s
 
     A date says the same for every moment of its day (in the person's time
     zone), and a list of fifty cases opened over a few days asks for a few
-    dates fifty times.  The formatted days are kept for this request only
-    (``g``), as the dates of people's cases are.
+    dates fifty times.  The formatted days are kept in the request's own
+    WSGI environ, which ends with it (``g`` can outlive a request: a worker
+    opens request contexts inside one long app context).
     """
     if not rebase or not isinstance(value, datetime):
         return format_date(value, format, rebase)
-    memo: _Days | None = g.get("advocacy_dates")
-    if memo is None:
-        memo = g.advocacy_dates = _Days(get_timezone())
-    # The person's day as to_user_timezone gives it, with the zone read once per request.
+    return _format_day(value, format, get_locale(), _days())
+
+
+def day_formatter(format: str | None = None) -> Callable[[datetime], str]:
+    """:func:`date_format` for the rows of one render: the language and the time zone
+    read once, not once per row."""
+    locale, days = get_locale(), _days()
+    return lambda value: _format_day(value, format, locale, days)
+
+
+def _format_day(value: datetime, format: str | None, locale: Any, memo: _Days) -> str:
+    # The person's day as Flask-Babel's to_user_timezone gives it.
     zone = memo.zone
     moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    key = (get_locale(), format, zone.normalize(moment.astimezone(zone)).date())
+    key = (locale, format, zone.normalize(moment.astimezone(zone)).date())
     try:
         return memo.days[key]
     except KeyError:
-        text = memo.days[key] = format_date(value, format, rebase)
+        text = memo.days[key] = format_date(value, format)
         return text
 
 
@@ -228,6 +238,17 @@ class _Days:
     def __init__(self, zone: Any) -> None:
         self.zone = zone
         self.days: dict[Any, str] = {}
+
+
+def _days() -> _Days:
+    environ = request.environ
+    memo: _Days | None = environ.get(_DAYS)
+    if memo is None:
+        memo = environ[_DAYS] = _Days(get_timezone())
+    return memo
+
+
+_DAYS = "advocacy.days"
 
 
 def number_format(number: Any) -> str:
@@ -382,6 +403,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.jinja_env.add_extension(FragmentCache)
     app.jinja_env.globals["csrf_token"] = csrf_token  # after CSRFProtect's own
+    app.jinja_env.globals["form_field"] = form_field  # the field macro of _forms.html
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["dateformat"] = date_format  # Flask-Babel's, once per day and request
     app.jinja_env.filters["numberformat"] = number_format  # Flask-Babel's, once per number and request

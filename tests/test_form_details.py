@@ -103,3 +103,53 @@ def test_the_bed_steps_facts_about_a_shelter_do_not_run_together(
     draft_id = walk(client)
     text = text_of(client.get(f"/cases/intake/{draft_id}/placement"))
     assert re.search(r"Anishinaabemowin\. Program:", text), text[text.find("RV-2") :][:300]
+
+
+#: The field macro as templates/_forms.html wrote it until issue 11: the reference
+#: that advocacy.fields.form_field, which replaced it, must write byte for byte.
+FIELD_MACRO = """{% macro field(f, hint=None, classes="usa-input", attrs={}) %}
+<div class="usa-form-group{% if f.errors %} usa-form-group--error{% endif %}">
+  <label class="usa-label" for="{{ f.id }}">{{ f.label.text }}</label>
+  {% if hint %}<div class="usa-hint" id="{{ f.id }}-hint">{{ hint }}</div>{% endif %}
+  {% for error in f.errors %}
+  <span class="usa-error-message" id="{{ f.id }}-error-{{ loop.index }}" role="alert">{{ error }}</span>
+  {% endfor %}
+  {% set described = [] %}
+  {% if hint %}{% set _ = described.append(f.id ~ '-hint') %}{% endif %}
+  {% for error in f.errors %}{% set _ = described.append(f.id ~ '-error-' ~ loop.index) %}{% endfor %}
+  {% set extra = dict(attrs) %}
+  {% if described %}{% set _ = extra.update({'aria-describedby': described | join(' ')}) %}{% endif %}
+  {% if f.errors %}{% set _ = extra.update({'aria-invalid': 'true'}) %}{% endif %}
+  {{ f(class_=classes ~ (' usa-input--error' if f.errors else ''), **extra) }}
+</div>
+{% endmacro %}"""
+
+
+def test_the_field_helper_writes_what_the_field_macro_wrote(app: Flask) -> None:
+    from flask_wtf import FlaskForm
+    from wtforms.validators import DataRequired
+
+    from advocacy.fields import SelectField, StringField, WholeNumberField, form_field
+
+    class Sample(FlaskForm):
+        name = StringField("Name <or> alias", validators=[DataRequired("Say a name & more.")])
+        count = WholeNumberField("How many")
+        kind = SelectField("Kind", choices=[("a", "A & B"), ("b", "\u201cB\u201d")])
+
+    macro = app.jinja_env.from_string(FIELD_MACRO + "{{ field(f, hint, classes, attrs) }}")
+    cases: list[tuple[str, object, str, dict[str, str]]] = [
+        ("name", None, "usa-input", {}),
+        ("name", "A hint with <b>markup</b> to escape", "usa-input", {}),
+        ("count", "Digits only", "usa-input usa-input--small", {"inputmode": "numeric", "data-x": 'q"uote'}),
+        ("kind", None, "usa-select", {}),
+    ]
+    with app.test_request_context("/", method="POST", data={"count": "two", "kind": "b"}):
+        form = Sample(meta={"csrf": False})
+        for errors in (False, True):
+            if errors:
+                form.validate()
+                form.kind.errors = ["First.", "Second <one>."]
+            for name, hint, classes, attrs in cases:
+                f = form[name]
+                expected = macro.render(f=f, hint=hint, classes=classes, attrs=attrs)
+                assert str(form_field(f, hint, classes, attrs)) == expected, (name, errors)

@@ -16,7 +16,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from advocacy.templating import RenderText, bdi, date_format, language_name
+from advocacy.templating import RenderText, bdi, day_formatter, language_name
 
 
 @pass_context
@@ -32,6 +32,7 @@ def case_rows(
     advocate, language, opened = _("Advocate"), _("Language"), _("Opened")
     high_tag = _("High danger")
     unscreened_tag = _("Not screened yet")
+    day = day_formatter()
     out: list[str] = []
     add = out.append
     for case in cases:
@@ -56,7 +57,7 @@ def case_rows(
             f'    <td data-label="{advocate}">{bdi(case.owner_name or "")}</td>\n'
             f'    <td data-label="{language}"><span lang="{escape(case.language)}">'
             f"{bdi(language_name(case.language))}</span></td>\n"
-            f'    <td data-label="{opened}">{escape(date_format(case.opened_at))}</td>\n'
+            f'    <td data-label="{opened}">{escape(day(case.opened_at))}</td>\n'
             "  </tr>\n"
         )
     # The template's line ends the last row.
