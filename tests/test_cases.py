@@ -250,6 +250,22 @@ def test_another_agencys_advocate_is_not_an_owner_choice(client: CSRFClient, org
     assert client.get(f"/cases/?owner={org.vera.id}").status_code == 400
 
 
+def test_the_advocates_to_choose_from_are_in_the_order_of_their_names(
+    client: CSRFClient, org: SimpleNamespace
+) -> None:
+    """Names are stored encrypted: the list is sorted by the names, not by their ciphertexts."""
+    for name in ("zoe", "Carmen", "yusuf", "Ángel", "dana"):
+        advocate(org.north, name.lower(), name)
+    sign_in(client, org.amina)
+    page = client.get("/cases/").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="owner".*?</select>', page, re.S)
+    assert select is not None
+    names = re.findall(r"<option [^>]*value=\"\d+\">([^<]+)</option>", select.group(0))
+    assert names == ["Amina Farah", "Ángel", "Ben Olson", "Carmen", "dana", "Test admin", "yusuf", "zoe"], (
+        names
+    )
+
+
 def test_name_search_finds_any_one_of_the_names_and_is_sent_by_post(
     client: CSRFClient, org: SimpleNamespace
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -179,11 +180,22 @@ def case_owners(agency_id: int) -> list[Owner]:
     """Who may own a case of the agency: its active advocates and admins.
 
     Two columns, not accounts: the pages only name them (a whole ``User``
-    would also load every membership of every owner)."""
-    return [
+    would also load every membership of every owner).  In the order of their
+    names, sorted here: the database holds the names encrypted, and its order
+    of the ciphertexts is no order at all."""
+    owners = [
         Owner(row.id, row.display_name)
         for row in db.session.execute(_owners_statement(), {"agency_id": agency_id})
     ]
+    return sorted(owners, key=lambda owner: (name_order(owner.display_name), owner.id))
+
+
+def name_order(name: str) -> tuple[str, str]:
+    """A sort key for people's names: letters without their accents first ("Ángel" by
+    "Amina", not after "Zoe"), then as written, case aside."""
+    folded = name.casefold()
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return bare, folded
 
 
 @cache
@@ -198,7 +210,6 @@ def _owners_statement() -> Any:
             User.active.is_(True),
         )
         .distinct()
-        .order_by(User.display_name, User.id)
     )
 
 
