@@ -142,7 +142,7 @@ def _board_urls(shelter_id: int) -> SimpleNamespace:
 @roles_required(*service.STAFF_ROLES)
 def board(shelter_id: int) -> Any:
     shelter = service.own_shelter(current_actor(), shelter_id)
-    etag = service.board_etag(*_etag_parts(), shelter_id=shelter.id)
+    etag = service.board_etag(*_etag_parts(), shelter=shelter)
     if (unchanged := _conditional(etag)) is not None:
         return unchanged
     if not request.headers.get(BACKGROUND_HEADER):
