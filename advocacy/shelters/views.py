@@ -45,7 +45,15 @@ from advocacy.shelters.models import (
     ReferralStatus,
     RoomType,
 )
-from advocacy.shelters.rows import bed_rows, network_rows
+from advocacy.shelters.rows import (
+    RenderDays,
+    bed_rows,
+    count_items,
+    hold_cards,
+    network_rows,
+    referral_rows,
+    stay_items,
+)
 from advocacy.templating import UrlPattern, language_name, relative_time
 from advocacy.vocab import Labels
 
@@ -112,8 +120,7 @@ def _render_board(
         urls=_board_urls(shelter.id),
         filters_form=filters_form,
         action_form=action_form or BedActionForm(),
-        checkin_form=HoldCheckInForm(),
-        decline_form=DeclineForm(),
+        days=RenderDays(),
         poll_seconds=POLL_SECONDS,
         etag=etag,
     )
@@ -517,6 +524,10 @@ def household_text(referral: Referral) -> str:
 
 bp.add_app_template_global(network_rows, "network_rows")
 bp.add_app_template_global(bed_rows, "bed_rows")
+bp.add_app_template_global(count_items, "count_items")
+bp.add_app_template_global(referral_rows, "referral_rows")
+bp.add_app_template_global(hold_cards, "hold_cards")
+bp.add_app_template_global(stay_items, "stay_items")
 
 
 @bp.app_context_processor
