@@ -140,33 +140,60 @@ def bed_rows(
         ugettext("Since %(date)s."),
         ugettext("Check out the household in bed %(bed)s"),
     )
+    hold_ends_text = ugettext("Hold ends %(when)s.")
+    # What beds share, written once per render: a state's class and label, a room's
+    # cell (the beds of a room say the same), a type's label, a hold's or a stay's details.
+    state_parts: dict[str, tuple[Markup, Markup]] = {}
+    room_cells: dict[tuple[Any, ...], str] = {}
+    type_cells: dict[str, Markup] = {}
+    ends_by_hold: dict[int, str] = {}
     since_by_stay: dict[int, str] = {}
     out: list[str] = []
     add = out.append
     for bed in board.beds:
         bed_id = int(bed.id)
-        bed_state = escape(bed.state)
+        try:
+            bed_state, shown_state = state_parts[bed.state]
+        except KeyError:
+            bed_state, shown_state = state_parts[bed.state] = (
+                escape(bed.state),
+                escape(state_label(bed.state)),
+            )
+        room_key = (bed.room_label, bed.room_type, bed.accessible, bed.pets_allowed)
+        try:
+            room_cell = room_cells[room_key]
+        except KeyError:
+            room_cell = room_cells[room_key] = (
+                f'{bdi(bed.room_label)} <span class="app-muted">{escape(room_label(bed.room_type))}'
+                f"{f' · {accessible}' if bed.accessible else ''}{f' · {pets}' if bed.pets_allowed else ''}</span>"
+            )
+        try:
+            type_cell = type_cells[bed.bed_type]
+        except KeyError:
+            type_cell = type_cells[bed.bed_type] = escape(bed_type_label(bed.bed_type))
+        label = escape(bed.label)
         add(
             f'      <tr class="app-bed app-bed--{bed_state}">\n'
             '        <th scope="row">\n'
             '          <div class="usa-checkbox">\n'
             f'            <input class="usa-checkbox__input" type="checkbox" id="bed-{bed_id}" name="bed_ids"'
             f' value="{bed_id}"{" checked" if bed.id in checked else ""}>\n'
-            f'            <label class="usa-checkbox__label" for="bed-{bed_id}">{bdi(bed.label)}</label>\n'
+            # bdi(bed.label), the label escaped once for both of its places
+            f'            <label class="usa-checkbox__label" for="bed-{bed_id}"><bdi>{label}</bdi></label>\n'
             "          </div>\n"
             "        </th>\n"
-            f'        <td data-label="{room}">{bdi(bed.room_label)} <span class="app-muted">'
-            f"{escape(room_label(bed.room_type))}"
-            f"{f' · {accessible}' if bed.accessible else ''}{f' · {pets}' if bed.pets_allowed else ''}</span></td>\n"
-            f'        <td data-label="{type_}">{escape(bed_type_label(bed.bed_type))}</td>\n'
+            f'        <td data-label="{room}">{room_cell}</td>\n'
+            f'        <td data-label="{type_}">{type_cell}</td>\n'
             f'        <td data-label="{state}"><span class="usa-tag app-state app-state--{bed_state}">'
-            f"{escape(state_label(bed.state))}</span></td>\n"
+            f"{shown_state}</span></td>\n"
             f'        <td data-label="{details}">\n'
         )
         if bed.state == "held" and bed.hold_id in holds:
-            ends = _(
-                "Hold ends %(when)s.", when=relative_time(holds[bed.hold_id].expires_at, now, threshold=2)
-            )
+            try:
+                ends = ends_by_hold[bed.hold_id]
+            except KeyError:
+                when = escape(relative_time(holds[bed.hold_id].expires_at, now, threshold=2))
+                ends = ends_by_hold[bed.hold_id] = hold_ends_text % {"when": when}
             add(f"{ends}\n")
         elif bed.state == "occupied" and bed.stay_id in stays:
             try:
@@ -174,11 +201,11 @@ def bed_rows(
             except KeyError:
                 day = escape(days(stays[bed.stay_id].checked_in_at))
                 since = since_by_stay[bed.stay_id] = since_text % {"date": day}
-            check_out = check_out_text % {"bed": escape(bed.label)}
+            check_out = check_out_text % {"bed": label}
             add(
                 f"            {since}\n"
                 '            <button type="submit" class="usa-button usa-button--unstyled"'
-                f' formaction="{escape(urls.bed_check_out(bed.id))}" formnovalidate>{check_out}</button>\n'
+                f' formaction="{escape(urls.bed_check_out(bed_id))}" formnovalidate>{check_out}</button>\n'
             )
         elif bed.state == "out_of_service" and bed.out_of_service_reason:
             add(f"{escape(reason_label(bed.out_of_service_reason))}\n")
