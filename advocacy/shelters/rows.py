@@ -439,3 +439,33 @@ class RenderDays:
             text = self._by_day[day] = date_format(moment)
         self._by_moment[moment] = text
         return text
+
+
+def board_field(field: Any, classes: str = "usa-input") -> Markup:
+    """A field of the board's forms as the ``field`` macro of ``templates/_forms.html``
+    writes one without a hint or attributes: its label, its errors, the widget with
+    ``aria-describedby`` and ``aria-invalid`` when there are errors.
+
+    The board shows seven such fields on every render and poll, and a Jinja macro
+    call costs more than the widget it wraps; the markup is the macro's,
+    whitespace included, and ``tests/test_shelter_boards.py`` compares the two
+    (with and without errors), so a change to the macro shows there.
+    """
+    errors = field.errors
+    field_id = escape(field.id)
+    out = [
+        f'<div class="usa-form-group{" usa-form-group--error" if errors else ""}">\n'
+        f'  <label class="usa-label" for="{field_id}">{escape(field.label.text)}</label>\n'
+    ]
+    extra: dict[str, str] = {}
+    if errors:
+        described = []
+        for index, error in enumerate(errors, 1):
+            out.append(
+                f'  <span class="usa-error-message" id="{field_id}-error-{index}" role="alert">{escape(error)}</span>\n'
+            )
+            described.append(f"{field.id}-error-{index}")
+        extra = {"aria-describedby": " ".join(described), "aria-invalid": "true"}
+    widget = field(class_=f"{classes} usa-input--error" if errors else classes, **extra)
+    out.append(f"  {widget}\n</div>\n")
+    return Markup("".join(out))  # noqa: S704 - every value above is escaped, the widget is WTForms' markup

@@ -48,6 +48,7 @@ from advocacy.shelters.models import (
 from advocacy.shelters.rows import (
     RenderDays,
     bed_rows,
+    board_field,
     count_items,
     hold_cards,
     network_rows,
@@ -525,6 +526,7 @@ def household_text(referral: Referral) -> str:
 bp.add_app_template_global(network_rows, "network_rows")
 bp.add_app_template_global(bed_rows, "bed_rows")
 bp.add_app_template_global(count_items, "count_items")
+bp.add_app_template_global(board_field, "board_field")
 bp.add_app_template_global(referral_rows, "referral_rows")
 bp.add_app_template_global(hold_cards, "hold_cards")
 bp.add_app_template_global(stay_items, "stay_items")
