@@ -9,9 +9,15 @@ table at once from the rows the service read: every value escaped with
 ``markupsafe.escape`` (or put through a ``Markup`` ``%``, which escapes), every
 string translated through the render's own catalog (``context["texts"]``,
 :class:`advocacy.templating.RenderText`), labels through the render's
-``Labels``.  The markup is the templates' own, whitespace included (the pages'
+``Labels``.  A message said once per row with a value of its own ("Accept
+referral %(token)s") is translated once per render (``texts.ugettext``) and
+each row's escaped value put in with ``%``: the text ``Markup %`` gives, without
+its cost per row.  The markup is the templates' own, whitespace included (the pages'
 tests and ``bench/profile_page.py --save`` compare it).  Nothing is kept
 beyond the render.
+
+The staff board's counts, referrals, holds, beds, stays and form fields are
+written here; its headings and static text stay in ``shelters/_board.html``.
 """
 
 from __future__ import annotations
@@ -306,7 +312,7 @@ def hold_cards(context: Context, board: Any, urls: Any, csrf: str) -> Markup:
     now = clock.now()
     labels_by_hold = board.bed_labels_by_hold
     # A referred household's numbers are known: start the check-in from them.
-    referred = {}
+    referred: dict[int, Any] = {}
     for referral in board.referrals:
         referred.setdefault(referral.hold_id, referral)
     hold_on, ends_text = ugettext("Hold on %(beds)s"), ugettext("Ends %(when)s (at %(time)s).")
