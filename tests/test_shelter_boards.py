@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import func, select, update
 
 from advocacy.auth.models import Agency, Role
@@ -24,6 +24,7 @@ from advocacy.clock import now as utcnow
 from advocacy.extensions import db
 from advocacy.security import BACKGROUND_HEADER
 from advocacy.shelters import service
+from advocacy.shelters.forms import BedActionForm, BoardFilterForm
 from advocacy.shelters.models import (
     AvailabilityEvent,
     Bed,
@@ -35,6 +36,7 @@ from advocacy.shelters.models import (
     RoomType,
     Shelter,
 )
+from advocacy.shelters.rows import board_field
 from tests import factories
 from tests.helpers import CSRFClient, make_agency, make_user, sign_in, text_of
 
@@ -229,6 +231,35 @@ def test_bad_input_is_shown_next_to_its_field_and_changes_nothing(
     response = client.post(f"/shelters/{network.shelter_id}/beds", data={"action": "hold"})
     assert response.status_code == 400
     assert "Choose at least one bed." in text_of(response)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_board_s_fields_are_written_as_the_forms_macro_writes_them(app: Flask, language: str) -> None:
+    """``rows.board_field`` stands in for the ``field`` macro of ``_forms.html`` on the
+    board: the same markup for each of its fields, without and with errors (two on one)."""
+    macro = app.jinja_env.get_template("_forms.html").module.field  # type: ignore[attr-defined]
+    query = "state=nonsense&bed_type=adult&accessible=y"
+    posted = {"action": "check_in", "adults": "0", "children": "x", "note": "n" * 201, "reason": "?"}
+    with app.test_request_context(
+        f"/shelters/1/board?{query}", method="POST", data=posted, headers={"Accept-Language": language}
+    ):
+        filters, action = BoardFilterForm(request.args), BedActionForm()
+        for form in (filters, action):
+            form.validate()
+        action.adults.errors = [*action.adults.errors, "A second <message>."]
+        fields = [
+            (filters.state, "usa-select"),
+            (filters.bed_type, "usa-select"),
+            (filters.room_type, "usa-select"),
+            (action.note, "usa-input"),
+            (action.adults, "usa-input usa-input--small"),
+            (action.children, "usa-input usa-input--small"),
+            (action.reason, "usa-select"),
+        ]
+        assert filters.state.errors and action.note.errors and len(action.adults.errors) == 2
+        assert not filters.bed_type.errors
+        for field, classes in fields:
+            assert board_field(field, classes) == macro(field, classes=classes), field.name
 
 
 def test_out_of_service_needs_a_reason_and_only_takes_available_beds(

@@ -46,6 +46,7 @@ from advocacy.shelters.models import (
 from advocacy.shelters.service import BoardFilters, Household, NetworkFilters, Refused
 from tests import factories
 from tests.helpers import make_agency, make_user
+from tests.statements import counted
 
 AVAILABLE, HELD, OCCUPIED, OUT = (s.value for s in BedState)
 
@@ -720,7 +721,9 @@ def test_an_expired_referral_hold_expires_the_referral(north: Site, valley: Site
         service.accept_referral(north.actor, north.shelter, referral.id)
 
 
-@pytest.mark.parametrize("read", ["staff_board", "network_board", "board_etag", "board_etag_network"])
+@pytest.mark.parametrize(
+    "read", ["staff_board", "network_board", "board_etag", "board_etag_of_the_row", "board_etag_network"]
+)
 def test_reading_a_board_expires_holds_past_their_time(north: Site, read: str) -> None:
     hold = service.place_hold(north.actor, north.shelter, north.ids("A1"))
     before = service.board_etag(shelter_id=north.shelter.id)
@@ -734,6 +737,10 @@ def test_reading_a_board_expires_holds_past_their_time(north: Site, read: str) -
         assert row.open_adult == 2
     elif read == "board_etag":
         assert service.board_etag(shelter_id=north.shelter.id) != before
+    elif read == "board_etag_of_the_row":
+        # The row read before the expiry: the expiry's new version is the one it gives.
+        assert service.board_etag(shelter=fresh_shelter(north)) != before
+        assert service.board_etag(shelter=north.shelter) == service.board_etag(shelter_id=north.shelter.id)
     else:
         service.board_etag()
 
@@ -1232,6 +1239,30 @@ def test_a_network_row_never_says_where_a_shelter_is(network: dict[str, Site]) -
         shown = repr(data).lower()
         for secret in ("harbor", "shore rd", "pine lodge", "forest", "sunrise", "field st"):
             assert secret not in shown
+
+
+def fresh_shelter(site: Site) -> Shelter:
+    """The shelter as a request reads it: a row of this transaction, nothing changed since."""
+    db.session.expire_all()
+    shelter = db.session.get(Shelter, site.shelter.id)
+    assert shelter is not None
+    return shelter
+
+
+def test_the_board_etag_of_a_shelter_row_is_the_one_of_its_id_without_a_query(
+    north: Site, valley: Site, clock: FrozenClock
+) -> None:
+    """The staff board has read its shelter: the ETag comes from the row (no statement),
+    and is the ETag the aggregate gives, before and after a change of the board."""
+    shelter = fresh_shelter(north)
+    with counted() as statements:
+        from_row = service.board_etag("en", shelter=shelter)
+    assert len(statements) == 1, statements  # due holds only
+    assert from_row == service.board_etag("en", shelter_id=north.shelter.id)
+    service.place_hold(north.system, north.shelter, north.ids("A1"))
+    changed = service.board_etag("en", shelter=fresh_shelter(north))
+    assert changed != from_row
+    assert changed == service.board_etag("en", shelter_id=north.shelter.id)
 
 
 def test_the_board_etag_changes_exactly_when_a_board_does(

@@ -45,7 +45,16 @@ from advocacy.shelters.models import (
     ReferralStatus,
     RoomType,
 )
-from advocacy.shelters.rows import bed_rows, network_rows
+from advocacy.shelters.rows import (
+    RenderDays,
+    bed_rows,
+    board_field,
+    count_items,
+    hold_cards,
+    network_rows,
+    referral_rows,
+    stay_items,
+)
 from advocacy.templating import UrlPattern, language_name, relative_time
 from advocacy.vocab import Labels
 
@@ -112,8 +121,7 @@ def _render_board(
         urls=_board_urls(shelter.id),
         filters_form=filters_form,
         action_form=action_form or BedActionForm(),
-        checkin_form=HoldCheckInForm(),
-        decline_form=DeclineForm(),
+        days=RenderDays(),
         poll_seconds=POLL_SECONDS,
         etag=etag,
     )
@@ -142,7 +150,7 @@ def _board_urls(shelter_id: int) -> SimpleNamespace:
 @roles_required(*service.STAFF_ROLES)
 def board(shelter_id: int) -> Any:
     shelter = service.own_shelter(current_actor(), shelter_id)
-    etag = service.board_etag(*_etag_parts(), shelter_id=shelter.id)
+    etag = service.board_etag(*_etag_parts(), shelter=shelter)
     if (unchanged := _conditional(etag)) is not None:
         return unchanged
     if not request.headers.get(BACKGROUND_HEADER):
@@ -517,6 +525,11 @@ def household_text(referral: Referral) -> str:
 
 bp.add_app_template_global(network_rows, "network_rows")
 bp.add_app_template_global(bed_rows, "bed_rows")
+bp.add_app_template_global(count_items, "count_items")
+bp.add_app_template_global(board_field, "board_field")
+bp.add_app_template_global(referral_rows, "referral_rows")
+bp.add_app_template_global(hold_cards, "hold_cards")
+bp.add_app_template_global(stay_items, "stay_items")
 
 
 @bp.app_context_processor

@@ -415,17 +415,31 @@ def network_regions(shelters: list[Any] | None = None) -> list[str]:
 # --- ETags: an unchanged board costs one small query ---------------------------------------------
 
 
-def board_etag(*parts: object, shelter_id: int | None = None) -> str:
+def board_etag(*parts: object, shelter_id: int | None = None, shelter: Shelter | None = None) -> str:
     """A validator for a board: the shelters' versions, the minute (the board
     says "N minutes ago" and "time left"), and what the caller adds (language,
-    filters, user).  Holds due to expire are expired first, so an expiry is a change."""
-    expire_holds(shelter_ids=None if shelter_id is None else [shelter_id])
-    stmt = select(
-        func.count(Shelter.id), func.coalesce(func.sum(Shelter.board_version), 0), func.max(Shelter.id)
-    )
-    if shelter_id is not None:
-        stmt = stmt.where(Shelter.id == shelter_id)
-    versions = db.session.execute(stmt).one()
+    filters, user).  Holds due to expire are expired first, so an expiry is a change.
+
+    ``shelter``: one shelter's board, from the row the caller read in this
+    transaction with nothing changed on its board since (a view's
+    ``own_shelter``): its ``board_version`` is the version, without a query.
+    The row was read before the board's rows are, so the ETag never claims a
+    newer board than the page shows; when the expiry ends holds it bumps the
+    version and expires the session, and the attribute reloads the new one.
+    The ETag is the one ``shelter_id`` gives.  ``shelter_id`` (one shelter,
+    any row) and neither (the whole network) ask the database.
+    """
+    if shelter is not None:
+        expire_holds(shelter_ids=[shelter.id])
+        versions: tuple[Any, ...] = (1, shelter.board_version, shelter.id)
+    else:
+        expire_holds(shelter_ids=None if shelter_id is None else [shelter_id])
+        stmt = select(
+            func.count(Shelter.id), func.coalesce(func.sum(Shelter.board_version), 0), func.max(Shelter.id)
+        )
+        if shelter_id is not None:
+            stmt = stmt.where(Shelter.id == shelter_id)
+        versions = tuple(db.session.execute(stmt).one())
     minute = int(clock.now().timestamp() // 60)
     raw = "|".join(str(p) for p in (*versions, *parts))
     # "<content>.<minute>": a page can tell a real change from the clock moving on.
