@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from advocacy.auth.models import Agency, Role
 from advocacy.clock import now as utcnow
 from advocacy.extensions import db
+from advocacy.fields import form_field
 from advocacy.security import BACKGROUND_HEADER
 from advocacy.shelters import service
 from advocacy.shelters.forms import BedActionForm, BoardFilterForm
@@ -36,7 +37,6 @@ from advocacy.shelters.models import (
     RoomType,
     Shelter,
 )
-from advocacy.shelters.rows import board_field
 from tests import factories
 from tests.helpers import CSRFClient, make_agency, make_user, sign_in, text_of
 
@@ -235,9 +235,11 @@ def test_bad_input_is_shown_next_to_its_field_and_changes_nothing(
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_the_board_s_fields_are_written_as_the_forms_macro_writes_them(app: Flask, language: str) -> None:
-    """``rows.board_field`` stands in for the ``field`` macro of ``_forms.html`` on the
-    board: the same markup for each of its fields, without and with errors (two on one)."""
-    macro = app.jinja_env.get_template("_forms.html").module.field  # type: ignore[attr-defined]
+    """``fields.form_field`` stands in for the ``field`` macro ``_forms.html`` had: the
+    same markup for each of the board's fields, without and with errors (two on one)."""
+    from tests.test_form_details import FIELD_MACRO
+
+    macro = app.jinja_env.from_string(FIELD_MACRO).module.field  # type: ignore[attr-defined]
     query = "state=nonsense&bed_type=adult&accessible=y"
     posted = {"action": "check_in", "adults": "0", "children": "x", "note": "n" * 201, "reason": "?"}
     with app.test_request_context(
@@ -259,7 +261,7 @@ def test_the_board_s_fields_are_written_as_the_forms_macro_writes_them(app: Flas
         assert filters.state.errors and action.note.errors and len(action.adults.errors) == 2
         assert not filters.bed_type.errors
         for field, classes in fields:
-            assert board_field(field, classes) == macro(field, classes=classes), field.name
+            assert form_field(field, classes=classes) == macro(field, classes=classes), field.name
 
 
 def test_out_of_service_needs_a_reason_and_only_takes_available_beds(

@@ -23,11 +23,9 @@ written here; its headings and static text stay in ``shelters/_board.html``.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
-from flask_babel import get_timezone
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -38,7 +36,6 @@ from advocacy.shelters.service import NetworkRow
 from advocacy.templating import (
     RenderText,
     bdi,
-    date_format,
     language_name,
     number_format,
     phone,
@@ -126,7 +123,7 @@ def bed_rows(
     context: Context, board: Any, urls: Any, checked: Collection[int], days: Callable[[Any], str]
 ) -> Markup:
     """The staff board's beds (``shelters/_board.html``): one ``<tr>`` per bed, ``checked``
-    the ids ticked in the form being shown again, ``days`` the render's dates (:class:`RenderDays`).
+    the ids ticked in the form being shown again, ``days`` the render's dates (:func:`advocacy.templating.day_formatter`).
 
     A message with a value of its own is translated once and each row's value
     put in with ``%`` (what ``Markup %`` does after escaping the value): the
@@ -406,72 +403,3 @@ def stay_items(context: Context, board: Any, urls: Any, csrf: str, days: Callabl
         )
     # The template's line ends the last item.
     return Markup("".join(out)[:-1])  # noqa: S704 - every value above is escaped
-
-
-class RenderDays:
-    """The board's dates for one render, each day formatted once by
-    :func:`advocacy.templating.date_format` (its text for every moment of that day).
-
-    ``date_format`` finds the day of each moment in the person's time zone on
-    every call (the zone, the locale: Flask-Babel's context each time), and a
-    board asks for the same arrival dates in its beds and again in its stays.
-    Here the zone is read once per render and each moment's day found as
-    Flask-Babel's ``to_user_timezone`` finds it; a day not seen yet, and any
-    value that is not an aware or naive ``datetime``, goes to ``date_format``.
-    """
-
-    __slots__ = ("_by_day", "_by_moment", "_zone")
-
-    def __init__(self) -> None:
-        self._zone: Any = None
-        self._by_moment: dict[datetime, str] = {}
-        self._by_day: dict[date, str] = {}
-
-    def __call__(self, moment: Any) -> str:
-        try:
-            return self._by_moment[moment]
-        except (KeyError, TypeError):
-            pass
-        if not isinstance(moment, datetime):
-            return date_format(moment)
-        if self._zone is None:
-            self._zone = get_timezone()
-        zone = self._zone
-        aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-        day = zone.normalize(aware.astimezone(zone)).date()
-        try:
-            text = self._by_day[day]
-        except KeyError:
-            text = self._by_day[day] = date_format(moment)
-        self._by_moment[moment] = text
-        return text
-
-
-def board_field(field: Any, classes: str = "usa-input") -> Markup:
-    """A field of the board's forms as the ``field`` macro of ``templates/_forms.html``
-    writes one without a hint or attributes: its label, its errors, the widget with
-    ``aria-describedby`` and ``aria-invalid`` when there are errors.
-
-    The board shows seven such fields on every render and poll, and a Jinja macro
-    call costs more than the widget it wraps; the markup is the macro's,
-    whitespace included, and ``tests/test_shelter_boards.py`` compares the two
-    (with and without errors), so a change to the macro shows there.
-    """
-    errors = field.errors
-    field_id = escape(field.id)
-    out = [
-        f'<div class="usa-form-group{" usa-form-group--error" if errors else ""}">\n'
-        f'  <label class="usa-label" for="{field_id}">{escape(field.label.text)}</label>\n'
-    ]
-    extra: dict[str, str] = {}
-    if errors:
-        described = []
-        for index, error in enumerate(errors, 1):
-            out.append(
-                f'  <span class="usa-error-message" id="{field_id}-error-{index}" role="alert">{escape(error)}</span>\n'
-            )
-            described.append(f"{field.id}-error-{index}")
-        extra = {"aria-describedby": " ".join(described), "aria-invalid": "true"}
-    widget = field(class_=f"{classes} usa-input--error" if errors else classes, **extra)
-    out.append(f"  {widget}\n</div>\n")
-    return Markup("".join(out))  # noqa: S704 - every value above is escaped, the widget is WTForms' markup

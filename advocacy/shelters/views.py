@@ -46,16 +46,14 @@ from advocacy.shelters.models import (
     RoomType,
 )
 from advocacy.shelters.rows import (
-    RenderDays,
     bed_rows,
-    board_field,
     count_items,
     hold_cards,
     network_rows,
     referral_rows,
     stay_items,
 )
-from advocacy.templating import UrlPattern, language_name, relative_time
+from advocacy.templating import UrlPattern, day_formatter, language_name, relative_time
 from advocacy.vocab import Labels
 
 #: How often an open board asks whether it changed (seconds).
@@ -121,7 +119,7 @@ def _render_board(
         urls=_board_urls(shelter.id),
         filters_form=filters_form,
         action_form=action_form or BedActionForm(),
-        days=RenderDays(),
+        days=day_formatter(),
         poll_seconds=POLL_SECONDS,
         etag=etag,
     )
@@ -526,7 +524,6 @@ def household_text(referral: Referral) -> str:
 bp.add_app_template_global(network_rows, "network_rows")
 bp.add_app_template_global(bed_rows, "bed_rows")
 bp.add_app_template_global(count_items, "count_items")
-bp.add_app_template_global(board_field, "board_field")
 bp.add_app_template_global(referral_rows, "referral_rows")
 bp.add_app_template_global(hold_cards, "hold_cards")
 bp.add_app_template_global(stay_items, "stay_items")
