@@ -27,6 +27,7 @@ from advocacy import create_app
 from advocacy.access import current_actor, roles_required
 from advocacy.extensions import db
 from advocacy.intake import service as intake
+from advocacy.shelters import service as shelters
 from advocacy.uow import transactional
 
 STATEMENTS_HEADER = "X-Bench-Statements"
@@ -114,6 +115,41 @@ def case_page(case_id: int) -> Any:
     )
 
 
+@bare.route("/shelters/<id:shelter_id>/board.json")
+@roles_required(*shelters.STAFF_ROLES)
+def staff_board(shelter_id: int) -> Any:
+    """The opened staff board as the page reads and writes it: the shelter, its ETag (due
+    holds ended), the audit row of a person opening it, then the beds, holds, referrals
+    and stays the page shows.  The product's ``/shelters/<id>/board.json`` (for tools)
+    writes no audit row and leaves out the holds, referrals and stays: a baseline for
+    the page's rows, not for the whole page."""
+    from flask import request
+
+    from advocacy.audit.service import record
+    from advocacy.shelters.forms import BoardFilterForm
+
+    actor = current_actor()
+    shelter = shelters.own_shelter(actor, shelter_id)
+    etag = shelters.board_etag(actor.user_id, "en", [], shelter=shelter)
+    record(actor, "shelter.board_view", "shelter", shelter.id, agency_id=shelter.agency_id)
+    board = shelters.staff_board(shelter, BoardFilterForm(request.args).filters(), holds_ended=True)
+    return jsonify(
+        shelter=shelter.id,
+        etag=etag,
+        counts=board.counts,
+        stale=board.stale,
+        beds=[
+            {"id": bed.id, "label": bed.label, "state": bed.state, "hold": bed.hold_id, "stay": bed.stay_id}
+            for bed in board.beds
+        ],
+        holds=[
+            {"id": h.id, "expires_at": h.expires_at.isoformat(), "note": h.note} for h in board.holds.values()
+        ],
+        referrals=[{"id": r.id, "token": r.token, "status": r.status} for r in board.referrals],
+        stays=[{"id": st.id, "adults": st.adults, "children": st.children} for st in board.stays.values()],
+    )
+
+
 def _count_statements(app: Flask) -> None:
     def before_request() -> None:
         g.bench_statements = 0
@@ -139,7 +175,7 @@ def _count_statements(app: Flask) -> None:
 def add_bare_endpoints(app: Flask) -> None:
     """The bare JSON endpoints, each in its unit of work as the product's views are."""
     app.register_blueprint(bare)
-    for endpoint in ("bench.case_list", "bench.case_page"):
+    for endpoint in ("bench.case_list", "bench.case_page", "bench.staff_board"):
         app.view_functions[endpoint] = transactional(app.view_functions[endpoint])
 
 

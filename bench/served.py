@@ -62,7 +62,12 @@ PAGES = (
     Page("network board, bare JSON", "advocate", "/shelters/network.json"),
     Page("network board", "advocate", "/shelters/network", bare="network board, bare JSON"),
     Page("staff board, bare JSON", "staff", "/shelters/{shelter}/board.json"),
-    Page("staff board (40 beds)", "staff", "/shelters/{shelter}/board", bare="staff board, bare JSON"),
+    # What the opened page reads and writes (its ETag, its audit row, holds, referrals,
+    # stays), as JSON: the bench app's own; the product's JSON above has only the beds.
+    Page("staff board, bare JSON as opened", "staff", "/bench/shelters/{shelter}/board.json"),
+    Page(
+        "staff board (40 beds)", "staff", "/shelters/{shelter}/board", bare="staff board, bare JSON as opened"
+    ),
     Page("case list, bare JSON", "advocate", "/bench/cases.json"),
     Page("case list, first page", "advocate", "/cases/", bare="case list, bare JSON"),
     Page("case page, bare JSON", "advocate", "/bench/cases/{case}.json"),
