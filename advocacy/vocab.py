@@ -53,20 +53,48 @@ class Labels:
 
     Make one per render (a context processor does), never a module-level one:
     the language belongs to the request.  ``""`` and ``None`` are shown as nothing.
+    A label once translated into a language is kept for the app's life
+    (``app.extensions``, by language, vocabulary and value: interface words,
+    nothing of anyone), so a page asks the catalog only for words no page has
+    shown yet in its language.
     """
 
-    __slots__ = ("_enum", "_seen")
+    __slots__ = ("_enum", "_known", "_language", "_seen")
 
     def __init__(self, enum_class: type[LabelledEnum]) -> None:
         self._enum = enum_class
         self._seen: dict[Any, str] = {}
+        self._language: str | None = None
+        self._known: dict[tuple[str, type, Any], str] | None = None
 
     def __call__(self, value: Any) -> str:
         try:
             return self._seen[value]
         except KeyError:
-            label = self._seen[value] = self._enum(value).label if value else ""
-            return label
+            pass
+        if not value:
+            label = ""
+        else:
+            if self._known is None:
+                from flask import current_app
+
+                from advocacy.i18n import select_language
+
+                self._language = select_language()
+                self._known = current_app.extensions.setdefault("advocacy.labels", {})
+            key = (self._language or "", self._enum, value)
+            found = self._known.get(key)
+            if found is None:
+                found = self._enum(value).label
+                if len(self._known) < LABELS_KEPT:
+                    self._known[key] = found
+            label = found
+        self._seen[value] = label
+        return label
+
+
+#: Translated labels kept per app at most (languages x vocabularies x values: a few thousand).
+LABELS_KEPT = 20_000
 
 
 def enum_column(enum_class: type[enum.StrEnum], name: str, length: int = 32) -> SAEnum:

@@ -671,3 +671,19 @@ def test_dates_and_numbers_are_formatted_once_as_flask_babel_formats_them(app: F
         )
         for number in (0, 1, 1234567, 0.5, 1.0, 2, 1234567, 0):
             assert number_format(number) == flask_babel.format_number(number)
+
+
+def test_labels_kept_for_the_app_follow_each_pages_language(app: Flask) -> None:
+    """A translated label is kept per language: an English page after a Spanish one
+    still says "Available", and a Spanish one after it says the Spanish word."""
+    from advocacy.shelters.models import BedState
+    from advocacy.vocab import Labels
+
+    said = {}
+    for tag in ("es", "en", "es", "ar"):
+        # An app context of its own, as every served request has (``g`` with it).
+        with app.app_context(), app.test_request_context("/", headers={"Accept-Language": tag}):
+            said.setdefault(tag, set()).add(Labels(BedState)("available"))
+            assert Labels(BedState)("available") == BedState.AVAILABLE.label  # as Flask-Babel says it now
+    assert said["en"] == {"Available"}
+    assert len(said["es"]) == 1 and said["es"] != said["en"] and said["ar"] != said["es"]
