@@ -130,7 +130,26 @@ def case_number(opened_at: datetime, case_id: int) -> str:
     return f"{opened_at.year}-{case_id:06d}"
 
 
-class Case(db.Model):
+class CaseFacts:
+    """What a case says of itself from its id, opening and danger: for the model and for
+    the case list's narrow rows (``intake.service.cases.CaseRow``) alike."""
+
+    __slots__ = ()
+    id: int
+    opened_at: datetime
+    danger: str
+
+    @property
+    def number(self) -> str:
+        """The case number people say and type: the year it opened and its id."""
+        return case_number(self.opened_at, self.id)
+
+    @property
+    def high_danger(self) -> bool:
+        return self.danger == Danger.HIGH.value
+
+
+class Case(CaseFacts, db.Model):
     __tablename__ = "case_file"
     __table_args__ = (
         # The case list: an agency's cases, newest first, filtered by one of these.
@@ -226,15 +245,6 @@ class Case(db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     owner = relationship("User", lazy="joined", innerjoin=True)
-
-    @property
-    def number(self) -> str:
-        """The case number people say and type: the year it opened and its id."""
-        return case_number(self.opened_at, self.id)
-
-    @property
-    def high_danger(self) -> bool:
-        return self.danger == Danger.HIGH.value
 
     @property
     def ages(self) -> list[int]:

@@ -28,7 +28,7 @@ from advocacy.audit.service import record
 from advocacy.auth.models import Membership, Role, User
 from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
-from advocacy.intake.models import CASE, Case, Danger, case_number
+from advocacy.intake.models import CASE, Case, CaseFacts
 from advocacy.intake.service.names import index_name, name_matches
 from advocacy.types import lookup_hash
 
@@ -254,7 +254,7 @@ class CaseQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseRow:
+class CaseRow(CaseFacts):
     """A case as the list shows it (:data:`_LIST_ROW`'s columns, in order)."""
 
     id: int
@@ -267,14 +267,6 @@ class CaseRow:
     opened_at: datetime
     last_screened_at: datetime | None
     owner_name: str | None
-
-    @property
-    def number(self) -> str:
-        return case_number(self.opened_at, self.id)
-
-    @property
-    def high_danger(self) -> bool:
-        return self.danger == Danger.HIGH.value
 
 
 _LIST_ROW = select(
