@@ -78,3 +78,15 @@ def test_past_its_limit_a_fragment_is_drawn_each_time(client: CSRFClient, app: F
     page = client.get("/cases/").get_data(as_text=True)
     assert "Skip to main content" in page and "app.js" in page
     assert len(cache) == LIMIT
+
+
+def test_a_fragment_with_links_is_kept_per_mount_point(client: CSRFClient) -> None:
+    """Behind a proxy that mounts the app under a prefix as well as at the root, each
+    page's menu and assets link under its own prefix."""
+    sign_in(client, factories.user(factories.agency("north"), Role.ADVOCATE))
+    at_root = client.get("/cases/").get_data(as_text=True)
+    mounted = client.get("/cases/", base_url="http://localhost/dv").get_data(as_text=True)
+    assert 'href="/cases/"' in at_root and 'href="/dv/cases/"' not in at_root
+    assert 'href="/dv/cases/"' in mounted and 'href="/dv/static/' in mounted
+    assert '"/static/' not in mounted  # the menu's icon too
+    assert 'href="/"' not in mounted and 'href="/dv/"' in mounted  # the logo's link home
