@@ -14,10 +14,11 @@ service (so every agency's chain already has entries).
 A view is ``GET /cases/<id>`` of a case of the advocate's own agency, through
 the Flask test client of an advocate signed in with password and code: the
 whole stack of a served page (session, guards, the case query, the audit
-append, the page's other queries, the template, the commit).  The append
-happens when the case is read, before the page is rendered, so its chain's
-lock is held for the rest of the request until the commit: that hold time is
-what an agency's other views queue behind.
+entry, the page's other queries, the template, the commit).  The entry is
+recorded when the case is read, before the page is rendered, and appended
+when the transaction commits (``advocacy.audit.service``), so its chain's
+lock is held for the append and the commit alone: that hold time is what an
+agency's other views queue behind.
 
 Processes, not threads: ``--processes`` (32) forked workers, one view at a
 time each (``--threads`` 1), as sync gunicorn workers serve.  32 threads in

@@ -8,14 +8,21 @@ The app runs under gunicorn (2 sync workers by default) on PostgreSQL with a
 realistic network (``bench/shelters.py``'s fill: 50 shelters of five
 agencies, 2,000 beds, a month of history) and 100,000 cases
 (``bench/cases.py``'s fill, 80% of them in the advocates' agency).  The load
-comes from a separate process: 8 client threads (``--clients``), each signed
-in as its own advocate or staff member, ask for one page at a time as fast as
-answers come, for ``--seconds`` per page.
+comes from a separate process: 8 clients (``--clients``), each signed in as
+its own advocate or staff member, ask for one page at a time as fast as
+answers come, for ``--seconds`` per page.  The clients are ``wrk``'s
+connections (one per thread, each with its own session cookie and page,
+through ``bench/served.lua``) when ``wrk`` is installed, as the issue's
+first figures were taken; otherwise (or with ``--load python``) threads of
+``requests`` sessions, whose own CPU, on a machine of two cores, is taken
+from the server's.
 
 For each page it prints requests per second, p50 and p95, **app CPU per
 request** (the user and system time of the gunicorn workers, read from
 ``/proc/<pid>/stat`` before and after, divided by the requests answered: a
 figure the other processes on the machine barely move, unlike latency),
+**database CPU per request** (the same, over every PostgreSQL process of
+the machine: backends, WAL writer, checkpointer; a local server only),
 SQL statements per request (counted by ``bench/benchapp.py`` and sent back
 in a header), and the ratio of the page's CPU to its bare JSON endpoint's
 (what the template costs on top of the data; higher is better, 1.0 would be
@@ -29,7 +36,9 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -90,6 +99,31 @@ def cpu_seconds(pids: list[int]) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
     return total / CLOCK_TICKS
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL process of this machine (a local server: its backends, WAL
+    writer and checkpointer), for the database's share of a page's CPU."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_seconds_alive(pids: list[int]) -> dict[int, float]:
+    """``cpu_seconds`` of each process still there (a backend may end mid-run)."""
+    times = {}
+    for pid in pids:
+        try:
+            times[pid] = cpu_seconds([pid])
+        except OSError:
+            continue
+    return times
 
 
 def rss_mib(pid: int) -> float:
@@ -186,6 +220,7 @@ class Figures:
     errors: int
     statements: float
     cpu_ms: float = 0.0
+    db_cpu_ms: float = 0.0
     ratio: float | None = None
 
     @property
@@ -194,15 +229,78 @@ class Figures:
 
 
 def run_page(
-    page: Page, base: str, clients: list[tuple[Any, int, int]], seconds: float, pids: list[int]
+    page: Page, base: str, clients: list[tuple[Any, int, int]], seconds: float, pids: list[int], load: str
 ) -> Figures:
+    def url_for(shelter: int, case: int) -> str:
+        return base + page.path.format(shelter=shelter, case=case)
+
+    for session, shelter, case in clients:  # warm: templates, caches, connections
+        session.get(url_for(shelter, case), timeout=60)
+    database = postgres_pids()
+    db_before = cpu_seconds_alive(database)
+    cpu_before = cpu_seconds(pids)
+    if load == "wrk":
+        figures = _wrk_load(page, base, clients, seconds)
+    else:
+        figures = _python_load(page, url_for, clients, seconds)
+    cpu = cpu_seconds(pids) - cpu_before
+    db_after = cpu_seconds_alive(database)
+    db_cpu = sum(db_after[pid] - db_before[pid] for pid in db_after if pid in db_before)
+    if figures.requests:
+        figures.cpu_ms = 1000 * cpu / figures.requests
+        figures.db_cpu_ms = 1000 * db_cpu / figures.requests
+    return figures
+
+
+WRK_SCRIPT = ROOT / "bench" / "served.lua"
+
+
+def _wrk_load(page: Page, base: str, clients: list[tuple[Any, int, int]], seconds: float) -> Figures:
+    """``wrk``, one thread and connection per client, each with its session's cookie
+    and its own page (``bench/served.lua`` reads them from the environment)."""
+    env = dict(os.environ)
+    for number, (session, shelter, case) in enumerate(clients, start=1):
+        env[f"BENCH_COOKIE_{number}"] = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        env[f"BENCH_PATH_{number}"] = page.path.format(shelter=shelter, case=case)
+    count = str(len(clients))
+    done = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            count,
+            "-c",
+            count,
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "60s",
+            "-s",
+            str(WRK_SCRIPT),
+            base,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(line for line in done.stdout.splitlines() if line.startswith("{"))
+    got = json.loads(line)
+    return Figures(
+        name=page.name,
+        requests=got["requests"],
+        seconds=got["seconds"],
+        p50=got["p50"],
+        p95=got["p95"],
+        errors=got["bad"] + got["errors"],
+        statements=got["statements"] / got["responses"] if got["responses"] else 0.0,
+    )
+
+
+def _python_load(page: Page, url_for: Any, clients: list[tuple[Any, int, int]], seconds: float) -> Figures:
     lock = threading.Lock()
     timings: list[float] = []
     statements: list[int] = []
     errors = 0
-
-    def url_for(shelter: int, case: int) -> str:
-        return base + page.path.format(shelter=shelter, case=case)
 
     def worker(session: Any, shelter: int, case: int) -> None:
         nonlocal errors
@@ -223,9 +321,6 @@ def run_page(
             statements.extend(counts)
             errors += bad
 
-    for session, shelter, case in clients:  # warm: templates, caches, connections
-        session.get(url_for(shelter, case), timeout=60)
-    cpu_before = cpu_seconds(pids)
     started = time.monotonic()
     deadline = started + seconds
     threads = [threading.Thread(target=worker, args=client) for client in clients]
@@ -234,7 +329,6 @@ def run_page(
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    cpu = cpu_seconds(pids) - cpu_before
     ordered = sorted(timings)
     return Figures(
         name=page.name,
@@ -244,7 +338,6 @@ def run_page(
         p95=ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] if ordered else float("nan"),
         errors=errors,
         statements=statistics.mean(statements) if statements else 0.0,
-        cpu_ms=1000 * cpu / len(timings) if timings else float("nan"),
     )
 
 
@@ -264,7 +357,7 @@ def load_process(config: dict[str, Any], results: Any) -> None:
         figures = []
         for page in PAGES:
             clients = advocates if page.who == "advocate" else staff
-            figures.append(run_page(page, base, clients, config["seconds"], config["pids"]))
+            figures.append(run_page(page, base, clients, config["seconds"], config["pids"], config["load"]))
         by_name = {f.name: f for f in figures}
         for page, f in zip(PAGES, figures, strict=True):
             if page.bare:
@@ -281,12 +374,16 @@ def print_table(figures: list[Figures], memory: list[float], header: str) -> Non
     print()
     print(header)
     print()
-    print("| page | req/s | p50 ms | p95 ms | app CPU ms/req | statements/req | bare/HTML CPU | errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| page | req/s | p50 ms | p95 ms | app CPU ms/req | database CPU ms/req | statements/req "
+        "| bare/HTML CPU | errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for f in figures:
         ratio = f"{f.ratio:.2f}" if f.ratio is not None else ""
         print(
-            f"| {f.name} | {f.rps:.0f} | {f.p50:.1f} | {f.p95:.1f} | {f.cpu_ms:.1f} | {f.statements:.1f} "
+            f"| {f.name} | {f.rps:.0f} | {f.p50:.1f} | {f.p95:.1f} | {f.cpu_ms:.1f} | {f.db_cpu_ms:.1f} "
+            f"| {f.statements:.1f} "
             f"| {ratio} | {f.errors} |"
         )
     print()
@@ -300,6 +397,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per page")
     parser.add_argument("--database", default="advocacy_bench_http")
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="the clients: wrk (the default when installed) or threads of requests sessions",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--reuse",
@@ -338,7 +441,13 @@ def main(argv: list[str] | None = None) -> int:
         pids = worker_pids(process.pid)
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
-        config = {**data, "base": f"http://127.0.0.1:{port}", "seconds": args.seconds, "pids": pids}
+        config = {
+            **data,
+            "base": f"http://127.0.0.1:{port}",
+            "seconds": args.seconds,
+            "pids": pids,
+            "load": args.load,
+        }
         client = context.Process(target=load_process, args=(config, results))
         client.start()
         status, payload = results.get(timeout=args.seconds * len(PAGES) * 3 + 300)
@@ -359,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     header = (
         f"{data['cases']:,} cases ({data['big_cases']:,} in the advocates' agency), {data['beds']:,} beds; "
-        f"gunicorn {args.workers} sync workers, {args.clients} clients in a separate process, "
+        f"gunicorn {args.workers} sync workers, {args.clients} clients ({args.load}) in a separate process, "
         f"{args.seconds:.0f} s per page, {os.cpu_count()} CPUs, PostgreSQL"
     )
     print_table(payload, memory, header)

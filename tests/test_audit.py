@@ -263,3 +263,74 @@ def test_the_admin_audit_page_shows_the_last_verification(app: Flask, client: An
         assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 1
         page = text_of(client.get("/admin/audit"))
     assert f"the chain is broken at entry {target}" in page
+
+
+# --- the append at commit ---------------------------------------------------------------------------
+
+
+def entries_of(chain_id: int) -> list[tuple[int, str]]:
+    return [
+        (row.seq, row.action)
+        for row in db.session.execute(
+            select(AuditEvent.seq, AuditEvent.action)
+            .where(AuditEvent.chain_id == chain_id)
+            .order_by(AuditEvent.seq)
+        )
+    ]
+
+
+def test_an_entry_recorded_in_a_refused_savepoint_goes_with_it(app: Flask) -> None:
+    """A service that refuses after recording undoes its savepoint: its entry is
+    not appended; the entry of the view around it, and a released savepoint's, are."""
+    north = make_agency("north")
+    actor = system(north.id)
+    db.session.commit()
+    record(actor, "case.view", "case", 1, agency_id=north.id)
+    try:
+        with db.session.begin_nested():
+            record(actor, "case.close", "case", 1, agency_id=north.id)
+            raise ValueError("refused")
+    except ValueError:
+        pass
+    with db.session.begin_nested():
+        record(actor, "case.note", "case", 1, agency_id=north.id)
+    db.session.commit()
+    assert [action for _seq, action in entries_of(north.id)][-2:] == ["case.view", "case.note"]
+    assert verify_chain().ok
+
+
+def test_a_rolled_back_transaction_appends_nothing(app: Flask) -> None:
+    north = make_agency("north")
+    db.session.commit()
+    before = entries_of(north.id)
+    record(system(north.id), "case.view", "case", 1, agency_id=north.id)
+    db.session.rollback()
+    db.session.commit()
+    assert entries_of(north.id) == before
+
+
+def test_a_reader_in_the_same_transaction_sees_its_entries(app: Flask) -> None:
+    """What the session's autoflush does for its objects: the admin's audit page
+    lists the entry of the request that shows it."""
+    north = make_agency("north")
+    db.session.commit()
+    record(system(north.id), "audit.view", agency_id=north.id)
+    assert entries_of(north.id)[-1][1] == "audit.view"
+    db.session.commit()
+    assert [action for _seq, action in entries_of(north.id)].count("audit.view") == 1
+
+
+def test_entries_for_two_chains_are_appended_in_chain_order(app: Flask) -> None:
+    """Two transactions each appending to the same two chains take their locks in
+    one order, so neither waits for the other in a circle."""
+    first, second = make_agency("first"), make_agency("second")
+    db.session.commit()
+    record(system(second.id), "case.view", "case", 1, agency_id=second.id)
+    record(system(first.id), "case.view", "case", 2, agency_id=first.id)
+    db.session.commit()
+    ids = dict(
+        db.session.execute(
+            select(AuditEvent.chain_id, AuditEvent.id).where(AuditEvent.action == "case.view")
+        ).all()
+    )
+    assert ids[first.id] < ids[second.id]

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from advocacy.audit.models import AuditEvent
-from advocacy.audit.service import record
+from advocacy.audit.service import append_pending, record
 from advocacy.audit.verify import verify_chains
 from advocacy.extensions import db
 from tests import factories
@@ -72,11 +72,17 @@ def test_32_concurrent_case_views_across_4_agencies_keep_every_chain_intact(app:
     assert [c.chain for c in report.chains if not c.ok] == [f"audit:{agencies[2]}"]
 
 
-def appending_while_another_transaction_holds(app: Flask, holder_agency: int, other_agency: int) -> Any:
-    """One request has appended to ``holder_agency``'s chain and not committed; another appends to ``other_agency``.
+def appending_while_another_transaction_holds(
+    app: Flask, holder_agency: int, other_agency: int, *, holder_committing: bool = True
+) -> Any:
+    """One request has recorded an entry for ``holder_agency``'s chain and not
+    committed; another appends to ``other_agency``'s.
 
-    The second request gives up after a second rather than wait: the result is
-    None when it appended, the error when it would have had to queue.
+    ``holder_committing``: the first request is in its commit, its entry
+    appended (what the commit does first) and the commit not yet through;
+    otherwise it is still rendering, its entry only recorded.  The second
+    request gives up after a second rather than wait: the result is None when
+    it appended, the error when it would have had to queue.
     """
     appended = threading.Event()
     done = threading.Event()
@@ -85,6 +91,8 @@ def appending_while_another_transaction_holds(app: Flask, holder_agency: int, ot
     def holder() -> None:
         with app.app_context():
             record(factories.system(holder_agency), "case.view", "case", 1, agency_id=holder_agency)
+            if holder_committing:
+                append_pending(db.session())
             appended.set()
             done.wait(timeout=30)
             db.session.commit()
@@ -121,3 +129,14 @@ def test_the_same_agencys_appends_do_wait_for_each_other(app: Flask) -> None:
     error = appending_while_another_transaction_holds(app, north, north)
     assert isinstance(error, OperationalError) and "lock timeout" in str(error)
     assert verify_chains().ok
+
+
+def test_a_case_view_still_rendering_does_not_hold_its_agencys_chain(app: Flask) -> None:
+    """The view recorded its entry when it read the case; its chain's place is
+    claimed at its commit, so the agency's other views append meanwhile."""
+    north = make_agency("north").id
+    assert appending_while_another_transaction_holds(app, north, north, holder_committing=False) is None
+    report = verify_chains()
+    assert report.ok, report
+    chain = report.chain(f"audit:{north}")
+    assert chain is not None and chain.checked == 3  # agency.created, then both views

@@ -6,6 +6,23 @@ serialized by its own :class:`AuditChain` row (the UPDATE that claims the next
 place takes the row lock until commit), so the chain never forks under
 concurrent requests while unrelated agencies append in parallel.  Verification
 and checkpoints are in :mod:`advocacy.audit.verify`.
+
+The entry is appended when its transaction commits, not when ``record`` is
+called.  A case view records that it read the case before its page is
+rendered; had it claimed its chain's place then, the agency's row lock
+would be held through the render, and an agency's views (two sync workers,
+or forty) would render one at a time.  ``record`` keeps the entry, with its
+time, in the session (``session.info``); just before the commit the
+session's pending entries are appended, chain by chain in chain order (two
+transactions that each append to two chains never wait for each other in a
+circle), so each lock is held for the append and the commit alone.  The
+entry stays tied to the transaction it was recorded in: a savepoint rolled
+back (a service's refusal, :func:`advocacy.uow.savepoint`) takes its
+entries with it, a rollback takes all of them, exactly as rows written
+straight away were.  A statement that reads the audit tables in the same
+transaction (the admin's audit page, a verification, a test) first appends
+what is pending, as the session's autoflush does for its own objects, so a
+reader sees its transaction's entries.
 """
 
 from __future__ import annotations
@@ -13,13 +30,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.util import find_tables
 
 from advocacy import clock
 from advocacy.actor import Actor
@@ -90,6 +110,19 @@ def _claim_next(chain_id: int) -> tuple[int, str]:
     return row.length, row.head
 
 
+PENDING = "advocacy.audit.pending"
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An entry recorded and not yet appended: its chain, its fields, and the
+    transaction (or savepoint) it was recorded in."""
+
+    chain_id: int
+    values: dict[str, Any]
+    transaction: SessionTransaction | None
+
+
 def record(
     actor: Actor,
     action: str,
@@ -98,29 +131,90 @@ def record(
     *,
     agency_id: int | None = None,
 ) -> None:
-    """Append one event to its agency's chain, in the caller's transaction (not committed here).
+    """Record one event for its agency's chain, in the caller's transaction: appended
+    when that transaction commits (see the module's docstring), never committed here.
 
     The entry names the acting user; a worker's or a partner's entry has no
-    user (its action says what happened).  The row is written with one Core
-    INSERT, not through the session's unit of work: nothing reads it back in
-    the request, and every case view and opened board pays for this append.
+    user (its action says what happened).  Its time is the time of this call.
     """
-    actor_id = actor.user_id
-    chain_id = DEPLOYMENT_CHAIN if agency_id is None else agency_id
-    seq, prev = _claim_next(chain_id)
+    session = db.session()
     values: dict[str, Any] = {
         "occurred_at": clock.now().replace(microsecond=0),
-        "actor_id": actor_id,
+        "actor_id": actor.user_id,
         "agency_id": agency_id,
         "action": action,
         "object_type": object_type,
         "object_id": None if object_id is None else str(object_id),
-        "prev_hash": prev,
-        "chain_id": chain_id,
-        "seq": seq,
     }
-    values["entry_hash"] = entry_hash = _digest(prev, SimpleNamespace(**values))
+    chain_id = DEPLOYMENT_CHAIN if agency_id is None else agency_id
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING, []).append(_Pending(chain_id, values, transaction))
+    log.debug("audit", extra={"action": action, "object_type": object_type, "actor_id": values["actor_id"]})
+
+
+def append_pending(session: Session) -> None:
+    """Append the session's pending entries to their chains (in chain order, each
+    chain's in the order recorded), in the session's transaction.
+
+    Called before the commit and before a read of the audit tables; the
+    entries are taken off the list first, so the statements below, which pass
+    through the same hooks, find nothing pending.
+    """
+    pending: list[_Pending] | None = session.info.pop(PENDING, None)
+    if not pending:
+        return
     _claim, write, move = _statements()
-    db.session.execute(write, values)
-    db.session.execute(move, {"chain": chain_id, "new_head": entry_hash})
-    log.debug("audit", extra={"action": action, "object_type": object_type, "actor_id": actor_id})
+    for entry in sorted(pending, key=lambda e: e.chain_id):
+        seq, prev = _claim_next(entry.chain_id)
+        values = {**entry.values, "prev_hash": prev, "chain_id": entry.chain_id, "seq": seq}
+        values["entry_hash"] = entry_hash = _digest(prev, SimpleNamespace(**values))
+        session.execute(write, values)
+        session.execute(move, {"chain": entry.chain_id, "new_head": entry_hash})
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    """Whether ``transaction`` is ``ended`` or began inside it (a savepoint of it)."""
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "before_commit")
+def _append_before_commit(session: Session) -> None:
+    # before_commit is also called when a savepoint is released: its entries
+    # wait for the outer transaction's commit, as its rows would.
+    if not session.in_nested_transaction():
+        append_pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: list[_Pending] | None = session.info.get(PENDING)
+    if not pending:
+        return
+    if previous_transaction.parent is None:
+        session.info.pop(PENDING, None)
+        return
+    kept = [e for e in pending if e.transaction is None or not _within(e.transaction, previous_transaction)]
+    session.info[PENDING] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    # A session closed without a commit or rollback: what was pending ends with it.
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _append_before_read(state: ORMExecuteState) -> None:
+    if not state.session.info.get(PENDING) or not state.is_select:
+        return
+    # By name: an ORM statement's tables are annotated copies of the models' own.
+    audit_tables = (AuditEvent.__table__.name, AuditChain.__table__.name)
+    if any(
+        getattr(t, "name", None) in audit_tables for t in find_tables(state.statement, include_joins=True)
+    ):
+        append_pending(state.session)
