@@ -63,6 +63,35 @@ def _sign_in(client: Any, username: str, secret: str) -> None:
     raise RuntimeError(f"sign-in failed for {username}")
 
 
+def _print_statements(app: Any, client: Any, url: str) -> None:
+    """One request's statements as the database received them, each with its time
+    from the cursor's execute to its return (rows fetched included)."""
+    from sqlalchemy import event
+
+    from advocacy.extensions import db
+
+    timings: list[tuple[float, str]] = []
+    with app.app_context():
+        engine = db.engine
+
+    def before(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        conn.info["bench.started"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        timings.append((time.perf_counter() - conn.info.pop("bench.started"), statement))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    print(f"\n=== {url}: {len(timings)} statements, {sum(t for t, _ in timings) * 1000:.2f} ms ===")
+    for took, statement in timings:
+        print(f"{took * 1000:7.2f} ms  {' '.join(statement.split())[:400]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+")
@@ -83,11 +112,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--save", metavar="DIR", help="write each page's HTML there (to compare two versions)"
     )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="print each SQL statement of one request, with its time (and the database's plan time)",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=STATE,
+        help="the state file of the data to reuse (bench/served.py --keep leaves one per database)",
+    )
     args = parser.parse_args(argv)
     server = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
-    if args.reuse and STATE.exists():
-        state = json.loads(STATE.read_text())
+    if args.reuse and args.state.exists():
+        state = json.loads(args.state.read_text())
         env, data = state["env"], state["data"]
     else:
         url = shelter_bench.reset_database(server, args.database)
@@ -116,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.save:
             name = path.strip("/").replace("/", "_").replace("{", "").replace("}", "") or "root"
             Path(args.save, f"{name}.html").write_text(response.get_data(as_text=True))
+        if args.statements:
+            _print_statements(app, client, url)
         if not args.no_profile:
             profiler = cProfile.Profile(time.process_time)
             started = time.process_time()

@@ -394,6 +394,8 @@ def start_gunicorn(
         process = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/gunicorn"),
+                "--config",
+                "python:advocacy.serving",  # as the README's production start
                 "--workers",
                 str(workers),
                 "--bind",
