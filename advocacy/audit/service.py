@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import weakref
 from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
@@ -208,13 +209,23 @@ def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(PENDING, None)
 
 
+# Whether a statement reads the audit tables, per statement object: the prebuilt
+# statements of the pages (functools.cache) are asked again every request, and a
+# walk over a statement's tables costs some 20 µs.
+_READS_AUDIT: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _reads_audit(statement: Any) -> bool:
+    known = _READS_AUDIT.get(statement)
+    if known is None:
+        # By name: an ORM statement's tables are annotated copies of the models' own.
+        names = (AuditEvent.__table__.name, AuditChain.__table__.name)
+        known = any(getattr(t, "name", None) in names for t in find_tables(statement, include_joins=True))
+        _READS_AUDIT[statement] = known
+    return known
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _append_before_read(state: ORMExecuteState) -> None:
-    if not state.session.info.get(PENDING) or not state.is_select:
-        return
-    # By name: an ORM statement's tables are annotated copies of the models' own.
-    audit_tables = (AuditEvent.__table__.name, AuditChain.__table__.name)
-    if any(
-        getattr(t, "name", None) in audit_tables for t in find_tables(state.statement, include_joins=True)
-    ):
+    if state.session.info.get(PENDING) and state.is_select and _reads_audit(state.statement):
         append_pending(state.session)
