@@ -50,6 +50,7 @@ def case_list() -> Any:
         owners=[{"id": owner.id, "name": owner.display_name} for owner in owners],
         drafts=[{"id": draft.id, "alias": draft.alias, "step": draft.step} for draft in drafts],
         total=page.total,
+        more=page.more,
         cases=[
             {
                 "id": case.id,

@@ -363,8 +363,9 @@ def time_page(client: CSRFClient, search: Search, rounds: int) -> tuple[float, f
     return percentiles(timings)
 
 
-def time_service(app: Flask, user: User, query: service.CaseQuery, rounds: int) -> tuple[int, float, float]:
-    """Total rows, p50 and p95 of the search alone (its audit write included, no template)."""
+def time_service(app: Flask, user: User, query: service.CaseQuery, rounds: int) -> tuple[str, float, float]:
+    """Matches (as the list says them: "more than 10,000" past its count), p50 and p95 of
+    the search alone (its audit write included, no template)."""
     timings = []
     actor = Actor.for_user(user)
     for _ in range(rounds):
@@ -372,7 +373,7 @@ def time_service(app: Flask, user: User, query: service.CaseQuery, rounds: int) 
         found = service.search_cases(actor, query)
         timings.append((time.perf_counter() - start) * 1000)
     _rps, p50, p95 = percentiles(timings)
-    return found.total, p50, p95
+    return f"{'more than ' if found.more else ''}{found.total:,}", p50, p95
 
 
 @contextmanager
@@ -589,7 +590,7 @@ def run(app: Flask, args: argparse.Namespace) -> int:
     print("| search | matches | page req/s | page p50 ms | page p95 ms | search p50 ms | search p95 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for search, total, rps, p50, p95, s50, s95 in figures:
-        print(f"| {search.label} | {total:,} | {rps:.0f} | {p50:.1f} | {p95:.1f} | {s50:.1f} | {s95:.1f} |")
+        print(f"| {search.label} | {total} | {rps:.0f} | {p50:.1f} | {p95:.1f} | {s50:.1f} | {s95:.1f} |")
     print()
 
     plans = [plan for search in every for plan in plans_of(client, search)]

@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from advocacy.actor import Actor
 from advocacy.audit.models import AuditEvent
 from advocacy.auth.models import Agency, Role, User
 from advocacy.auth.service import create_user
@@ -216,6 +217,44 @@ def test_page_numbers_leave_out_the_middle_of_many_pages() -> None:
     assert page_numbers(1, 3) == [1, 2, 3]
     assert page_numbers(10, 2000) == [1, None, 8, 9, 10, 11, 12, None, 2000]
     assert page_numbers(2000, 2000) == [1, None, 1998, 1999, 2000]
+    # Counted only so far: no last page to offer, "…" after the pages around this one.
+    assert page_numbers(1, 200, more=True) == [1, 2, 3, None]
+    assert page_numbers(250, 251, more=True) == [1, None, 248, 249, 250, 251, None]
+
+
+def test_a_list_longer_than_it_counts_says_more_than_and_still_pages_on(
+    client: CSRFClient, org: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statewide agency's list is not counted to its end for its first page: it
+    says "more than", offers no last page, and "Next" goes on past the count."""
+    monkeypatch.setattr(service.cases, "COUNT_UP_TO", 100)
+    ids = [new_case(org, f"Person {n}") for n in range(160)]
+    sign_in(client, org.amina)
+    first = client.get("/cases/?status=open")
+    assert listed(first) == ids[::-1][:50]
+    text = text_of(first)
+    assert "Showing 1–50 of more than 100" in text
+    html = first.get_data(as_text=True)
+    assert 'aria-label="Page 2"' in html and 'aria-label="Page 3"' not in html
+    assert "usa-pagination__overflow" in html and "Next" in text
+    # Page 3 counts one page past itself (200 > 160): the end is known there.
+    third = client.get("/cases/?status=open&page=3")
+    assert listed(third) == ids[::-1][100:150]
+    assert "Showing 101–150 of 160" in text_of(third) and "more than" not in text_of(third)
+    last = client.get("/cases/?status=open&page=4")
+    assert listed(last) == ids[::-1][150:] and "Next" not in text_of(last)
+
+
+def test_the_count_stops_past_its_bound(
+    app: Flask, org: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service.cases, "COUNT_UP_TO", 100)
+    for n in range(120):
+        new_case(org, f"Person {n}")
+    found = service.search_cases(Actor.for_user(org.amina), service.CaseQuery())
+    assert (found.total, found.more, found.pages) == (100, True, 2)
+    found = service.search_cases(Actor.for_user(org.amina), service.CaseQuery(page=2))
+    assert (found.total, found.more, found.pages, found.page) == (120, False, 3, 2)
 
 
 @pytest.mark.parametrize(

@@ -63,17 +63,23 @@ TRENDS: dict[str | None, Any] = {
 # --- the case list ----------------------------------------------------------------------------
 
 
-def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+def page_numbers(page: int, pages: int, around: int = 2, *, more: bool = False) -> list[int | None]:
     """The page links to show: the first, the last and a few around the current one.
 
     ``None`` stands for pages left out ("…"), so that 2,000 pages make a short row.
+    ``more``: ``pages`` is only as far as the list counted (:attr:`CasePage.more`),
+    so no last page is offered, only "…" after the pages around this one.
     """
-    shown = {1, pages, *range(max(1, page - around), min(pages, page + around) + 1)}
+    shown = {1, *range(max(1, page - around), min(pages, page + around) + 1)}
+    if not more:
+        shown.add(pages)
     out: list[int | None] = []
     for number in sorted(shown):
         if out and out[-1] is not None and number > out[-1] + 1:
             out.append(None)
         out.append(number)
+    if more:
+        out.append(None)
     return out
 
 
@@ -105,7 +111,7 @@ def index() -> Any:
         form=form,
         result=result,
         open_steps=service.open_protocol_steps(high),
-        pages=page_numbers(result.page, result.pages),
+        pages=page_numbers(result.page, result.pages, more=result.more),
         drafts=drafts,
         **_list_links(form),
     )
