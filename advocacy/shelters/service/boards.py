@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 from advocacy import clock
 from advocacy.extensions import db
@@ -250,7 +250,9 @@ def _count_if(*conditions: Any) -> Any:
     return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
 
 
+@cache
 def _network_shelters_statement() -> Any:
+    """Built once: statements are immutable, and a caller's ``.where`` makes a new one."""
     return (
         select(
             Shelter.id,
@@ -283,6 +285,53 @@ def network_shelters() -> list[Any]:
     return list(db.session.execute(_network_shelters_statement().order_by(Shelter.region)))
 
 
+@cache
+def _network_count_statements(
+    accessible: bool, pets: bool, family_room: bool, one_shelter: bool
+) -> tuple[Any, Any]:
+    """The network board's two counts over beds for one combination of the
+    household's needs, built once (the board is read by every advocate looking
+    for a bed; building its statements was a sixth of its function calls): open beds per
+    shelter by kind, and the largest open family room of each shelter.
+    ``one_shelter``: for the shelter bound as ``shelter_id``."""
+    available = Bed.state == BedState.AVAILABLE.value
+    matching = [available, Bed.bed_type != BedType.CRIB.value]
+    if accessible:
+        matching.append(Room.accessible.is_(True))
+    if pets:
+        matching.append(Room.pets_allowed.is_(True))
+    if family_room:
+        matching.append(Room.room_type == RoomType.FAMILY.value)
+    only = [Bed.shelter_id == bindparam("shelter_id")] if one_shelter else []
+    counts = (
+        select(
+            Bed.shelter_id,
+            _count_if(available, Bed.bed_type == BedType.ADULT.value).label("adult"),
+            _count_if(available, Bed.bed_type == BedType.CHILD.value).label("child"),
+            _count_if(available, Bed.bed_type == BedType.CRIB.value).label("crib"),
+            _count_if(available, Room.accessible.is_(True)).label("accessible"),
+            _count_if(available, Room.pets_allowed.is_(True)).label("pets"),
+            _count_if(available, Room.room_type == RoomType.FAMILY.value).label("family"),
+            _count_if(*matching).label("matching"),
+            _count_if(Bed.state != BedState.OUT_OF_SERVICE.value).label("in_service"),
+        )
+        .join(Room, Room.id == Bed.room_id)
+        .where(*only)
+        .group_by(Bed.shelter_id)
+    )
+    # A household of more than one stays together in one family room (as
+    # request_referral places it): what fits it is the largest such room.
+    per_room = (
+        select(Bed.shelter_id, Bed.room_id, func.count().label("open"))
+        .join(Room, Room.id == Bed.room_id)
+        .where(*matching, *only, Room.room_type == RoomType.FAMILY.value)
+        .group_by(Bed.shelter_id, Bed.room_id)
+        .subquery()
+    )
+    largest = select(per_room.c.shelter_id, func.max(per_room.c.open)).group_by(per_room.c.shelter_id)
+    return counts, largest
+
+
 def network_board(
     filters: NetworkFilters | None = None, *, holds_ended: bool = False, shelters: list[Any] | None = None
 ) -> list[NetworkRow]:
@@ -300,48 +349,13 @@ def network_board(
     if not holds_ended:
         expire_holds()
     now = clock.now()
-    available = Bed.state == BedState.AVAILABLE.value
-    matching = [available, Bed.bed_type != BedType.CRIB.value]
-    if filters.accessible:
-        matching.append(Room.accessible.is_(True))
-    if filters.pets:
-        matching.append(Room.pets_allowed.is_(True))
-    if filters.family_room:
-        matching.append(Room.room_type == RoomType.FAMILY.value)
-    one_shelter = [Bed.shelter_id == filters.shelter_id] if filters.shelter_id is not None else []
-    counts = {
-        row.shelter_id: row
-        for row in db.session.execute(
-            select(
-                Bed.shelter_id,
-                _count_if(available, Bed.bed_type == BedType.ADULT.value).label("adult"),
-                _count_if(available, Bed.bed_type == BedType.CHILD.value).label("child"),
-                _count_if(available, Bed.bed_type == BedType.CRIB.value).label("crib"),
-                _count_if(available, Room.accessible.is_(True)).label("accessible"),
-                _count_if(available, Room.pets_allowed.is_(True)).label("pets"),
-                _count_if(available, Room.room_type == RoomType.FAMILY.value).label("family"),
-                _count_if(*matching).label("matching"),
-                _count_if(Bed.state != BedState.OUT_OF_SERVICE.value).label("in_service"),
-            )
-            .join(Room, Room.id == Bed.room_id)
-            .where(*one_shelter)
-            .group_by(Bed.shelter_id)
-        )
-    }
-    # A household of more than one stays together in one family room (as
-    # request_referral places it): what fits it is the largest such room.
-    per_room = (
-        select(Bed.shelter_id, Bed.room_id, func.count().label("open"))
-        .join(Room, Room.id == Bed.room_id)
-        .where(*matching, *one_shelter, Room.room_type == RoomType.FAMILY.value)
-        .group_by(Bed.shelter_id, Bed.room_id)
-        .subquery()
+    one_shelter = filters.shelter_id is not None
+    counts_statement, largest_statement = _network_count_statements(
+        filters.accessible, filters.pets, filters.family_room, one_shelter
     )
-    largest_family_room = dict(
-        db.session.execute(
-            select(per_room.c.shelter_id, func.max(per_room.c.open)).group_by(per_room.c.shelter_id)
-        ).all()
-    )
+    params = {"shelter_id": filters.shelter_id} if one_shelter else {}
+    counts = {row.shelter_id: row for row in db.session.execute(counts_statement, params)}
+    largest_family_room = dict(db.session.execute(largest_statement, params).all())
     if shelters is None:
         stmt = _network_shelters_statement()
         if filters.region:

@@ -27,10 +27,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from advocacy import clock
 from advocacy.actor import Actor
@@ -395,6 +396,16 @@ def changing(
 # --- holds expire by themselves ---------------------------------------------------------
 
 
+@cache
+def _due_holds_statement(some_shelters: bool) -> Any:
+    """The holds past their time (of the shelters bound as ``ids``), built once:
+    every board view and every change asks it first."""
+    stmt = select(Hold).where(Hold.status == HoldStatus.ACTIVE, Hold.expires_at <= bindparam("now"))
+    if some_shelters:
+        stmt = stmt.where(Hold.shelter_id.in_(bindparam("ids", expanding=True)))
+    return stmt.order_by(Hold.id).limit(EXPIRY_BATCH)
+
+
 def expire_holds(shelter_ids: Iterable[int] | None = None) -> int:
     """Free the beds of every hold past its time; returns how many holds ended.
 
@@ -405,10 +416,10 @@ def expire_holds(shelter_ids: Iterable[int] | None = None) -> int:
     hold's own expiry time, so history says when the bed really became free.
     """
     now = clock.now()
-    stmt = select(Hold).where(Hold.status == HoldStatus.ACTIVE, Hold.expires_at <= now)
-    if shelter_ids is not None:
-        stmt = stmt.where(Hold.shelter_id.in_(list(shelter_ids)))
-    due = list(db.session.scalars(stmt.order_by(Hold.id).limit(EXPIRY_BATCH)))
+    if shelter_ids is None:
+        due = list(db.session.scalars(_due_holds_statement(False), {"now": now}))
+    else:
+        due = list(db.session.scalars(_due_holds_statement(True), {"now": now, "ids": list(shelter_ids)}))
     ended = 0
     for hold in due:
         shelter = db.session.get(Shelter, hold.shelter_id)
