@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--statements",
         action="store_true",
-        help="print each SQL statement of one request, with its time (and the database's plan time)",
+        help="print each SQL statement of one request, with its time",
     )
     parser.add_argument(
         "--state",

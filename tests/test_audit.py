@@ -309,6 +309,17 @@ def test_a_rolled_back_transaction_appends_nothing(app: Flask) -> None:
     assert entries_of(north.id) == before
 
 
+def test_an_entry_recorded_before_anything_was_read_goes_with_a_rollback(app: Flask) -> None:
+    north = make_agency("north")
+    agency_id, actor = north.id, system(north.id)
+    db.session.commit()
+    assert db.session().get_transaction() is None
+    record(actor, "case.view", "case", 1, agency_id=agency_id)  # no statement sent yet
+    db.session.rollback()
+    db.session.commit()
+    assert "case.view" not in [action for _seq, action in entries_of(agency_id)]
+
+
 def test_a_reader_in_the_same_transaction_sees_its_entries(app: Flask) -> None:
     """What the session's autoflush does for its objects: the admin's audit page
     lists the entry of the request that shows it."""

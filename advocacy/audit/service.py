@@ -121,7 +121,7 @@ class _Pending:
 
     chain_id: int
     values: dict[str, Any]
-    transaction: SessionTransaction | None
+    transaction: SessionTransaction
 
 
 def record(
@@ -148,7 +148,9 @@ def record(
         "object_id": None if object_id is None else str(object_id),
     }
     chain_id = DEPLOYMENT_CHAIN if agency_id is None else agency_id
-    transaction = session.get_nested_transaction() or session.get_transaction()
+    # The entry belongs to the transaction it is recorded in, begun here if nothing
+    # has been read yet (so a rollback before the first statement drops it too).
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
     session.info.setdefault(PENDING, []).append(_Pending(chain_id, values, transaction))
     log.debug("audit", extra={"action": action, "object_type": object_type, "actor_id": values["actor_id"]})
 
@@ -173,12 +175,13 @@ def append_pending(session: Session) -> None:
         session.execute(move, {"chain": entry.chain_id, "new_head": entry_hash})
 
 
-def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+def _within(transaction: SessionTransaction, ended: SessionTransaction) -> bool:
     """Whether ``transaction`` is ``ended`` or began inside it (a savepoint of it)."""
-    while transaction is not None:
-        if transaction is ended:
+    current: SessionTransaction | None = transaction
+    while current is not None:
+        if current is ended:
             return True
-        transaction = transaction.parent
+        current = current.parent
     return False
 
 
@@ -192,19 +195,17 @@ def _append_before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    # A savepoint's entries (and its own savepoints'); the whole transaction's end
+    # is _forget_at_end's.
     pending: list[_Pending] | None = session.info.get(PENDING)
-    if not pending:
-        return
-    if previous_transaction.parent is None:
-        session.info.pop(PENDING, None)
-        return
-    kept = [e for e in pending if e.transaction is None or not _within(e.transaction, previous_transaction)]
-    session.info[PENDING] = kept
+    if pending:
+        session.info[PENDING] = [e for e in pending if not _within(e.transaction, previous_transaction)]
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
-    # A session closed without a commit or rollback: what was pending ends with it.
+    # The transaction ended: committed (its entries appended), rolled back, or
+    # closed without either; nothing pending outlives it.
     if transaction.parent is None:
         session.info.pop(PENDING, None)
 
