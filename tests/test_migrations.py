@@ -111,6 +111,38 @@ def test_migrated_handoff_records_are_frozen_as_create_all_makes_them(empty_app:
     assert _triggers_on("handoff_record") == set()
 
 
+def test_migrated_audit_chains_move_their_heads_as_create_all_makes_them(empty_app: Flask) -> None:
+    """0016 adds the trigger that moves a chain's head, with the model's statements, and an
+    entry written after the upgrade moves its chain's head; its downgrade takes it away."""
+    import importlib.util
+
+    from advocacy.audit.models import drop_head_trigger_statements, head_trigger_statements
+
+    spec = importlib.util.spec_from_file_location(
+        "revision_0016", Path(MIGRATIONS) / "versions" / "0016_audit_head_trigger.py"
+    )
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    dialect = db.engine.dialect.name
+    assert revision.UPGRADE[dialect] == head_trigger_statements(dialect)
+    assert revision.DOWNGRADE[dialect] == drop_head_trigger_statements(dialect)
+
+    upgrade(directory=MIGRATIONS)
+    assert "audit_event_moves_head" in _triggers_on("audit_event")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_chain (chain_id, length, head) VALUES (7, 1, 'genesis')"))
+        conn.execute(
+            text(
+                "INSERT INTO audit_event (occurred_at, action, prev_hash, entry_hash, chain_id, seq) "
+                "VALUES (CURRENT_TIMESTAMP, 'x', 'genesis', 'first', 7, 1)"
+            )
+        )
+        assert conn.execute(text("SELECT head FROM audit_chain WHERE chain_id = 7")).scalar() == "first"
+    downgrade(directory=MIGRATIONS, revision="0015b")
+    assert "audit_event_moves_head" not in _triggers_on("audit_event")
+
+
 def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: Flask) -> None:
     """0004 adds CHECK constraints and composite keys to tables that already hold a
     network with five weeks of history and two dozen cases: every row already

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import DDL, Boolean, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from advocacy import clock
@@ -52,7 +52,11 @@ class AuditEvent(db.Model):
 
 
 class AuditChain(db.Model):
-    """The head of one chain: its length and last hash.  Its row lock serializes that chain's appends."""
+    """The head of one chain: its length and last hash.  Its row lock serializes that chain's appends.
+
+    The append claims the next place (``length``) itself; the head is moved by
+    the database, by a trigger on each entry written (:func:`head_trigger_statements`).
+    """
 
     __tablename__ = "audit_chain"
 
@@ -86,6 +90,41 @@ class AuditCheckpoint(db.Model):
     signature: Mapped[str] = mapped_column(String(64))
 
 
+def head_trigger_statements(dialect: str) -> list[str]:
+    """A trigger that moves a chain's head to each entry written to it.
+
+    The append then sends two statements, not three (claim the place, write
+    the entry), and the head cannot disagree with the chain's last entry,
+    whoever writes it.  Entries without a place (the legacy chain) move no head.
+    """
+    if dialect == "sqlite":
+        return [
+            "CREATE TRIGGER audit_event_moves_head AFTER INSERT ON audit_event "
+            "WHEN NEW.seq IS NOT NULL "
+            "BEGIN UPDATE audit_chain SET head = NEW.entry_hash WHERE chain_id = NEW.chain_id; END"
+        ]
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION audit_event_moves_head() RETURNS trigger AS $$ "
+            "BEGIN UPDATE audit_chain SET head = NEW.entry_hash WHERE chain_id = NEW.chain_id; "
+            "RETURN NULL; END; $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER audit_event_moves_head AFTER INSERT ON audit_event "
+            "FOR EACH ROW WHEN (NEW.seq IS NOT NULL) EXECUTE FUNCTION audit_event_moves_head()",
+        ]
+    raise ValueError(f"no head trigger for {dialect}")
+
+
+def drop_head_trigger_statements(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return ["DROP TRIGGER audit_event_moves_head"]
+    return ["DROP TRIGGER audit_event_moves_head ON audit_event", "DROP FUNCTION audit_event_moves_head()"]
+
+
 # The migrations that create these tables run the same statements.
 make_append_only(AuditEvent.__table__)
 make_append_only(AuditCheckpoint.__table__)
+for _dialect in ("sqlite", "postgresql"):
+    for _statement in head_trigger_statements(_dialect):
+        # On audit_event's creation: its trigger names audit_chain, which needs only
+        # to exist when an entry is written.
+        event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))

@@ -81,9 +81,10 @@ def _digest(prev_hash: str, event: Any) -> str:
 
 
 @cache
-def _statements() -> tuple[Any, Any, Any]:
-    """The append's three statements, built once (every case view and opened board appends):
-    claim the next place (taking the chain's row lock), write the entry, move the head."""
+def _statements() -> tuple[Any, Any]:
+    """The append's two statements, built once (every case view and opened board appends):
+    claim the next place (taking the chain's row lock), write the entry (whose
+    trigger moves the head: :func:`advocacy.audit.models.head_trigger_statements`)."""
     chain = AuditChain.__table__
     claim = (
         update(chain)
@@ -91,9 +92,7 @@ def _statements() -> tuple[Any, Any, Any]:
         .values(length=chain.c.length + 1)
         .returning(chain.c.length, chain.c.head)
     )
-    write = insert(AuditEvent.__table__)
-    move = update(chain).where(chain.c.chain_id == bindparam("chain")).values(head=bindparam("new_head"))
-    return claim, write, move
+    return claim, insert(AuditEvent.__table__)
 
 
 def _claim_next(chain_id: int) -> tuple[int, str]:
@@ -166,13 +165,12 @@ def append_pending(session: Session) -> None:
     pending: list[_Pending] | None = session.info.pop(PENDING, None)
     if not pending:
         return
-    _claim, write, move = _statements()
+    write = _statements()[1]
     for entry in sorted(pending, key=lambda e: e.chain_id):
         seq, prev = _claim_next(entry.chain_id)
         values = {**entry.values, "prev_hash": prev, "chain_id": entry.chain_id, "seq": seq}
-        values["entry_hash"] = entry_hash = _digest(prev, SimpleNamespace(**values))
-        session.execute(write, values)
-        session.execute(move, {"chain": entry.chain_id, "new_head": entry_hash})
+        values["entry_hash"] = _digest(prev, SimpleNamespace(**values))
+        session.execute(write, values)  # its trigger moves the chain's head
 
 
 def _within(transaction: SessionTransaction, ended: SessionTransaction) -> bool:
