@@ -356,25 +356,24 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
     total = min(counted, bound)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, query.page), pages)
-    # The page's ids first, from the index alone (a deep OFFSET skips index
-    # entries, not table rows), then those 50 rows.
-    ids = list(
-        db.session.scalars(
-            stmt.with_only_columns(Case.id).order_by(*order).offset((page - 1) * per_page).limit(per_page)
+    # The page's ids from the index alone (a deep OFFSET skips index entries, not
+    # table rows), numbered in the list's order (a ranking the outer query cannot
+    # repeat), then those 50 rows: one statement.
+    page_ids = (
+        stmt.with_only_columns(Case.id, func.row_number().over(order_by=order).label("position"))
+        .order_by(*order)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .subquery("page_ids")
+    )
+    cases = [
+        CaseRow(*row)
+        for row in db.session.execute(
+            # Ten columns, not ORM objects: the list shows no contact details (nothing of
+            # them is decrypted per row) and names the owner, nothing more of the account.
+            scoped(actor, _LIST_ROW, Case.agency_id, *CASE_ROLES)
+            .join(page_ids, page_ids.c.id == Case.id)
+            .order_by(page_ids.c.position)
         )
-    )
-    cases = (
-        [
-            CaseRow(*row)
-            for row in db.session.execute(
-                # Ten columns, not ORM objects: the list shows no contact details (nothing of
-                # them is decrypted per row) and names the owner, nothing more of the account.
-                scoped(actor, _LIST_ROW, Case.agency_id, *CASE_ROLES).where(Case.id.in_(ids))
-            )
-        ]
-        if ids
-        else []
-    )
-    position = {case_id: n for n, case_id in enumerate(ids)}
-    cases.sort(key=lambda c: position[c.id])  # the ids' order: a ranking the second query cannot repeat
+    ]
     return CasePage(cases, total, page, pages, per_page, more)
