@@ -101,7 +101,7 @@ def case_page(case_id: int) -> Any:
         history=[{"level": e.level.key, "trend": e.trend} for e in history],
         placements=[p.placement.kind for p in placements],
         owners=[{"id": user.id, "name": user.display_name} for user in owners],
-        plan=None if plan is None else plan[1].number,
+        plan=None if plan is None else plan.number,
         court=[{"id": e.id, "starts_at": e.starts_at.isoformat(), "court": e.court.name} for e in events],
         sms={
             "state": None if sms["latest"] is None else sms["latest"].state,

@@ -355,12 +355,13 @@ def load_process(config: dict[str, Any], results: Any) -> None:
             for i, (name, secret) in enumerate(config["staff"])
         ]
         figures = []
-        for page in PAGES:
+        pages = [page for page in PAGES if page.name in config["pages"]]
+        for page in pages:
             clients = advocates if page.who == "advocate" else staff
             figures.append(run_page(page, base, clients, config["seconds"], config["pids"], config["load"]))
         by_name = {f.name: f for f in figures}
-        for page, f in zip(PAGES, figures, strict=True):
-            if page.bare:
+        for page, f in zip(pages, figures, strict=True):
+            if page.bare and page.bare in by_name:
                 f.ratio = by_name[page.bare].cpu_ms / f.cpu_ms if f.cpu_ms else None
         results.put(("ok", figures))
     except Exception as exc:  # noqa: BLE001 (report anything to the parent rather than hang it)
@@ -394,6 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        help="only the pages whose names hold this text (repeatable): --page 'case list'",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per page")
     parser.add_argument("--database", default="advocacy_bench_http")
@@ -421,6 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.reuse:
         state = json.loads(state_file.read_text())
         env, data = state["env"], state["data"]
+        if args.clients > min(len(data["advocates"]), len(data["staff"])):
+            parser.error(f"{args.database} was filled for {len(data['advocates'])} clients")
+        # Fewer clients than the fill signed up: the first of them.
+        data = {**data, "advocates": data["advocates"][: args.clients], "staff": data["staff"][: args.clients]}
         print(f"database {args.database}: reused (filled by an earlier run)")
     else:
         url = shelter_bench.reset_database(server, args.database)
@@ -447,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": args.seconds,
             "pids": pids,
             "load": args.load,
+            "pages": [page.name for page in PAGES if not args.page or any(p in page.name for p in args.page)],
         }
         client = context.Process(target=load_process, args=(config, results))
         client.start()
@@ -472,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.seconds:.0f} s per page, {os.cpu_count()} CPUs, PostgreSQL"
     )
     print_table(payload, memory, header)
+    if args.page:
+        return 0  # a few pages: not the table bench/results.json holds
     RESULTS.write_text(
         json.dumps(
             {

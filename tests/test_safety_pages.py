@@ -52,6 +52,8 @@ def test_the_case_page_offers_a_plan_and_then_shows_its_version(client, people) 
     assert saved.status_code == 302
     shown = text_of(client.get(f"/cases/{case.id}"))
     assert "Version 1, saved" in shown and "Open the safety plan" in shown
+    assert f"by {advocate.display_name}." in shown  # who saved it
+    assert "puerta de atrás" not in shown  # the plan's words stay on the plan's own page
 
 
 def test_the_plan_page_shows_guidance_in_the_victims_language_marked_as_a_draft(client, people) -> None:  # type: ignore[no-untyped-def]

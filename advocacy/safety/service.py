@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -31,6 +32,7 @@ from advocacy import clock
 from advocacy.access import get_scoped, scoped
 from advocacy.actor import Actor
 from advocacy.audit.service import record
+from advocacy.auth.models import User
 from advocacy.content.library import _best_locale
 from advocacy.content.packs import Pack, looks_like_address
 from advocacy.errors import NotFound, Refused
@@ -107,24 +109,37 @@ def plan_state(actor: Actor, case_id: int, *, audit: bool = True) -> PlanState:
     return PlanState(case, plan, latest)
 
 
-def plan_summary(actor: Actor, case: Case) -> tuple[SafetyPlan, PlanVersion] | None:
-    """The plan and its newest version for the case page's section (the case view is audited there)."""
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """What the case page says of a plan: its newest version's number, time, language
+    and author.  Not the plan's words: the page does not show them, so they are not
+    decrypted to draw it."""
+
+    plan_id: int
+    number: int
+    created_at: datetime
+    locale: str
+    author_name: str | None
+
+
+def plan_summary(actor: Actor, case: Case) -> PlanSummary | None:
+    """The case's plan as its page's section names it (the case view is audited there)."""
     row = db.session.execute(
         _summary_statement(), {"case_id": case.id, "agency_ids": list(actor.agency_ids(*PLAN_ROLES))}
     ).first()
-    return (row[0], row[1]) if row else None
+    return None if row is None else PlanSummary(*row)
 
 
 @cache
 def _summary_statement() -> Any:
     """Built once (every case page asks), the case and the actor's agencies bound per call."""
     return (
-        select(SafetyPlan, PlanVersion)
-        .options(joinedload(PlanVersion.author))
+        select(SafetyPlan.id, PlanVersion.number, PlanVersion.created_at, PlanVersion.locale, User.display_name)
         .join(
             PlanVersion,
             (PlanVersion.plan_id == SafetyPlan.id) & (PlanVersion.number == SafetyPlan.current_version),
         )
+        .outerjoin(User, User.id == PlanVersion.author_id)
         .where(
             SafetyPlan.case_id == bindparam("case_id"),
             SafetyPlan.agency_id.in_(bindparam("agency_ids", expanding=True)),
