@@ -431,7 +431,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.clients > min(len(data["advocates"]), len(data["staff"])):
             parser.error(f"{args.database} was filled for {len(data['advocates'])} clients")
         # Fewer clients than the fill signed up: the first of them.
-        data = {**data, "advocates": data["advocates"][: args.clients], "staff": data["staff"][: args.clients]}
+        data = {
+            **data,
+            "advocates": data["advocates"][: args.clients],
+            "staff": data["staff"][: args.clients],
+        }
         print(f"database {args.database}: reused (filled by an earlier run)")
     else:
         url = shelter_bench.reset_database(server, args.database)

@@ -134,7 +134,9 @@ def plan_summary(actor: Actor, case: Case) -> PlanSummary | None:
 def _summary_statement() -> Any:
     """Built once (every case page asks), the case and the actor's agencies bound per call."""
     return (
-        select(SafetyPlan.id, PlanVersion.number, PlanVersion.created_at, PlanVersion.locale, User.display_name)
+        select(
+            SafetyPlan.id, PlanVersion.number, PlanVersion.created_at, PlanVersion.locale, User.display_name
+        )
         .join(
             PlanVersion,
             (PlanVersion.plan_id == SafetyPlan.id) & (PlanVersion.number == SafetyPlan.current_version),
