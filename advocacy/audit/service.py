@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import weakref
 from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
@@ -208,19 +207,24 @@ def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(PENDING, None)
 
 
-# Whether a statement reads the audit tables, per statement object: the prebuilt
-# statements of the pages (functools.cache) are asked again every request, and a
-# walk over a statement's tables costs some 20 µs.
-_READS_AUDIT: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+# Whether a statement reads the audit tables, per statement shape: its cache key,
+# which SQLAlchemy memoizes on the statement and asks again to find its compiled
+# form (a walk over a statement's tables costs some 20 µs, and most of a page's
+# statements are built anew each request).  Shapes are as many as the code has.
+_READS_AUDIT: dict[Any, bool] = {}
+_READS_AUDIT_MAX = 5_000
 
 
 def _reads_audit(statement: Any) -> bool:
-    known = _READS_AUDIT.get(statement)
+    cache_key = statement._generate_cache_key()
+    key = None if cache_key is None else cache_key.key
+    known = None if key is None else _READS_AUDIT.get(key)
     if known is None:
         # By name: an ORM statement's tables are annotated copies of the models' own.
         names = (AuditEvent.__table__.name, AuditChain.__table__.name)
         known = any(getattr(t, "name", None) in names for t in find_tables(statement, include_joins=True))
-        _READS_AUDIT[statement] = known
+        if key is not None and len(_READS_AUDIT) < _READS_AUDIT_MAX:
+            _READS_AUDIT[key] = known
     return known
 
 
