@@ -31,7 +31,7 @@ from advocacy.intake.models import Case
 from advocacy.intake.service import PHONE_PURPOSE, open_case
 from advocacy.shelters.models import Shelter
 from advocacy.shelters.service import add_shelter
-from advocacy.types import lookup_hash, normalize_for_lookup
+from advocacy.types import decrypt_token, decrypt_tokens, lookup_hash, normalize_for_lookup, stored_token
 from tests.factories import system
 from tests.helpers import PASSWORD, CSRFClient, login, make_agency, text_of
 
@@ -131,6 +131,24 @@ def test_the_orm_reads_back_the_plaintext(records: dict[str, Any]) -> None:
     assert (case.alias, case.phone) == (ALIAS, PHONE)
     assert (shelter.name, shelter.address) == (SHELTER, ADDRESS)
     assert user.display_name == DISPLAY_NAME
+
+
+def test_a_list_reads_its_tokens_and_decrypts_them_together(app: Flask, records: dict[str, Any]) -> None:
+    """``stored_token`` leaves a column's token as stored; ``decrypt_tokens`` gives each
+    token's plaintext once (a repeated token, a missing value), keeping them for the request."""
+    _user_id, case_id, _shelter_id = records["ids"]
+    row = db.session.execute(
+        select(stored_token(Case.alias), stored_token(Case.code_word), stored_token(User.display_name))
+        .join(User, User.id == Case.owner_id)
+        .where(Case.id == case_id)
+    ).one()
+    assert row[0].startswith("gAAAAA") and row[1] is None and row[2].startswith("gAAAAA")
+    with app.test_request_context("/"):
+        plain = decrypt_tokens([row[0], row[1], row[2], row[0]])
+        assert plain == {row[0]: ALIAS, row[2]: DISPLAY_NAME}
+        assert decrypt_token(row[0]) == ALIAS
+    with pytest.raises(RuntimeError, match="cannot be decrypted"):
+        decrypt_tokens([Fernet(Fernet.generate_key()).encrypt(b"x").decode()])
 
 
 # --- keyed-hash lookup ------------------------------------------------------------------------------

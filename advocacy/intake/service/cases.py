@@ -30,7 +30,7 @@ from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
 from advocacy.intake.models import CASE, Case, CaseFacts
 from advocacy.intake.service.names import index_name, name_matches
-from advocacy.types import lookup_hash
+from advocacy.types import decrypt_tokens, lookup_hash, stored_token
 
 PHONE_PURPOSE = "case.phone"
 NAME_PURPOSE = "case.name"
@@ -273,17 +273,19 @@ class CaseRow(CaseFacts):
     owner_name: str | None
 
 
+#: The list's columns; the alias and the owner's name as stored, decrypted together
+#: for the page (:func:`advocacy.types.decrypt_tokens`).
 _LIST_ROW = select(
     Case.id,
     Case.agency_id,
     Case.owner_id,
-    Case.alias,
+    stored_token(Case.alias),
     Case.language,
     Case.status,
     Case.danger,
     Case.opened_at,
     Case.last_screened_at,
-    User.display_name,
+    stored_token(User.display_name),
 ).outerjoin(User, User.id == Case.owner_id)
 
 
@@ -366,14 +368,15 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
         .limit(per_page)
         .subquery("page_ids")
     )
+    rows = db.session.execute(
+        # Ten columns, not ORM objects: the list shows no contact details (nothing of
+        # them is decrypted per row) and names the owner, nothing more of the account.
+        scoped(actor, _LIST_ROW, Case.agency_id, *CASE_ROLES)
+        .join(page_ids, page_ids.c.id == Case.id)
+        .order_by(page_ids.c.position)
+    ).all()
+    plain = decrypt_tokens(token for row in rows for token in (row[3], row[9]))
     cases = [
-        CaseRow(*row)
-        for row in db.session.execute(
-            # Ten columns, not ORM objects: the list shows no contact details (nothing of
-            # them is decrypted per row) and names the owner, nothing more of the account.
-            scoped(actor, _LIST_ROW, Case.agency_id, *CASE_ROLES)
-            .join(page_ids, page_ids.c.id == Case.id)
-            .order_by(page_ids.c.position)
-        )
+        CaseRow(*row[:3], plain[row[3]], *row[4:9], None if row[9] is None else plain[row[9]]) for row in rows
     ]
     return CasePage(cases, total, page, pages, per_page, more)
