@@ -219,10 +219,11 @@ def day_formatter(format: str | None = None) -> Callable[[datetime], str]:
 
 
 def _format_day(value: datetime, format: str | None, locale: Any, memo: _Days) -> str:
-    # The person's day as Flask-Babel's to_user_timezone gives it.
+    # The person's day as Flask-Babel's to_user_timezone gives it (its normalize() after
+    # astimezone() changes nothing: a pytz zone's fromutc already picks the offset).
     zone = memo.zone
     moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    key = (locale, format, zone.normalize(moment.astimezone(zone)).date())
+    key = (locale, format, moment.astimezone(zone).date())
     try:
         return memo.days[key]
     except KeyError:

@@ -653,7 +653,8 @@ def test_row_urls_are_the_routers_own(app: Flask) -> None:
 @pytest.mark.parametrize("tag", ["en", "ar"])
 def test_dates_and_numbers_are_formatted_once_as_flask_babel_formats_them(app: Flask, tag: str) -> None:
     """The ``dateformat`` filter keeps each day's text for the request: the same text as
-    Flask-Babel's for every moment, also either side of midnight in the person's time zone;
+    Flask-Babel's for every moment, also either side of midnight in the person's time zone
+    and across its change to summer time (Chicago's, on 8 March 2026);
     ``numberformat`` keeps each number's."""
     from datetime import UTC, datetime, timedelta
 
@@ -662,6 +663,7 @@ def test_dates_and_numbers_are_formatted_once_as_flask_babel_formats_them(app: F
     start = datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
     moments = [start + timedelta(minutes=37 * n) for n in range(200)]
     with app.test_request_context("/", headers={"Accept-Language": tag}):
+        assert str(flask_babel.get_timezone()) == "America/Chicago"  # the tests' zone: it has summer time
         for moment in moments + moments:
             assert date_format(moment) == flask_babel.format_date(moment)
             assert date_format(moment, "short") == flask_babel.format_date(moment, "short")
