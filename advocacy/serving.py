@@ -3,6 +3,16 @@
 Only what a worker of this app needs beyond gunicorn's defaults; the
 workers, the bind address and the rest stay on the command line.
 
+A worker refuses to serve a database its migrations have not all reached
+(``flask db upgrade`` forgotten before a start): the schema carries rules the
+code relies on.  Since revision 0016 a trigger moves each audit chain's head,
+and this code on an older database would move none, chaining every entry
+after the first to a stale predecessor; the next verification would report
+the chains broken.  The worker exits with gunicorn's boot-error status, so
+the master stops instead of starting workers that fail in turn.  A database
+newer than the code (a code rollback) is served, with a warning: its
+revisions only add rules.
+
 After a worker has loaded the app, everything it holds for its life
 (modules, the app, its compiled templates, SQLAlchemy's statement cache,
 catalogs) is moved out of the cyclic garbage collector's generations
@@ -19,8 +29,47 @@ the thousand, and frozen apps would never be freed.
 from __future__ import annotations
 
 import gc
+import logging
+import sys
+from pathlib import Path
 from typing import Any
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+#: gunicorn's exit status for a worker that cannot boot: the master then stops.
+WORKER_BOOT_ERROR = 3
+
+log = logging.getLogger("advocacy.serving")
+
+
+def missing_revisions(app: Any) -> set[str]:
+    """The migrations' heads the app's database has not reached (empty: up to date,
+    or newer than the code)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from advocacy.extensions import db
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    with app.app_context(), db.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current - known:
+        log.warning("database revisions %s are newer than this code's", sorted(current - known))
+        return set()
+    reached: set[str] = set()
+    for head in current:
+        reached |= {revision.revision for revision in script.iterate_revisions(head, "base")}
+    return set(script.get_heads()) - reached
 
 
 def post_worker_init(worker: Any) -> None:
+    app = getattr(worker, "wsgi", None)
+    if app is not None:
+        missing = missing_revisions(app)
+        if missing:
+            getattr(worker, "log", log).error(
+                "the database lacks migrations %s: run `flask db upgrade` before starting", sorted(missing)
+            )
+            sys.exit(WORKER_BOOT_ERROR)
     gc.freeze()

@@ -143,6 +143,25 @@ def test_migrated_audit_chains_move_their_heads_as_create_all_makes_them(empty_a
     assert "audit_event_moves_head" not in _triggers_on("audit_event")
 
 
+def test_a_worker_finds_the_migrations_its_database_lacks(empty_app: Flask, caplog: Any) -> None:
+    """What advocacy.serving refuses to serve: a database behind the code's head.  One
+    newer than the code (a code rolled back) is served, with a warning."""
+    from alembic.script import ScriptDirectory
+
+    from advocacy import serving
+
+    heads = set(ScriptDirectory(MIGRATIONS).get_heads())
+    assert serving.missing_revisions(empty_app) == heads  # nothing applied
+    upgrade(directory=MIGRATIONS, revision="0015b")
+    assert serving.missing_revisions(empty_app) == heads
+    upgrade(directory=MIGRATIONS)
+    assert serving.missing_revisions(empty_app) == set()
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
+    assert serving.missing_revisions(empty_app) == set()
+    assert "newer than this code" in caplog.text
+
+
 def test_the_states_revision_applies_to_a_database_holding_the_demo(empty_app: Flask) -> None:
     """0004 adds CHECK constraints and composite keys to tables that already hold a
     network with five weeks of history and two dozen cases: every row already

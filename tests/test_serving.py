@@ -25,18 +25,25 @@ def test_a_worker_moves_its_startup_objects_out_of_the_collectors_generations() 
         gc.unfreeze()
 
 
-def test_gunicorn_serves_the_app_with_the_settings_module(tmp_path: Path) -> None:
-    """The production start of the README, on SQLite: the worker boots with the hook and answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "ADVOCACY_ENV": "development",
+        "FLASK_APP": "advocacy:create_app",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serving.db'}",
     }
+
+
+def _upgrade(env: dict[str, str], revision: str = "head") -> None:
+    flask = Path(sys.executable).parent / "flask"
+    subprocess.run(
+        [str(flask), "db", "upgrade", revision], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+def _gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [
             str(gunicorn),
             "--config",
@@ -52,6 +59,20 @@ def test_gunicorn_serves_the_app_with_the_settings_module(tmp_path: Path) -> Non
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_gunicorn_serves_the_app_with_the_settings_module(tmp_path: Path) -> None:
+    """The production start of the README, on SQLite: the database upgraded, the worker
+    boots with the hook and answers."""
+    env, port = _env(tmp_path), _free_port()
+    _upgrade(env)
+    process = _gunicorn(env, port)
     try:
         deadline = time.monotonic() + 60
         status = None
@@ -66,3 +87,18 @@ def test_gunicorn_serves_the_app_with_the_settings_module(tmp_path: Path) -> Non
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_gunicorn_refuses_a_database_its_migrations_have_not_reached(tmp_path: Path) -> None:
+    """`flask db upgrade` forgotten: the worker says so and exits as unable to boot, and the
+    master stops rather than serve audit appends that no trigger would chain."""
+    env, port = _env(tmp_path), _free_port()
+    _upgrade(env, "0015b")
+    process = _gunicorn(env, port)
+    try:
+        output, _ = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == serving.WORKER_BOOT_ERROR, output.decode()
+    assert b"the database lacks migrations" in output and b"flask db upgrade" in output
