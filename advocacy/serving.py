@@ -10,8 +10,10 @@ and this code on an older database would move none, chaining every entry
 after the first to a stale predecessor; the next verification would report
 the chains broken.  The worker exits with gunicorn's boot-error status, so
 the master stops instead of starting workers that fail in turn.  A database
-newer than the code (a code rollback) is served, with a warning: its
-revisions only add rules.
+newer than the code (a code rolled back) is served, with a warning: whether
+that is safe is the operator's call, made when rolling back.  A database that
+does not answer at the worker's start is not a reason to stop: the worker
+starts, says so, and its health check reports the database unavailable.
 
 After a worker has loaded the app, everything it holds for its life
 (modules, the app, its compiled templates, SQLAlchemy's statement cache,
@@ -66,9 +68,14 @@ def missing_revisions(app: Any) -> set[str]:
 def post_worker_init(worker: Any) -> None:
     app = getattr(worker, "wsgi", None)
     if app is not None:
-        missing = missing_revisions(app)
+        out = getattr(worker, "log", log)
+        try:
+            missing = missing_revisions(app)
+        except Exception:  # noqa: BLE001 - the database is down: /healthz says so
+            out.warning("the database's migrations could not be checked at start", exc_info=True)
+            missing = set()
         if missing:
-            getattr(worker, "log", log).error(
+            out.error(
                 "the database lacks migrations %s: run `flask db upgrade` before starting", sorted(missing)
             )
             sys.exit(WORKER_BOOT_ERROR)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -67,6 +68,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _first_answer(process: subprocess.Popen[bytes], url: str) -> int:
+    """The status of ``url`` once the server answers (an error status included)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - http://127.0.0.1 only
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(process.stdout.read().decode() if process.poll() is not None else "no answer")
+
+
 def test_gunicorn_serves_the_app_with_the_settings_module(tmp_path: Path) -> None:
     """The production start of the README, on SQLite: the database upgraded, the worker
     boots with the hook and answers."""
@@ -74,19 +89,24 @@ def test_gunicorn_serves_the_app_with_the_settings_module(tmp_path: Path) -> Non
     _upgrade(env)
     process = _gunicorn(env, port)
     try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/auth/login", timeout=5) as response:
-                    status = response.status
-                break
-            except OSError:
-                time.sleep(0.3)
-        assert status == 200, process.stdout.read().decode() if process.poll() is not None else "no answer"
+        assert _first_answer(process, f"http://127.0.0.1:{port}/auth/login") == 200
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_worker_starts_while_its_database_is_down_and_says_so(tmp_path: Path) -> None:
+    """No database at the start is not a reason to stop serving: the health check answers
+    that the database is unavailable (and answers "ok" once it is back)."""
+    env, port = _env(tmp_path), _free_port()
+    env["DATABASE_URL"] = f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/nothing"
+    process = _gunicorn(env, port)
+    try:
+        assert _first_answer(process, f"http://127.0.0.1:{port}/healthz") == 503
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert b"migrations could not be checked at start" in output
 
 
 def test_gunicorn_refuses_a_database_its_migrations_have_not_reached(tmp_path: Path) -> None:

@@ -375,6 +375,7 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
         .join(page_ids, page_ids.c.id == Case.id)
         .order_by(page_ids.c.position)
     ).all()
+    # Columns 3 and 9 of _LIST_ROW: the alias and the owner's name, as stored.
     plain = decrypt_tokens(token for row in rows for token in (row[3], row[9]))
     cases = [
         CaseRow(*row[:3], plain[row[3]], *row[4:9], None if row[9] is None else plain[row[9]]) for row in rows
