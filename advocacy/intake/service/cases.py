@@ -346,35 +346,43 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
     # around it and to know whether there is a next one, never a whole statewide
     # agency's cases for the first page.
     bound = max(COUNT_UP_TO, (max(1, query.page) + 1) * per_page)
-    counted = (
-        db.session.scalar(
-            select(func.count()).select_from(
-                stmt.with_only_columns(Case.id).order_by(None).limit(bound + 1).subquery()
+    count = select(func.count()).select_from(
+        stmt.with_only_columns(Case.id).order_by(None).limit(bound + 1).subquery()
+    )
+
+    def page_rows(page: int) -> list[Any]:
+        # The page's ids from the index alone (a deep OFFSET skips index entries, not
+        # table rows), numbered in the list's order (a ranking the outer query cannot
+        # repeat), then those 50 rows, each with the count (asked once): one statement.
+        page_ids = (
+            stmt.with_only_columns(Case.id, func.row_number().over(order_by=order).label("position"))
+            .order_by(*order)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+            .subquery("page_ids")
+        )
+        return list(
+            db.session.execute(
+                # Ten columns, not ORM objects: the list shows no contact details (nothing of
+                # them is decrypted per row) and names the owner, nothing more of the account.
+                scoped(actor, _LIST_ROW.add_columns(count.scalar_subquery()), Case.agency_id, *CASE_ROLES)
+                .join(page_ids, page_ids.c.id == Case.id)
+                .order_by(page_ids.c.position)
             )
         )
-        or 0
-    )
+
+    page = max(1, query.page)
+    rows = page_rows(page)
+    # A page past the last one has no rows to bring the count: it is asked alone,
+    # and the last page is shown instead.
+    counted = rows[0][10] if rows else (db.session.scalar(count) or 0)
     more = counted > bound
     total = min(counted, bound)
     pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, query.page), pages)
-    # The page's ids from the index alone (a deep OFFSET skips index entries, not
-    # table rows), numbered in the list's order (a ranking the outer query cannot
-    # repeat), then those 50 rows: one statement.
-    page_ids = (
-        stmt.with_only_columns(Case.id, func.row_number().over(order_by=order).label("position"))
-        .order_by(*order)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .subquery("page_ids")
-    )
-    rows = db.session.execute(
-        # Ten columns, not ORM objects: the list shows no contact details (nothing of
-        # them is decrypted per row) and names the owner, nothing more of the account.
-        scoped(actor, _LIST_ROW, Case.agency_id, *CASE_ROLES)
-        .join(page_ids, page_ids.c.id == Case.id)
-        .order_by(page_ids.c.position)
-    ).all()
+    if not rows:
+        page = min(page, pages)
+        if counted:
+            rows = page_rows(page)
     # Columns 3 and 9 of _LIST_ROW: the alias and the owner's name, as stored.
     plain = decrypt_tokens(token for row in rows for token in (row[3], row[9]))
     cases = [
