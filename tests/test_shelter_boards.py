@@ -380,6 +380,29 @@ def test_a_board_not_confirmed_for_long_is_marked_stale(client: CSRFClient, netw
     assert "app-row--stale" not in client.get("/shelters/network").get_data(as_text=True)
 
 
+def test_the_staff_board_is_stale_by_its_agencys_own_rule(
+    client: CSRFClient, network: SimpleNamespace
+) -> None:
+    """Unconfirmed for two hours: not stale by the default rule (six hours), stale once
+    the agency says ninety minutes (the board reads the rule with its shelter)."""
+    db.session.execute(
+        update(Shelter)
+        .where(Shelter.id == network.shelter_id)
+        .values(
+            availability_updated_at=utcnow() - timedelta(hours=2), board_version=Shelter.board_version + 1
+        )
+    )
+    db.session.commit()
+    sign_in(client, network.staff)
+    board = f"/shelters/{network.shelter_id}/board"
+    assert "Other agencies see this board as out of date" not in text_of(client.get(board))
+    service.update_network_settings(
+        factories.system(network.north), network.north.id, hold_minutes=120, stale_after_minutes=90
+    )
+    db.session.commit()
+    assert "Other agencies see this board as out of date" in text_of(client.get(board))
+
+
 def refer(client: CSRFClient, n: SimpleNamespace, **household: str) -> Referral:
     data = {"adults": "1", "children_ages": "4", "pets": "0"} | household
     response = client.post(f"/shelters/network/{n.shelter_id}/request", data=data)

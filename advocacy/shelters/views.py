@@ -108,10 +108,16 @@ def detail(shelter_id: int) -> str:
 
 
 def _render_board(
-    shelter: Any, filters_form: BoardFilterForm, action_form: BedActionForm | None = None, etag: str = ""
+    shelter: Any,
+    filters_form: BoardFilterForm,
+    action_form: BedActionForm | None = None,
+    etag: str = "",
+    stale_after_minutes: int | None = None,
 ) -> str:
     # With an ETag, board_etag has just ended the holds past their time.
-    board = service.staff_board(shelter, filters_form.filters(), holds_ended=bool(etag))
+    board = service.staff_board(
+        shelter, filters_form.filters(), holds_ended=bool(etag), stale_after_minutes=stale_after_minutes
+    )
     template = "shelters/_board.html" if _fragment() else "shelters/board.html"
     return render_template(
         template,
@@ -147,14 +153,15 @@ def _board_urls(shelter_id: int) -> SimpleNamespace:
 @bp.route("/<id:shelter_id>/board")
 @roles_required(*service.STAFF_ROLES)
 def board(shelter_id: int) -> Any:
-    shelter = service.own_shelter(current_actor(), shelter_id)
+    shelter, stale_after = service.board_shelter(current_actor(), shelter_id)
     etag = service.board_etag(*_etag_parts(), shelter=shelter)
     if (unchanged := _conditional(etag)) is not None:
         return unchanged
     if not request.headers.get(BACKGROUND_HEADER):
         # A person opened the board (a poll is not a new look).
         record(current_actor(), "shelter.board_view", "shelter", shelter.id, agency_id=shelter.agency_id)
-    return _with_etag(_render_board(shelter, BoardFilterForm(request.args), etag=etag), etag)
+    board = _render_board(shelter, BoardFilterForm(request.args), etag=etag, stale_after_minutes=stale_after)
+    return _with_etag(board, etag)
 
 
 @bp.route("/<id:shelter_id>/board.json")

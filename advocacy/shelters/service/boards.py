@@ -87,12 +87,18 @@ class StaffBoard:
 
 
 def staff_board(
-    shelter: Shelter, filters: BoardFilters | None = None, *, holds_ended: bool = False
+    shelter: Shelter,
+    filters: BoardFilters | None = None,
+    *,
+    holds_ended: bool = False,
+    stale_after_minutes: int | None = None,
 ) -> StaffBoard:
     """The shelter's beds (as narrow rows), their counts, holds, stays and open referrals.
 
     ``holds_ended``: the caller has just ended the holds past their time in
     this transaction (:func:`board_etag` does), so they are not looked for twice.
+    ``stale_after_minutes``: the agency's setting, when the caller read it with
+    the shelter (:func:`board_shelter`); otherwise it is read here.
     """
     filters = filters or BoardFilters()
     if not holds_ended:
@@ -157,7 +163,8 @@ def staff_board(
             .order_by(Referral.priority.desc(), Referral.created_at)
         )
     )
-    settings = network_settings(shelter.agency_id)
+    if stale_after_minutes is None:
+        stale_after_minutes = network_settings(shelter.agency_id).stale_after_minutes
     return StaffBoard(
         shelter=shelter,
         beds=list(beds),
@@ -166,7 +173,7 @@ def staff_board(
         stays=stays,
         referrals=referrals,
         now=now,
-        stale_after=timedelta(minutes=settings.stale_after_minutes),
+        stale_after=timedelta(minutes=stale_after_minutes),
     )
 
 

@@ -19,7 +19,7 @@ from advocacy.access import get_scoped, scoped
 from advocacy.actor import Actor
 from advocacy.audit.service import record
 from advocacy.auth.models import Role
-from advocacy.errors import Refused
+from advocacy.errors import NotFound, Refused
 from advocacy.extensions import db
 from advocacy.handoff.guard import KnownPlaces, scan
 from advocacy.handoff.guard.hits import HitKind
@@ -27,6 +27,7 @@ from advocacy.handoff.guard.places import _fold
 from advocacy.notify.phones import parse_phone
 from advocacy.shelters.models import Bed, BedState, BedType, NetworkSettings, Room, RoomType, Shelter
 from advocacy.shelters.service.core import (
+    DEFAULT_STALE_AFTER_MINUTES,
     MAX_HOLD_MINUTES,
     MAX_PENDING_REFERRALS_PER_AGENCY,
     STAFF_ROLES,
@@ -367,6 +368,25 @@ def own_shelters(actor: Actor) -> list[Shelter]:
 def own_shelter(actor: Actor, shelter_id: int, *roles: Role) -> Shelter:
     """A shelter of the actor's agency (staff or admin by default); any other is NotFound."""
     return get_scoped(actor, Shelter, shelter_id, *(roles or STAFF_ROLES))
+
+
+def board_shelter(actor: Actor, shelter_id: int) -> tuple[Shelter, int]:
+    """:func:`own_shelter` for the staff board, with its agency's ``stale_after_minutes``
+    (the default when the agency never saved its rules) in the same statement: the
+    board shows which beds nobody confirmed lately, and every open board and poll asks."""
+    row = db.session.execute(
+        scoped(
+            actor,
+            select(Shelter, NetworkSettings.stale_after_minutes)
+            .outerjoin(NetworkSettings, NetworkSettings.agency_id == Shelter.agency_id)
+            .where(Shelter.id == shelter_id),
+            Shelter.agency_id,
+            *STAFF_ROLES,
+        )
+    ).first()
+    if row is None:
+        raise NotFound()
+    return row[0], DEFAULT_STALE_AFTER_MINUTES if row[1] is None else row[1]
 
 
 def view_shelter(actor: Actor, shelter_id: int) -> Shelter:
