@@ -361,15 +361,18 @@ def test_advocates_of_every_agency_see_open_beds_by_label_and_region(
     assert "NS-1" in text and "RV-1" not in text
 
 
-def test_a_board_not_confirmed_for_long_is_marked_stale(client: CSRFClient, network: SimpleNamespace) -> None:
+def unconfirmed_for(shelter_id: int, age: timedelta) -> None:
+    """Nobody changed or confirmed the shelter's beds for ``age``."""
     db.session.execute(
         update(Shelter)
-        .where(Shelter.id == network.shelter_id)
-        .values(
-            availability_updated_at=utcnow() - timedelta(hours=7), board_version=Shelter.board_version + 1
-        )
+        .where(Shelter.id == shelter_id)
+        .values(availability_updated_at=utcnow() - age, board_version=Shelter.board_version + 1)
     )
     db.session.commit()
+
+
+def test_a_board_not_confirmed_for_long_is_marked_stale(client: CSRFClient, network: SimpleNamespace) -> None:
+    unconfirmed_for(network.shelter_id, timedelta(hours=7))
     sign_in(client, network.advocate)
     html = client.get("/shelters/network").get_data(as_text=True)
     row = re.search(r"<tr class=\"app-row--stale\">.*?</tr>", html, re.S)
@@ -385,14 +388,7 @@ def test_the_staff_board_is_stale_by_its_agencys_own_rule(
 ) -> None:
     """Unconfirmed for two hours: not stale by the default rule (six hours), stale once
     the agency says ninety minutes (the board reads the rule with its shelter)."""
-    db.session.execute(
-        update(Shelter)
-        .where(Shelter.id == network.shelter_id)
-        .values(
-            availability_updated_at=utcnow() - timedelta(hours=2), board_version=Shelter.board_version + 1
-        )
-    )
-    db.session.commit()
+    unconfirmed_for(network.shelter_id, timedelta(hours=2))
     sign_in(client, network.staff)
     board = f"/shelters/{network.shelter_id}/board"
     assert "Other agencies see this board as out of date" not in text_of(client.get(board))
