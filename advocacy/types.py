@@ -60,19 +60,24 @@ def decrypt_token(token: str) -> str:
     one app context, and ``g`` with it, for hours, opening short request
     contexts inside it to render texts); outside a request nothing is kept.
     """
-    memo: dict[str, str] | None = (
-        request.environ.setdefault(_PLAINTEXTS, {}) if has_request_context() else None
-    )
-    if memo is not None and (known := memo.get(token)) is not None:
-        return known
+    memo = _request_plaintexts()
+    known = memo.get(token)
+    if known is None:
+        known = memo[token] = _decrypt(token)
+    return known
+
+
+def _decrypt(token: str) -> str:
     try:
-        plain = _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken as exc:
         # Never include the token or the value: only say which key set failed.
         raise RuntimeError("a stored value cannot be decrypted with the configured keys") from exc
-    if memo is not None:
-        memo[token] = plain
-    return plain
+
+
+def _request_plaintexts() -> dict[str, str]:
+    """This request's plaintexts; outside a request a fresh dict that nothing keeps."""
+    return request.environ.setdefault(_PLAINTEXTS, {}) if has_request_context() else {}
 
 
 #: Where a request keeps the plaintexts it decrypted (:func:`decrypt_token`).
@@ -91,13 +96,15 @@ def decrypt_tokens(tokens: Iterable[str | None]) -> dict[str, str]:
     For a list of rows (fifty cases, their owners): the request's plaintexts are
     looked up once for all of them, not once per value through the column type.
     """
-    memo: dict[str, str] = request.environ.setdefault(_PLAINTEXTS, {}) if has_request_context() else {}
+    memo = _request_plaintexts()
     plain: dict[str, str] = {}
     for token in tokens:
         if token is None or token in plain:
             continue
         known = memo.get(token)
-        plain[token] = known if known is not None else decrypt_token(token)
+        if known is None:
+            known = memo[token] = _decrypt(token)
+        plain[token] = known
     return plain
 
 
