@@ -259,7 +259,7 @@ class CaseQuery:
 
 @dataclass(frozen=True, slots=True)
 class CaseRow(CaseFacts):
-    """A case as the list shows it (:data:`_LIST_ROW`'s columns, in order)."""
+    """A case as the list shows it (:data:`_LIST_ROW`'s columns, the names decrypted)."""
 
     id: int
     agency_id: int
@@ -279,13 +279,13 @@ _LIST_ROW = select(
     Case.id,
     Case.agency_id,
     Case.owner_id,
-    stored_token(Case.alias),
+    stored_token(Case.alias).label("alias_token"),
     Case.language,
     Case.status,
     Case.danger,
     Case.opened_at,
     Case.last_screened_at,
-    stored_token(User.display_name),
+    stored_token(User.display_name).label("owner_token"),
 ).outerjoin(User, User.id == Case.owner_id)
 
 
@@ -365,7 +365,12 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
             db.session.execute(
                 # Ten columns, not ORM objects: the list shows no contact details (nothing of
                 # them is decrypted per row) and names the owner, nothing more of the account.
-                scoped(actor, _LIST_ROW.add_columns(count.scalar_subquery()), Case.agency_id, *CASE_ROLES)
+                scoped(
+                    actor,
+                    _LIST_ROW.add_columns(count.scalar_subquery().label("counted")),
+                    Case.agency_id,
+                    *CASE_ROLES,
+                )
                 .join(page_ids, page_ids.c.id == Case.id)
                 .order_by(page_ids.c.position)
             )
@@ -375,7 +380,7 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
     rows = page_rows(page)
     # A page past the last one has no rows to bring the count: it is asked alone,
     # and the last page is shown instead.
-    counted = rows[0][10] if rows else (db.session.scalar(count) or 0)
+    counted = rows[0].counted if rows else (db.session.scalar(count) or 0)
     more = counted > bound
     total = min(counted, bound)
     pages = max(1, math.ceil(total / per_page))
@@ -383,9 +388,20 @@ def search_cases(actor: Actor, query: CaseQuery, *, per_page: int = PER_PAGE) ->
         page = min(page, pages)
         if counted:
             rows = page_rows(page)
-    # Columns 3 and 9 of _LIST_ROW: the alias and the owner's name, as stored.
-    plain = decrypt_tokens(token for row in rows for token in (row[3], row[9]))
+    plain = decrypt_tokens(token for row in rows for token in (row.alias_token, row.owner_token))
     cases = [
-        CaseRow(*row[:3], plain[row[3]], *row[4:9], None if row[9] is None else plain[row[9]]) for row in rows
+        CaseRow(
+            id=row.id,
+            agency_id=row.agency_id,
+            owner_id=row.owner_id,
+            alias=plain[row.alias_token],
+            language=row.language,
+            status=row.status,
+            danger=row.danger,
+            opened_at=row.opened_at,
+            last_screened_at=row.last_screened_at,
+            owner_name=None if row.owner_token is None else plain[row.owner_token],
+        )
+        for row in rows
     ]
     return CasePage(cases, total, page, pages, per_page, more)
