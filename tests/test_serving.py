@@ -108,7 +108,7 @@ def test_a_worker_starts_while_its_database_is_down_and_says_so(tmp_path: Path) 
         output, _ = process.communicate(timeout=30)
     assert b"migrations could not be checked at start (OperationalError)" in output
     # The error's kind, not the driver's message: no host, user or traceback in the log.
-    assert b"Traceback" not in output and b"127.0.0.1\", port" not in output
+    assert b"Traceback" not in output and b'127.0.0.1", port' not in output
 
 
 def test_gunicorn_refuses_a_database_its_migrations_have_not_reached(tmp_path: Path) -> None:
